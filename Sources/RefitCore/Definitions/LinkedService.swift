@@ -1,0 +1,64 @@
+/// A connection to a store or compute service (`"type"` in ADF's linked service JSON).
+public struct LinkedService: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        case azureML(AzureML)
+        case azureStorage(AzureStorage)
+        case awsAccessKey(AwsAccessKey)
+        case fileServer(FileServer)
+    }
+
+    /// `AzureML`: a classic Azure ML web service (BES jobs URL, key, update-resource endpoint).
+    public struct AzureML: Hashable, Sendable {
+        public var mlEndpoint: String
+        public var apiKey: Secret
+        public var updateResourceEndpoint: String?
+        public var servicePrincipalId: String?
+        public var servicePrincipalKey: Secret?
+        public var tenant: String?
+        public init(mlEndpoint: String, apiKey: Secret, updateResourceEndpoint: String? = nil,
+                    servicePrincipalId: String? = nil, servicePrincipalKey: Secret? = nil, tenant: String? = nil) {
+            self.mlEndpoint = mlEndpoint; self.apiKey = apiKey; self.updateResourceEndpoint = updateResourceEndpoint
+            self.servicePrincipalId = servicePrincipalId; self.servicePrincipalKey = servicePrincipalKey; self.tenant = tenant
+        }
+    }
+
+    /// `AzureStorage` (connection string) or `AzureStorageSas` (sasUri).
+    public struct AzureStorage: Hashable, Sendable {
+        public var connectionString: Secret?
+        public var sasUri: Secret?
+        public init(connectionString: Secret? = nil, sasUri: Secret? = nil) {
+            self.connectionString = connectionString; self.sasUri = sasUri
+        }
+    }
+
+    /// `AwsAccessKey`; `serviceUrl` (extension) points at an S3-compatible store, path-style.
+    public struct AwsAccessKey: Hashable, Sendable {
+        public var accessKeyId: String
+        public var secretAccessKey: Secret
+        public var serviceUrl: String?
+        public var region: String?
+        public init(accessKeyId: String, secretAccessKey: Secret, serviceUrl: String? = nil, region: String? = nil) {
+            self.accessKeyId = accessKeyId; self.secretAccessKey = secretAccessKey; self.serviceUrl = serviceUrl; self.region = region
+        }
+    }
+
+    /// `OnPremisesFileServer`; in Refit `host` is a local folder.
+    public struct FileServer: Hashable, Sendable {
+        public var host: String
+        public var userId: String?
+        public var password: Secret?
+        public init(host: String, userId: String? = nil, password: Secret? = nil) {
+            self.host = host; self.userId = userId; self.password = password
+        }
+    }
+
+    public var name: String
+    /// The ADF type name as written (`AzureStorageSas` and `AzureStorage` share `.azureStorage`).
+    public var typeName: String
+    public var kind: Kind
+    public var position: SourcePosition
+
+    public init(name: String, typeName: String, kind: Kind, position: SourcePosition) {
+        self.name = name; self.typeName = typeName; self.kind = kind; self.position = position
+    }
+}
