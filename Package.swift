@@ -42,10 +42,13 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swiftSettings),
 
+        // Helpers for tests (ours and users' own pipeline tests): process runner, manual clock.
+        .target(name: "RefitTestKit", dependencies: ["RefitCore"], swiftSettings: swiftSettings),
+
         .testTarget(name: "RefitCoreTests", dependencies: ["RefitCore"], swiftSettings: swiftSettings),
         .testTarget(name: "RefitDefinitionsTests", dependencies: ["RefitDefinitions", "RefitCore"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "RefitStoreTests", dependencies: ["RefitStore"], swiftSettings: swiftSettings),
-        .testTarget(name: "RefitCLITests", dependencies: ["RefitCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "RefitCLITests", dependencies: ["RefitCore", "RefitTestKit"], swiftSettings: swiftSettings),
     ]
 )

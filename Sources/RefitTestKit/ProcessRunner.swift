@@ -1,0 +1,77 @@
+import Foundation
+
+/// Runs Refit's built executables from tests, the way a user runs them.
+public enum BuiltProducts {
+    /// The folder holding the built executables: next to the running test bundle, which SwiftPM
+    /// places in the same build folder (`.build/<triple>/debug`).
+    public static var directory: URL {
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = runner.deletingLastPathComponent()
+        // The runner may be inside `refitPackageTests.xctest/…` on some platforms.
+        while dir.path != "/" && dir.lastPathComponent.hasSuffix(".xctest") == false
+            && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("refit").path) {
+            dir = dir.deletingLastPathComponent()
+        }
+        if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
+        return dir
+    }
+
+    public static func executable(_ name: String) -> URL { directory.appendingPathComponent(name) }
+
+    /// The package root (where Package.swift is), found from this source file.
+    public static var packageRoot: URL {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url = url.deletingLastPathComponent() }
+        return url
+    }
+}
+
+/// What a finished process printed and returned.
+public struct ProcessResult: Sendable {
+    public var exitCode: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs a process to completion with a deadline; the process is killed when the deadline passes,
+/// so a hanging binary fails the test instead of hanging it.
+public func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
+                       currentDirectory: URL? = nil, deadline: Duration = .seconds(60)) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Drain both pipes concurrently so a chatty process never blocks on a full pipe.
+    let outData = LockedData(), errData = LockedData()
+    let group = DispatchGroup()
+    for (pipe, sink) in [(out, outData), (err, errData)] {
+        group.enter()
+        DispatchQueue.global().async {
+            sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
+            group.leave()
+        }
+    }
+    let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
+    if group.wait(timeout: .now() + seconds) == .timedOut {
+        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
+        group.wait()
+    }
+    process.waitUntilExit()
+    return ProcessResult(exitCode: process.terminationStatus,
+                         stdout: String(decoding: outData.get(), as: UTF8.self),
+                         stderr: String(decoding: errData.get(), as: UTF8.self))
+}
+
+final class LockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
+    func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+
+/// `refit`: the command-line face of Refit. Exit codes (DESIGN.md §7): 0 ok, 1 invalid input or a
+/// failed check, 2 usage error, other non-zero for internal failures.
+@main
+struct Refit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "refit",
+        abstract: "Time-sliced model retraining in the style of Azure Data Factory v1.",
+        discussion: """
+            Exit codes: 0 ok; 1 invalid definitions, input or a failed check; 2 usage error; \
+            3 internal failure (for example an unusable database).
+            """,
+        subcommands: [Validate.self, Plan.self]
+    )
+
+    /// Parses, runs and maps every failure to one sentence on stderr and a documented exit code.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let failure as CLIFailure {
+            Console.error(failure.message)
+            exit(failure.exitCode)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                exit(0)
+            }
+            if code == .validationFailure {
+                Console.error(fullMessage(for: error))
+                exit(CLIFailure.usageExitCode)
+            }
+            if let exit = error as? ExitCode { Foundation.exit(exit.rawValue) }
+            Console.error("refit: \(error)")
+            exit(CLIFailure.internalExitCode)
+        }
+    }
+}
+
+/// A failure the CLI reports as one sentence with a documented exit code.
+struct CLIFailure: Error {
+    static let invalidInputExitCode: Int32 = 1
+    static let usageExitCode: Int32 = 2
+    static let internalExitCode: Int32 = 3
+
+    var message: String
+    var exitCode: Int32
+
+    static func invalidInput(_ message: String) -> CLIFailure { CLIFailure(message: message, exitCode: invalidInputExitCode) }
+    static func usage(_ message: String) -> CLIFailure { CLIFailure(message: message, exitCode: usageExitCode) }
+    static func `internal`(_ message: String) -> CLIFailure { CLIFailure(message: message, exitCode: internalExitCode) }
+}
+
+enum Console {
+    static func error(_ line: String) {
+        FileHandle.standardError.write(Data((line.hasSuffix("\n") ? line : line + "\n").utf8))
+    }
+}
