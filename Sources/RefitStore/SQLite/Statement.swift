@@ -62,13 +62,23 @@ public final class Statement {
         switch value {
         case .integer(let v): result = sqlite3_bind_int64(handle, index, v)
         case .real(let v): result = sqlite3_bind_double(handle, index, v)
-        case .text(let v): result = sqlite3_bind_text(handle, index, v, -1, SQLITE_TRANSIENT)
+        case .text(let v):
+            // Explicit byte length: text may contain NUL, and "" must bind as text, not NULL.
+            var text = v
+            result = text.withUTF8 { bytes in
+                guard let base = bytes.baseAddress, !bytes.isEmpty else {
+                    return sqlite3_bind_text(handle, index, "", 0, SQLITE_TRANSIENT)
+                }
+                return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                    sqlite3_bind_text64(handle, index, $0, UInt64(bytes.count), SQLITE_TRANSIENT, UInt8(SQLITE_UTF8))
+                }
+            }
         case .blob(let v):
             if v.isEmpty {
                 result = sqlite3_bind_zeroblob(handle, index, 0)
             } else {
                 result = v.withUnsafeBytes { raw in
-                    sqlite3_bind_blob(handle, index, raw.baseAddress, Int32(raw.count), SQLITE_TRANSIENT)
+                    sqlite3_bind_blob64(handle, index, raw.baseAddress, UInt64(raw.count), SQLITE_TRANSIENT)
                 }
             }
         case .null: result = sqlite3_bind_null(handle, index)
