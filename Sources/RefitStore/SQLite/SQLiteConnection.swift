@@ -131,6 +131,7 @@ public final class SQLiteConnection {
     /// Runs `body` atomically. At the top level this is `BEGIN IMMEDIATE` (takes the write lock
     /// up front, so a read-then-write cannot fail half way with SQLITE_BUSY) and COMMIT, or
     /// ROLLBACK when `body` throws. Nested calls become savepoints.
+    @discardableResult
     public func transaction<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         if isInTransaction {
             savepointDepth += 1

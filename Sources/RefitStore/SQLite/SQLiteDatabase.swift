@@ -52,6 +52,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction: committed when it returns, rolled back
     /// when it throws. Use the connection passed in for every statement of the transaction.
+    @discardableResult
     public func transaction<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         try withConnection { try $0.transaction(body) }
     }
