@@ -31,6 +31,8 @@ extension SQLiteConnection {
     /// Walks the audit log in id order and returns the id of the first event whose hash or
     /// link to its predecessor does not match (an edit, insertion or deletion before it), or
     /// nil when the chain is intact. Streams rows; one statement reads one consistent snapshot.
+    /// Removing the newest events leaves a valid shorter chain; compare the tail hash with a
+    /// copy kept elsewhere (`AuditEvent.hash` of the last event) to catch that.
     public func verifyEventChain() throws -> Int64? {
         let statement = try prepare(
             "SELECT id, at, kind, pipeline, activity, window_start, run_id, detail, prev_hash, hash FROM events ORDER BY id")

@@ -22,9 +22,15 @@ public struct Row: Sendable, Hashable {
         columns.firstIndex(of: column).map { values[$0] }
     }
 
+    // Typed reads by column name: nil when the column is missing, NULL, or of another type.
+    /// The column as a 64-bit integer.
     public func int64(_ column: String) -> Int64? { self[column]?.int64Value }
+    /// The column as an `Int`.
     public func int(_ column: String) -> Int? { self[column]?.intValue }
+    /// The column as a double (integers convert).
     public func double(_ column: String) -> Double? { self[column]?.doubleValue }
+    /// The column as text.
     public func string(_ column: String) -> String? { self[column]?.stringValue }
+    /// The column as bytes (blobs, or text as UTF-8).
     public func data(_ column: String) -> Data? { self[column]?.dataValue }
 }

@@ -3,10 +3,15 @@ import Foundation
 /// One SQLite value, used both to bind parameters and to read columns. Literals work directly:
 /// `["pipeline-a", 3, 1.5, nil]` is a `[SQLiteValue]`.
 public enum SQLiteValue: Sendable, Hashable {
+    /// INTEGER (also booleans, stored as 0/1).
     case integer(Int64)
+    /// REAL.
     case real(Double)
+    /// TEXT, UTF-8 (times are text too, see `StoreTimestamp`).
     case text(String)
+    /// BLOB.
     case blob(Data)
+    /// SQL NULL.
     case null
 
     /// An optional string; `nil` binds SQL NULL.
