@@ -1,0 +1,163 @@
+import CSQLite
+import Foundation
+
+/// One open SQLite connection. Not `Sendable`: reach it through `SQLiteDatabase`, whose lock
+/// makes sure only one thread uses it at a time, and do not keep it beyond that closure.
+public final class SQLiteConnection {
+    let handle: OpaquePointer
+    /// The path given when opening (":memory:" for an in-memory database).
+    public let path: String
+    private var savepointDepth = 0
+
+    /// Opens (creating if needed) the database and applies Refit's connection settings.
+    init(path: String, busyTimeoutMilliseconds: Int) throws {
+        self.path = path
+        let isMemory = path == ":memory:" || path.isEmpty
+        if !isMemory {
+            try Self.checkLocation(path)
+        }
+        var db: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
+        let result = sqlite3_open_v2(path, &db, flags, nil)
+        guard result == SQLITE_OK, let db else {
+            let reason = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(result))
+            if let db { sqlite3_close_v2(db) }
+            throw StoreError(.cannotOpen, "Cannot open the database '\(path)': \(StoreError.sentence(reason))",
+                             sqliteCode: result)
+        }
+        self.handle = db
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, Int32(clamping: busyTimeoutMilliseconds))
+        do {
+            // journal_mode is the first statement that reads the file, so a file that is not a
+            // database fails here with SQLITE_NOTADB.
+            _ = try query("PRAGMA journal_mode=WAL")
+            try execute("PRAGMA foreign_keys=ON")
+            try execute("PRAGMA synchronous=NORMAL")
+        } catch let error as StoreError {
+            let reason: String
+            if let code = error.sqliteCode, code & 0xff == SQLITE_NOTADB {
+                reason = "'\(path)' is not a SQLite database."
+            } else {
+                reason = "Cannot open the database '\(path)': \(error.message)"
+            }
+            throw StoreError(error.code == .other ? .cannotOpen : error.code, reason, sqliteCode: error.sqliteCode)
+        }
+    }
+
+    deinit {
+        sqlite3_close_v2(handle)
+    }
+
+    /// Gives a precise reason for paths SQLite would only call "unable to open database file".
+    private static func checkLocation(_ path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw StoreError(.cannotOpen, "Cannot open the database '\(path)': it is a folder, not a file.")
+        }
+        if !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            throw StoreError(.cannotOpen, "Cannot open the database '\(path)': the folder '\(folder)' does not exist.")
+        }
+    }
+
+    /// An error for a failed SQLite call on this connection, with SQLite's message.
+    func error(_ result: Int32, context: String) -> StoreError {
+        let extended = sqlite3_extended_errcode(handle)
+        let code = (extended & 0xff) == (result & 0xff) ? extended : result
+        return StoreError.sqlite(code, String(cString: sqlite3_errmsg(handle)), context: context)
+    }
+
+    /// Compiles one SQL statement.
+    public func prepare(_ sql: String) throws -> Statement {
+        try Statement(connection: self, sql: sql)
+    }
+
+    /// Runs one statement with positional bindings; returns the number of rows it changed.
+    @discardableResult
+    public func execute(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> Int {
+        let statement = try prepare(sql)
+        try statement.bind(bindings)
+        try statement.run()
+        return changes
+    }
+
+    /// Runs one statement with named bindings (`:name`); returns the number of rows it changed.
+    @discardableResult
+    public func execute(_ sql: String, named bindings: [String: SQLiteValue]) throws -> Int {
+        let statement = try prepare(sql)
+        try statement.bind(named: bindings)
+        try statement.run()
+        return changes
+    }
+
+    /// Runs one query with positional bindings and returns all rows.
+    public func query(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> [Row] {
+        let statement = try prepare(sql)
+        try statement.bind(bindings)
+        return try statement.rows()
+    }
+
+    /// Runs one query with named bindings (`:name`) and returns all rows.
+    public func query(_ sql: String, named bindings: [String: SQLiteValue]) throws -> [Row] {
+        let statement = try prepare(sql)
+        try statement.bind(named: bindings)
+        return try statement.rows()
+    }
+
+    /// Runs several semicolon-separated statements without bindings (migrations).
+    public func executeScript(_ sql: String) throws {
+        var message: UnsafeMutablePointer<CChar>?
+        let result = sqlite3_exec(handle, sql, nil, nil, &message)
+        if result != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? ""
+            sqlite3_free(message)
+            let extended = sqlite3_extended_errcode(handle)
+            throw StoreError.sqlite((extended & 0xff) == (result & 0xff) ? extended : result, text,
+                                    context: "running an SQL script")
+        }
+    }
+
+    /// The rowid of the most recent successful INSERT on this connection.
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Rows changed by the most recent INSERT, UPDATE or DELETE on this connection.
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Whether a transaction is open on this connection.
+    public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    /// Runs `body` atomically. At the top level this is `BEGIN IMMEDIATE` (takes the write lock
+    /// up front, so a read-then-write cannot fail half way with SQLITE_BUSY) and COMMIT, or
+    /// ROLLBACK when `body` throws. Nested calls become savepoints.
+    @discardableResult
+    public func transaction<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        if isInTransaction {
+            savepointDepth += 1
+            defer { savepointDepth -= 1 }
+            let name = "refit_savepoint_\(savepointDepth)"
+            try execute("SAVEPOINT \(name)")
+            do {
+                let value = try body(self)
+                try execute("RELEASE \(name)")
+                return value
+            } catch {
+                if isInTransaction {
+                    _ = try? execute("ROLLBACK TO \(name)")
+                    _ = try? execute("RELEASE \(name)")
+                }
+                throw error
+            }
+        }
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let value = try body(self)
+            try execute("COMMIT")
+            return value
+        } catch {
+            if isInTransaction { _ = try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+}
