@@ -53,7 +53,8 @@ let package = Package(
         .testTarget(name: "RefitDefinitionsTests", dependencies: ["RefitDefinitions", "RefitCore"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "RefitStoreTests", dependencies: ["RefitStore"], swiftSettings: swiftSettings),
-        .testTarget(name: "RefitHTTPTests", dependencies: ["RefitHTTP"],
+        .testTarget(name: "RefitHTTPTests",
+                    dependencies: ["RefitHTTP", .product(name: "Logging", package: "swift-log")],
                     exclude: ["Support"], swiftSettings: swiftSettings),
         .testTarget(name: "RefitCLITests", dependencies: ["RefitCore"], swiftSettings: swiftSettings),
     ]
