@@ -5,7 +5,8 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
     public var body: Data
-    /// The URL that produced this response, after any redirects.
+    /// The URL that produced this response, after any redirects. It may carry secrets (a SAS
+    /// signature): log it only through ``Redactor/redact(url:)``.
     public var effectiveURL: String
     /// The method of the request, kept for error messages.
     public var method: HTTPMethod

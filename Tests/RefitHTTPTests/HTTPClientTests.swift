@@ -125,6 +125,15 @@ struct HTTPClientTests {
         #expect(error.isRetryable)
     }
 
+    @Test("a service that never accepts the connection hits the connect timeout")
+    func connectTimeout() async throws {
+        let client = makeClient(connectTimeout: .milliseconds(300), totalTimeout: .seconds(30))
+        let port = try await client.send(HTTPRequest(url: server.url("/blackhole-port"))).text
+        let error = try #require(await httpError { try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/")) })
+        #expect(error.code == .timedOut)
+        #expect(error.isRetryable)
+    }
+
     @Test("the client's total timeout applies when the request has none")
     func clientTimeout() async throws {
         let client = makeClient(totalTimeout: .milliseconds(300))
@@ -346,6 +355,25 @@ struct HTTPClientTests {
         let echo = try JSONDecoder().decode(Echo.self, from: response.body)
         #expect(echo.header("x-amz-content-sha256") == "UNSIGNED-PAYLOAD")
         #expect(echo.header("Authorization")?.hasPrefix("AWS4-HMAC-SHA256 ") == true)
+    }
+
+    @Test("SigV4 signatures verify against an independent AWS-style canonicalization", arguments: [
+        (HTTPMethod.get, nil as String?), (.put, "object body"), (.head, nil), (.delete, nil),
+    ])
+    func sigV4Verified(method: HTTPMethod, body: String?) async throws {
+        let credentials = SigV4Credentials(region: "us-east-1", service: "s3", accessKeyId: "AKIDEXAMPLE",
+                                           secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                           sessionToken: "FQoGZXIvYXdzEXAMPLE/token+=")
+        let path = SigV4.encodePath("/sigv4/bucket/data 2024/01/a+b.csv")
+        let query = SigV4.canonicalQuery([("prefix", "data/2024/01 x"), ("list-type", "2"), ("acl", "")])
+        let request = HTTPRequest(method: method, url: server.url("\(path)?\(query)"),
+                                  body: body.map { Data($0.utf8) }, sigV4: credentials)
+        let response = try await makeClient().execute(request)
+        #expect(response.status == 200, "\(response.text)")
+
+        var wrong = request
+        wrong.sigV4?.secretAccessKey = "not-the-secret"
+        #expect(try await makeClient().execute(wrong).status == 403)
     }
 
     // MARK: - TLS

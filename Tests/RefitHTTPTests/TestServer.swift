@@ -108,9 +108,9 @@ struct Echo: Decodable {
 }
 
 /// A client configured for loopback tests (no proxy from the environment).
-func makeClient(totalTimeout: Duration = .seconds(20), maxRedirects: Int = 5,
+func makeClient(connectTimeout: Duration = .seconds(5), totalTimeout: Duration = .seconds(20), maxRedirects: Int = 5,
                 maxResponseBytes: Int = 1_000_000, caFile: String? = nil, logger: Logger? = nil) -> HTTPClient {
-    HTTPClient(configuration: .init(connectTimeout: .seconds(5), totalTimeout: totalTimeout,
+    HTTPClient(configuration: .init(connectTimeout: connectTimeout, totalTimeout: totalTimeout,
                                     maxRedirects: maxRedirects, maxResponseBytes: maxResponseBytes,
                                     caFile: caFile, userAgent: "refit-tests", proxy: "", logger: logger))
 }

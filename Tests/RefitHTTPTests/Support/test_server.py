@@ -18,8 +18,13 @@ Routes:
   /garbage                   sends a line that is not HTTP, closes
   /multi                     two `X-Multi` headers
   /conn?tag=T                how many distinct connections served requests tagged T (this one included)
+  /sigv4/...                 200 when the SigV4 signature is valid for SIGV4_SECRET (recomputed the
+                             way AWS canonicalizes: sorted, RFC 3986 encoded query), 403 otherwise
   /unused-port               a port that was free a moment ago (nothing listens on it)
+  /blackhole-port            a port that accepts no connections (its listen queue is full): connects hang
 """
+import hashlib
+import hmac
 import json
 import os
 import socket
@@ -29,11 +34,61 @@ import threading
 import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, urlsplit
 
 _lock = threading.Lock()
 _connections_by_tag = {}
 _next_connection = [0]
+
+
+_blackhole = []
+
+# The secret the /sigv4 route verifies signatures with (the AWS documentation's example key).
+SIGV4_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+
+
+def _sigv4_check(method, raw_path, raw_query, headers):
+    """Recomputes an AWS SigV4 header signature the way AWS does; returns (valid, canonical request)."""
+    auth = headers.get("Authorization", "")
+    if not auth.startswith("AWS4-HMAC-SHA256 "):
+        return False, "no SigV4 Authorization header"
+    fields = dict(part.strip().split("=", 1) for part in auth[len("AWS4-HMAC-SHA256 "):].split(","))
+    access_key, date, region, service, terminator = fields["Credential"].split("/")
+    signed = fields["SignedHeaders"].split(";")
+    enc = lambda v: quote(v, safe="-_.~")
+    pairs = sorted((enc(k), enc(v)) for k, v in parse_qsl(raw_query, keep_blank_values=True))
+    canonical_query = "&".join(f"{k}={v}" for k, v in pairs)
+    canonical_headers = "".join(f"{h}:{' '.join(headers.get(h, '').split())}\n" for h in signed)
+    canonical = "\n".join([method, raw_path, canonical_query, canonical_headers, ";".join(signed),
+                           headers.get("x-amz-content-sha256", "")])
+    scope = f"{date}/{region}/{service}/{terminator}"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", headers.get("x-amz-date", ""), scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + SIGV4_SECRET).encode()
+    for part in (date, region, service, terminator):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, fields.get("Signature", "")), canonical
+
+
+def _blackhole_port():
+    """A port whose listen queue is full and never drained, so new connections are never accepted."""
+    with _lock:
+        if not _blackhole:
+            listener = socket.socket()
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(0)
+            fillers = []
+            for _ in range(4):
+                filler = socket.socket()
+                filler.setblocking(False)
+                try:
+                    filler.connect(listener.getsockname())
+                except BlockingIOError:
+                    pass
+                fillers.append(filler)
+            _blackhole.extend([listener] + fillers)
+        return _blackhole[0].getsockname()[1]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -73,7 +128,11 @@ class Handler(BaseHTTPRequestHandler):
         path = parts.path
         segments = [s for s in path.split("/") if s]
 
-        if path == "/echo":
+        if path.startswith("/sigv4/"):
+            valid, canonical = _sigv4_check(self.command, parts.path, parts.query, self.headers)
+            self._send(200 if valid else 403, json.dumps({"valid": valid, "canonical": canonical}).encode(),
+                       [("Content-Type", "application/json")])
+        elif path == "/echo":
             payload = {
                 "method": self.command,
                 "path": path,
@@ -137,6 +196,8 @@ class Handler(BaseHTTPRequestHandler):
             with _lock:
                 count = len(_connections_by_tag.get(tag, set()))
             self._send(200, str(count).encode())
+        elif path == "/blackhole-port":
+            self._send(200, str(_blackhole_port()).encode())
         elif path == "/unused-port":
             probe = socket.socket()
             probe.bind(("127.0.0.1", 0))
