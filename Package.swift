@@ -14,10 +14,12 @@ let package = Package(
         .executable(name: "refit", targets: ["refit"]),
         .library(name: "RefitCore", targets: ["RefitCore"]),
         .library(name: "RefitStore", targets: ["RefitStore"]),
+        .library(name: "RefitHTTP", targets: ["RefitHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // System libraries, linked from Debian's -dev packages.
@@ -37,6 +39,11 @@ let package = Package(
         // SQLite persistence: migrations, run history, leases. The only code that speaks SQL.
         .target(name: "RefitStore", dependencies: ["CSQLite", "RefitCore"], swiftSettings: swiftSettings),
 
+        // Async HTTP/1.1 client over libcurl's multi interface: timeouts, TLS on, redaction, SigV4.
+        .target(name: "RefitHTTP",
+                dependencies: ["CCurl", "CCurlShim", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: swiftSettings),
+
         .executableTarget(name: "refit",
                           dependencies: ["RefitCore", "RefitDefinitions", "RefitStore",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -49,6 +56,9 @@ let package = Package(
         .testTarget(name: "RefitDefinitionsTests", dependencies: ["RefitDefinitions", "RefitCore"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "RefitStoreTests", dependencies: ["RefitStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "RefitHTTPTests",
+                    dependencies: ["RefitHTTP", .product(name: "Logging", package: "swift-log")],
+                    exclude: ["Support"], swiftSettings: swiftSettings),
         .testTarget(name: "RefitCLITests", dependencies: ["RefitCore", "RefitTestKit"], swiftSettings: swiftSettings),
     ]
 )

@@ -3,7 +3,7 @@
 # Debian/Ubuntu packages through apt-get; test tools from PyPI through pip.
 set -euo pipefail
 
-apt_packages=(libsqlite3-dev libcurl4-openssl-dev pkg-config)
+apt_packages=(libsqlite3-dev libcurl4-openssl-dev pkg-config openssl)
 pip_packages=()   # "module:requirement" pairs, added by the tests that need them
 
 missing=()
