@@ -41,7 +41,7 @@ let package = Package(
 
         // Async HTTP/1.1 client over libcurl's multi interface: timeouts, TLS on, redaction, SigV4.
         .target(name: "RefitHTTP",
-                dependencies: ["CCurl", "CCurlShim", .product(name: "Logging", package: "swift-log")],
+                dependencies: ["CCurl", "CCurlShim", "RefitCore", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
 
         .executableTarget(name: "refit",

@@ -1,4 +1,5 @@
 import Foundation
+import RefitCore
 
 /// Helpers for AWS Signature Version 4 requests signed by libcurl (`CURLOPT_AWS_SIGV4`).
 ///
@@ -35,10 +36,7 @@ public enum SigV4 {
 
     /// The lower-case hex SHA-256 of `data`, the value of `x-amz-content-sha256` for a signed payload.
     public static func payloadHash(_ data: Data) -> String {
-        SHA256.hash(data).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        SHA256.hexString(SHA256.hash(data))
     }
 
     private static func encode(_ value: String, keepSlash: Bool) -> String {

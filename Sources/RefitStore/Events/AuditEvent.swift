@@ -1,4 +1,5 @@
 import Foundation
+import RefitCore
 
 /// A stored audit event with its place in the hash chain.
 public struct AuditEvent: Sendable, Hashable {

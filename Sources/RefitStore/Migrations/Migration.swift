@@ -1,3 +1,4 @@
+import RefitCore
 /// One forward-only schema change, as shipped in `migrations/NNNN_name.sql` and embedded in
 /// the binary. Its SHA-256 is recorded when applied, so an edited landed migration is caught.
 public struct Migration: Sendable, Hashable {

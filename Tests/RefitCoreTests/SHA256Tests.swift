@@ -1,4 +1,4 @@
-@testable import RefitStore
+import RefitCore
 import Testing
 
 struct SHA256Tests {
@@ -44,3 +44,17 @@ struct SHA256Tests {
         #expect(hasher.finalize() == SHA256.hash(text))
     }
 }
+
+struct HMACSHA256Tests {
+    /// RFC 4231 test cases 1, 2 and 6 (key longer than the block size).
+    @Test func rfc4231() {
+        let case1 = HMACSHA256.authenticationCode(key: [UInt8](repeating: 0x0b, count: 20), message: Array("Hi There".utf8))
+        #expect(SHA256.hexString(case1) == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
+        let case2 = HMACSHA256.authenticationCode(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+        #expect(SHA256.hexString(case2) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        let case6 = HMACSHA256.authenticationCode(key: [UInt8](repeating: 0xaa, count: 131),
+                                                  message: Array("Test Using Large Than Block-Size Key - Hash Key First".utf8))
+        #expect(SHA256.hexString(case6) == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+    }
+}
+

@@ -1,6 +1,6 @@
 /// A small FIPS 180-4 SHA-256, so the core can hash migrations and audit events without
 /// pulling swift-crypto (and its build cost) into the `refit` binary.
-struct SHA256: Sendable {
+public struct SHA256: Sendable {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -18,12 +18,12 @@ struct SHA256: Sendable {
     private var buffer: [UInt8] = []
     private var length: UInt64 = 0
 
-    init() {
+    public init() {
         buffer.reserveCapacity(64)
     }
 
     /// Feeds more bytes into the hash.
-    mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+    public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         for byte in bytes {
             buffer.append(byte)
             length &+= 1
@@ -35,7 +35,7 @@ struct SHA256: Sendable {
     }
 
     /// Pads, finishes and returns the 32-byte digest.
-    consuming func finalize() -> [UInt8] {
+    public consuming func finalize() -> [UInt8] {
         let bitLength = length &* 8
         var tail = buffer
         tail.append(0x80)
@@ -60,18 +60,18 @@ struct SHA256: Sendable {
     }
 
     /// The digest of `bytes`.
-    static func hash<Bytes: Sequence>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
+    public static func hash<Bytes: Sequence>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
         var hasher = SHA256()
         hasher.update(bytes)
         return hasher.finalize()
     }
 
     /// The lowercase hex digest of a string's UTF-8 bytes.
-    static func hex(_ string: String) -> String {
+    public static func hex(_ string: String) -> String {
         hexString(hash(string.utf8))
     }
 
-    static func hexString(_ bytes: [UInt8]) -> String {
+    public static func hexString(_ bytes: [UInt8]) -> String {
         let digits: [Character] = Array("0123456789abcdef")
         var out = ""
         out.reserveCapacity(bytes.count * 2)
@@ -116,5 +116,22 @@ struct SHA256: Sendable {
 
     private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 {
         (x >> n) | (x << (32 - n))
+    }
+}
+
+/// HMAC-SHA256 (RFC 2104), for Azure Shared Key and SAS signatures.
+public enum HMACSHA256 {
+    public static func authenticationCode(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        let blockSize = 64
+        var key = key.count > blockSize ? SHA256.hash(key) : key
+        key += [UInt8](repeating: 0, count: blockSize - key.count)
+        var inner = SHA256()
+        inner.update(key.map { $0 ^ 0x36 })
+        inner.update(message)
+        let innerDigest = inner.finalize()
+        var outer = SHA256()
+        outer.update(key.map { $0 ^ 0x5c })
+        outer.update(innerDigest)
+        return outer.finalize()
     }
 }
