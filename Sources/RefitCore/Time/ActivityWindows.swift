@@ -7,6 +7,10 @@
 /// `(style == EndOfInterval ? end : start) + policy.delay` (D4), and windows are never produced
 /// ahead of their due time — the `dueBy:` queries give exactly the windows that exist "now".
 ///
+/// An empty or inverted interval (`end <= start`, as an active period or a request) has no
+/// windows, although D3's formula taken literally would match a window around a zero-length
+/// period.
+///
 /// All queries are O(1); results are lazy `SliceRange`s whose `count` a caller can check (say,
 /// against a 1,000,000-window limit) before enumerating.
 public struct ActivityWindows: Hashable, Sendable {

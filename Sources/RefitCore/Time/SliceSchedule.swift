@@ -103,7 +103,7 @@ public struct SliceSchedule: Hashable, Sendable {
     }
 
     /// Slice number `k`.
-    public func slice(at k: Int) -> Slice { Slice(start: boundary(k), end: boundary(k + 1)) }
+    public func slice(at k: Int) -> Slice { Slice(start: boundary(k), end: boundary(k == .max ? k : k + 1)) }
 
     // MARK: Queries
 
