@@ -121,19 +121,19 @@ import Testing
     @Test("a requested [from, to) narrows the windows with overlap semantics")
     func requestedRange() throws {
         let w = try windows(daily, "2017-04-01", "2017-04-10")
-        #expect(Array(w.windows(overlapping: at("2017-04-03T12:00:00Z"), at("2017-04-05T00:00:01Z")))
+        #expect(Array(w.windows(from: at("2017-04-03T12:00:00Z"), to: at("2017-04-05T00:00:01Z")))
                 == [slice("2017-04-03", "2017-04-04"), slice("2017-04-04", "2017-04-05"), slice("2017-04-05", "2017-04-06")])
-        #expect(w.windows(overlapping: at("2017-03-01"), at("2017-04-01")).isEmpty)
-        #expect(w.windows(overlapping: at("2017-04-10"), at("2017-05-01")).isEmpty)
-        #expect(w.windows(overlapping: at("2017-03-01"), at("2017-05-01")).count == 9)
-        #expect(w.windows(overlapping: at("2017-04-05"), at("2017-04-05")).isEmpty)
-        #expect(w.windows(overlapping: at("2017-03-01"), at("2017-05-01"), dueBy: at("2017-04-03T06:00:00Z")).count == 2)
+        #expect(w.windows(from: at("2017-03-01"), to: at("2017-04-01")).isEmpty)
+        #expect(w.windows(from: at("2017-04-10"), to: at("2017-05-01")).isEmpty)
+        #expect(w.windows(from: at("2017-03-01"), to: at("2017-05-01")).count == 9)
+        #expect(w.windows(from: at("2017-04-05"), to: at("2017-04-05")).isEmpty)
+        #expect(w.windows(from: at("2017-03-01"), to: at("2017-05-01"), dueBy: at("2017-04-03T06:00:00Z")).count == 2)
     }
 
     @Test("scheduler overrides the output dataset; contains() recognises aligned windows in the period")
     func schedulerAndContains() throws {
         let (f, a, p) = factory(output: daily, start: "2017-04-01", end: "2017-04-03", scheduler: hourly)
-        let w = try ActivityWindows(activity: a, pipeline: p, factory: f)
+        let w = try f.windows(of: a, in: p)
         #expect(w.allWindows?.count == 48)
         #expect(w.contains(slice("2017-04-01T05:00:00Z", "2017-04-01T06:00:00Z")))
         #expect(!w.contains(slice("2017-04-01T05:30:00Z", "2017-04-01T06:30:00Z")))

@@ -53,10 +53,10 @@ import Testing
             let availability = randomAvailability(&rng)
             let s = try SliceSchedule(availability)
             let (start, end) = randomRange(&rng, s)
-            let range = s.slices(overlapping: start, end)
+            let range = s.slices(overlapping: start, end: end)
             let slices = Array(range)
             let context = "case \(case_): \(availability) [\(start), \(end))"
-            #expect(slices.count == s.count(overlapping: start, end), "\(context)")
+            #expect(slices.count == s.count(overlapping: start, end: end), "\(context)")
             if start >= end {
                 #expect(slices.isEmpty, "\(context)")
                 continue
@@ -110,15 +110,15 @@ import Testing
             let now = Instant(secondsSinceEpoch: nowSeconds)
             // Superset: everything overlapping either interval, filtered by the definitions.
             let lo = min(activeStart, from), hi = max(activeEnd, to)
-            let universe = Array(s.slices(overlapping: lo, hi))
+            let universe = Array(s.slices(overlapping: lo, end: hi))
             // D3's overlap rule, for non-empty intervals: an empty or inverted interval has no windows.
             let active = universe.filter { activeStart < activeEnd && $0.overlaps(start: activeStart, end: activeEnd) }
             let requested = active.filter { from < to && $0.overlaps(start: from, end: to) }
             let context = "case \(case_): \(availability) active [\(activeStart), \(activeEnd)) request [\(from), \(to)) now \(now)"
             #expect(windows.allWindows.map(Array.init) == active, "\(context)")
-            #expect(Array(windows.windows(overlapping: from, to)) == requested, "\(context)")
+            #expect(Array(windows.windows(from: from, to: to)) == requested, "\(context)")
             #expect(Array(windows.windows(dueBy: now)) == active.filter { windows.dueTime(of: $0) <= now }, "\(context)")
-            #expect(Array(windows.windows(overlapping: from, to, dueBy: now)) == requested.filter { windows.dueTime(of: $0) <= now }, "\(context)")
+            #expect(Array(windows.windows(from: from, to: to, dueBy: now)) == requested.filter { windows.dueTime(of: $0) <= now }, "\(context)")
             let pending = active.first { windows.dueTime(of: $0) > now }
             #expect(windows.nextDue(after: now)?.window == pending, "\(context)")
             for window in active where !windows.contains(window) { Issue.record("contains(\(window)) is false: \(context)") }
@@ -136,7 +136,7 @@ import Testing
                                                         anchorDateTime: Instant(year: year - 1, month: anchorMonth, day: anchorDay, hour: 13),
                                                         offset: offset)
                         let s = try SliceSchedule(availability)
-                        let slices = Array(s.slices(overlapping: Instant(year: year, month: 1, day: 1), Instant(year: year + 1, month: 1, day: 1)))
+                        let slices = Array(s.slices(overlapping: Instant(year: year, month: 1, day: 1), end: Instant(year: year + 1, month: 1, day: 1)))
                         for slice in slices {
                             // Independent month arithmetic: the slice spans exactly `interval` calendar months.
                             let startMonth = (slice.start - offset).components

@@ -59,7 +59,7 @@ public struct ActivityWindows: Hashable, Sendable {
     /// bound (nil when the period has no end). nil when the period is empty.
     public var activeIndices: (lower: Int, upper: Int?)? {
         guard let end = activeEnd else { return (schedule.index(containing: activeStart), nil) }
-        guard let range = schedule.indices(overlapping: activeStart, end) else { return nil }
+        guard let range = schedule.indices(overlapping: activeStart, end: end) else { return nil }
         return (range.lowerBound, range.upperBound)
     }
 
@@ -92,8 +92,8 @@ public struct ActivityWindows: Hashable, Sendable {
     }
 
     /// The windows of the active period that also overlap the requested `[from, to)`.
-    public func windows(overlapping from: Instant, _ to: Instant) -> SliceRange {
-        guard let active = activeIndices, let requested = schedule.indices(overlapping: from, to) else {
+    public func windows(from: Instant, to: Instant) -> SliceRange {
+        guard let active = activeIndices, let requested = schedule.indices(overlapping: from, end: to) else {
             return SliceRange(schedule: schedule, empty: ())
         }
         let upper = active.upper.map { min($0, requested.upperBound) } ?? requested.upperBound
@@ -108,8 +108,8 @@ public struct ActivityWindows: Hashable, Sendable {
     }
 
     /// The windows of the active period overlapping `[from, to)` that are due at `now`.
-    public func windows(overlapping from: Instant, _ to: Instant, dueBy now: Instant) -> SliceRange {
-        windows(overlapping: from, to).clamped(toIndices: Int.min...lastDueIndex(at: now))
+    public func windows(from: Instant, to: Instant, dueBy now: Instant) -> SliceRange {
+        windows(from: from, to: to).clamped(toIndices: Int.min...lastDueIndex(at: now))
     }
 
     /// The oldest window of the active period that is not yet due at `now`, with its due time:
@@ -138,5 +138,12 @@ public enum ActivityWindowsError: Error, Hashable, Sendable, CustomStringConvert
         case .invalidSchedule(let a, let e):
             "activity \(a) has an invalid schedule: \(e)"
         }
+    }
+}
+
+extension Factory {
+    /// The windows of `activity` in `pipeline` (see `ActivityWindows`).
+    public func windows(of activity: Activity, in pipeline: Pipeline) throws(ActivityWindowsError) -> ActivityWindows {
+        try ActivityWindows(activity: activity, pipeline: pipeline, factory: self)
     }
 }

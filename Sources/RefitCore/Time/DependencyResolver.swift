@@ -41,7 +41,7 @@ public enum DependencyResolver {
             let k = schedule.index(containing: period.start)
             return SliceRange(schedule: schedule, indices: k...k)
         }
-        return schedule.slices(overlapping: period.start, period.end)
+        return schedule.slices(overlapping: period.start, end: period.end)
     }
 
     /// Parses and type-checks an input's expressions without evaluating them, for the loader.

@@ -122,21 +122,21 @@ public struct SliceSchedule: Hashable, Sendable {
     public func isAligned(_ slice: Slice) -> Bool { self.slice(containing: slice.start) == slice }
 
     /// The indices of the slices overlapping `[start, end)`; empty when `end <= start`.
-    public func indices(overlapping start: Instant, _ end: Instant) -> ClosedRange<Int>? {
+    public func indices(overlapping start: Instant, end: Instant) -> ClosedRange<Int>? {
         guard start < end else { return nil }
         return index(containing: start)...index(containing: Instant(secondsSinceEpoch: end.secondsSinceEpoch - 1))
     }
 
     /// The slices overlapping `[start, end)` (`slice.start < end && slice.end > start`), lazily:
     /// creating the range is O(1) and nothing is materialized.
-    public func slices(overlapping start: Instant, _ end: Instant) -> SliceRange {
-        guard let range = indices(overlapping: start, end) else { return SliceRange(schedule: self, empty: ()) }
+    public func slices(overlapping start: Instant, end: Instant) -> SliceRange {
+        guard let range = indices(overlapping: start, end: end) else { return SliceRange(schedule: self, empty: ()) }
         return SliceRange(schedule: self, indices: range)
     }
 
     /// How many slices overlap `[start, end)`, without enumerating them.
-    public func count(overlapping start: Instant, _ end: Instant) -> Int {
-        indices(overlapping: start, end)?.count ?? 0
+    public func count(overlapping start: Instant, end: Instant) -> Int {
+        indices(overlapping: start, end: end)?.count ?? 0
     }
 
     // MARK: Helpers
