@@ -6,7 +6,7 @@ import Testing
     func eval(_ text: String, _ x: String = "2013-09-15T12:00:00Z", sourceLocation: SourceLocation = #_sourceLocation) throws -> ExpressionValue {
         // X is bound to SliceStart/WindowStart; the end is an hour later.
         let start = at(x, sourceLocation: sourceLocation)
-        return try Expression.parse(text).evaluate(ExpressionContext(window: Slice(start: start, end: start + .hours(1))))
+        return try ADFExpression.parse(text).evaluate(ExpressionContext(window: Slice(start: start, end: start + .hours(1))))
     }
 
     func date(_ text: String, _ x: String = "2013-09-15T12:00:00Z", sourceLocation: SourceLocation = #_sourceLocation) throws -> Instant? {
@@ -14,7 +14,7 @@ import Testing
     }
 
     func error(_ text: String) -> ExpressionError? {
-        do { _ = try Expression.parse(text) } catch { return error }
+        do { _ = try ADFExpression.parse(text) } catch { return error }
         return nil
     }
 
@@ -208,18 +208,18 @@ import Testing
 
     @Test("run-time errors keep the call's column; results stay in .NET's years 1–9999")
     func runtimeErrors() throws {
-        let expression = try Expression.parse("Date.AddDays(Date.AddYears(SliceStart, 9000), 1)")
+        let expression = try ADFExpression.parse("Date.AddDays(Date.AddYears(SliceStart, 9000), 1)")
         #expect(throws: ExpressionError(column: 14, "Date.AddYears gives a date outside the years 1 to 9999")) {
             try expression.evaluate(ExpressionContext(window: slice("2013-09-15", "2013-09-16")))
         }
-        let huge = try Expression.parse("Time.AddHours(SliceStart, 9223372036854775807)")
+        let huge = try ADFExpression.parse("Time.AddHours(SliceStart, 9223372036854775807)")
         #expect(throws: ExpressionError.self) { try huge.evaluate(ExpressionContext(window: slice("2013-09-15", "2013-09-16"))) }
-        let dynamic = try Expression.parse("Text.Format(Text.Format('{0}{1}', '{', '2}'), 5)")
+        let dynamic = try ADFExpression.parse("Text.Format(Text.Format('{0}{1}', '{', '2}'), 5)")
         #expect(throws: ExpressionError(column: 1, "Text.Format references {2} but only 1 value follows the format string")) {
             try dynamic.evaluate(ExpressionContext(window: slice("2013-09-15", "2013-09-16")))
         }
         #expect(throws: ExpressionError(column: 1, "the expression gives an integer, but a DateTime is needed")) {
-            try Expression.parse("Date.Day(SliceStart)").evaluateDateTime(ExpressionContext(window: slice("2013-09-15", "2013-09-16")))
+            try ADFExpression.parse("Date.Day(SliceStart)").evaluateDateTime(ExpressionContext(window: slice("2013-09-15", "2013-09-16")))
         }
     }
 
@@ -228,7 +228,7 @@ import Testing
         let context = ExpressionContext(sliceStart: at("2020-01-01"), sliceEnd: at("2020-01-02"),
                                         windowStart: at("2020-01-03"), windowEnd: at("2020-01-04"))
         for (name, expected) in [("SliceStart", "2020-01-01"), ("SliceEnd", "2020-01-02"), ("WindowStart", "2020-01-03"), ("WindowEnd", "2020-01-04")] {
-            #expect(try Expression.parse(name).evaluate(context) == .dateTime(at(expected)))
+            #expect(try ADFExpression.parse(name).evaluate(context) == .dateTime(at(expected)))
         }
     }
 }

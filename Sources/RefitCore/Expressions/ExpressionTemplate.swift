@@ -11,13 +11,13 @@ public enum ExpressionTemplate {
 
     /// The expression of a `$$` value (columns count from the value's first character), or nil
     /// for a literal value. Lets the loader report errors when the definitions are read.
-    public static func parse(_ value: String) throws(ExpressionError) -> Expression? {
+    public static func parse(_ value: String) throws(ExpressionError) -> ADFExpression? {
         guard isExpression(value) else { return nil }
         let body = String(value.unicodeScalars.dropFirst(2))
         guard body.contains(where: { !$0.isWhitespace }) else {
             throw ExpressionError(column: 3, "'$$' must be followed by an expression")
         }
-        return try Expression.parse(body, columnOffset: 2)
+        return try ADFExpression.parse(body, columnOffset: 2)
     }
 
     /// The value with its expression (if any) evaluated in `context`.

@@ -14,7 +14,7 @@ public enum DependencyResolver {
         func evaluate(_ text: String?, _ field: DependencyError.Field, default value: Instant) throws(DependencyError) -> Instant {
             guard let text else { return value }
             do {
-                return try Expression.parse(text).evaluateDateTime(context)
+                return try ADFExpression.parse(text).evaluateDateTime(context)
             } catch {
                 throw DependencyError(input: input.name, field: field, error: error)
             }
@@ -51,7 +51,7 @@ public enum DependencyResolver {
         for (text, field) in [(input.startTime, DependencyError.Field.startTime), (input.endTime, .endTime)] {
             guard let text else { continue }
             do {
-                let expression = try Expression.parse(text)
+                let expression = try ADFExpression.parse(text)
                 if expression.resultType != .dateTime {
                     errors.append(DependencyError(input: input.name, field: field, error: ExpressionError(
                         column: expression.root.column, "\(field.rawValue) must give a DateTime, but this expression gives \(expression.resultType)")))

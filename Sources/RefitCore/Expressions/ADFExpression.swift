@@ -17,7 +17,9 @@
 /// Names, arities and argument types are checked when parsing, so a definition error is
 /// reported when the file is loaded, with its column; only run-time facts (a date leaving the
 /// years 1–9999, an unreadable `DateTime.From` string) fail during `evaluate`.
-public struct Expression: Hashable, Sendable, CustomStringConvertible {
+///
+/// (Named `ADFExpression` because Foundation exports a generic `Expression`.)
+public struct ADFExpression: Hashable, Sendable, CustomStringConvertible {
     /// A node of the syntax tree; `column` is 1-based in the parsed text.
     public indirect enum Node: Hashable, Sendable {
         case integer(Int64, column: Int)
@@ -41,7 +43,7 @@ public struct Expression: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses and type-checks `text`. `columnOffset` is added to every reported column (for
     /// a `$$` value, 2, so columns count from the value's first character).
-    public static func parse(_ text: String, columnOffset: Int = 0) throws(ExpressionError) -> Expression {
+    public static func parse(_ text: String, columnOffset: Int = 0) throws(ExpressionError) -> ADFExpression {
         var parser = Parser(text: text, columnOffset: columnOffset)
         let root = try parser.parseExpression()
         let next = try parser.peek()
@@ -49,7 +51,7 @@ public struct Expression: Hashable, Sendable, CustomStringConvertible {
             throw ExpressionError(column: next.column, "unexpected \(next.kind.describe) after the end of the expression")
         }
         let type = try TypeChecker.check(root)
-        return Expression(text: text, root: root, resultType: type)
+        return ADFExpression(text: text, root: root, resultType: type)
     }
 
     /// Evaluates with the given system variables.
@@ -90,7 +92,7 @@ public struct Expression: Hashable, Sendable, CustomStringConvertible {
 // MARK: - Type checking
 
 enum TypeChecker {
-    static func check(_ node: Expression.Node) throws(ExpressionError) -> ExpressionType {
+    static func check(_ node: ADFExpression.Node) throws(ExpressionError) -> ExpressionType {
         switch node {
         case .integer: return .integer
         case .string: return .string
@@ -123,7 +125,7 @@ enum TypeChecker {
     }
 
     /// Checks literal arguments whose content can be known before run time.
-    private static func checkLiterals(_ function: ExpressionFunction, _ arguments: [Expression.Node], _ types: [ExpressionType]) throws(ExpressionError) {
+    private static func checkLiterals(_ function: ExpressionFunction, _ arguments: [ADFExpression.Node], _ types: [ExpressionType]) throws(ExpressionError) {
         guard case .string(let literal, let column) = arguments.first else { return }
         switch function {
         case .dateTimeFrom:
@@ -273,7 +275,7 @@ struct Parser {
         }
     }
 
-    mutating func parseExpression() throws(ExpressionError) -> Expression.Node {
+    mutating func parseExpression() throws(ExpressionError) -> ADFExpression.Node {
         let token = try next()
         switch token.kind {
         case .minus:
@@ -307,7 +309,7 @@ struct Parser {
                 throw ExpressionError(column: token.column, "unknown function \(name)" + Suggest.suffix(name, ExpressionFunction.allCases.map(\.rawValue)))
             }
             _ = try next()  // '('
-            var arguments: [Expression.Node] = []
+            var arguments: [ADFExpression.Node] = []
             if case .rightParen = try peek().kind {
                 _ = try next()
                 return .call(function, arguments, column: token.column)
