@@ -129,7 +129,7 @@ struct PlanBuilder {
             } catch {
                 throw CLIFailure.invalidInput("Activity '\(activity.name)' of pipeline '\(pipeline.name)': \(error)")
             }
-            let range = windows.windows(overlapping: lower, upper)
+            let range = windows.windows(from: lower, to: upper)
             total += range.count
             if total > maximumWindows {
                 throw CLIFailure.invalidInput("The plan of '\(pipeline.name)' from \(lower) to \(upper) has more than "
