@@ -14,6 +14,7 @@ public enum JSONReader {
     public struct Result: Sendable {
         public var root: Node?
         public var diagnostics: [Diagnostic]
+        public init(root: Node?, diagnostics: [Diagnostic]) { self.root = root; self.diagnostics = diagnostics }
     }
 
     /// Nesting limit, so hostile input cannot overflow the stack.
