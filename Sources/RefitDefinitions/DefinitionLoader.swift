@@ -52,7 +52,11 @@ public enum DefinitionLoader {
             let url = URL(fileURLWithPath: directory).appendingPathComponent(relative)
             let result = read(url: url, name: name)
             diagnostics += result.diagnostics
-            if let root = result.root { documents.append(DefinitionDocument(file: name, root: root)) }
+            if let root = result.root {
+                documents.append(DefinitionDocument(file: name, root: root))
+            } else if let partial = result.partialRoot {
+                documents.append(DefinitionDocument(file: name, root: partial, isPartial: true))
+            }
         }
         let base = directory
         let options = ValidationOptions(

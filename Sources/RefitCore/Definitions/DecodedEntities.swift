@@ -3,7 +3,13 @@ public struct DefinitionDocument: Sendable {
     /// The file name as it should appear in messages (e.g. `schedules/pipeline.json`).
     public var file: String
     public var root: Node
-    public init(file: String, root: Node) { self.file = file; self.root = root }
+    /// The file had a fatal syntax error (already reported) and `root` is what was read before
+    /// it: only the entity's name and kind are taken from it, so references to the entity do
+    /// not add "not defined" noise.
+    public var isPartial: Bool
+    public init(file: String, root: Node, isPartial: Bool = false) {
+        self.file = file; self.root = root; self.isPartial = isPartial
+    }
 }
 
 /// A reference by name to another entity, where it was written.
@@ -79,4 +85,7 @@ enum DecodedEntity {
     /// A definition whose kind and name are known but whose body has errors (already
     /// reported): its name still counts, so references to it do not add noise.
     case broken(kind: EntityKind, name: String, namePosition: SourcePosition)
+    /// A definition whose name is known but whose kind is not (unknown type, syntax error):
+    /// references to the name, of any kind, are not reported.
+    case unknownKind(name: String, namePosition: SourcePosition)
 }

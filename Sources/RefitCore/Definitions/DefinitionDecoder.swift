@@ -21,6 +21,7 @@ struct DefinitionDecoder {
 
     mutating func decode(_ document: DefinitionDocument) -> DecodedEntity? {
         let root = document.root
+        if document.isPartial { return Self.nameOnly(root) }
         guard root.members != nil else {
             let extra = root.elements != nil ? "; put each entity in a file of its own" : ""
             error(root.position, "a definition file holds one object {\"name\": …, \"properties\": {…}}, not \(root.kindDescription)\(extra)")
@@ -61,13 +62,15 @@ struct DefinitionDecoder {
                 let known = ADFVocabulary.linkedServiceTypes + ADFVocabulary.datasetTypes
                 error(typeNode.position, "unknown type \"\(type)\"; Refit knows the linked service types \(ADFVocabulary.linkedServiceTypes.joined(separator: ", ")) and the dataset types \(ADFVocabulary.datasetTypes.joined(separator: ", "))"
                       + Suggestion.hint(for: type, among: known + ADFVocabulary.otherDatasetTypes + ADFVocabulary.otherLinkedServiceTypes))
-                return nil
+                guard let name, let nameNode else { return nil }
+                return .unknownKind(name: name, namePosition: nameNode.position)
             }
         } else if propertiesNode["activities"] != nil {
             kind = .pipeline
         } else {
             error(propertiesNode.position, "cannot tell what this file defines: properties has no \"type\" (linked service or dataset) and no \"activities\" (pipeline)")
-            return nil
+            guard let name, let nameNode else { return nil }
+            return .unknownKind(name: name, namePosition: nameNode.position)
         }
         guard let name, let nameNode else { return nil }
         checkEntityName(name, nameNode, kind)
@@ -90,6 +93,23 @@ struct DefinitionDecoder {
         if let entity, errorCount == errorsBefore { return entity }
         if case .pipeline = entity { return entity }  // best effort: its references are still checked
         return .broken(kind: kind, name: name, namePosition: nameNode.position)
+    }
+
+    /// The name and kind of a document cut short by a syntax error, without any diagnostics.
+    static func nameOnly(_ root: Node) -> DecodedEntity? {
+        guard let nameNode = root["name"], let name = nameNode.string, !name.isEmpty else { return nil }
+        let properties = root["properties"]
+        if properties?["activities"] != nil { return .broken(kind: .pipeline, name: name, namePosition: nameNode.position) }
+        if let type = properties?["type"]?.string {
+            if ADFVocabulary.linkedServiceTypes.contains(type) {
+                return .broken(kind: .linkedService, name: name, namePosition: nameNode.position)
+            }
+            if ADFVocabulary.datasetTypes.contains(type) {
+                return .broken(kind: .dataset, name: name, namePosition: nameNode.position)
+            }
+            if ADFVocabulary.triggerTypes.contains(type) { return nil }
+        }
+        return .unknownKind(name: name, namePosition: nameNode.position)
     }
 
     /// ADF's naming rules (ADF-SEMANTICS §3.1): at most 260 characters, starting with a letter,
@@ -374,14 +394,15 @@ struct DefinitionDecoder {
         if let node = tp["partitionedBy"], !node.isNull {
             if let entries = node.elements {
                 for entry in entries {
-                    guard let token = decodePartitionToken(entry) else { continue }
-                    if tokenNames.contains(token.name.name) {
-                        error(token.name.position, "partitionedBy names '\(token.name.name)' twice")
+                    let (token, name) = decodePartitionToken(entry)
+                    guard let name else { continue }
+                    if tokenNames.contains(name.name) {
+                        error(name.position, "partitionedBy names '\(name.name)' twice")
                         continue
                     }
-                    tokenNames.insert(token.name.name)
-                    tokenOrder.append(token.name.name)
-                    location.partitionedBy.append(token.token)
+                    tokenNames.insert(name.name)
+                    tokenOrder.append(name.name)
+                    if let token { location.partitionedBy.append(token) }
                 }
             } else {
                 error(node.position, "partitionedBy must be an array, not \(node.kindDescription)")
@@ -410,12 +431,15 @@ struct DefinitionDecoder {
         return location
     }
 
-    mutating func decodePartitionToken(_ entry: Node) -> (token: PartitionToken, name: Reference)? {
-        guard reader.object(entry, "a partitionedBy entry") != nil else { return nil }
+    /// A partitionedBy entry; the name comes back even when the value is bad, so the path
+    /// check does not add a second error for the same token.
+    mutating func decodePartitionToken(_ entry: Node) -> (token: PartitionToken?, name: Reference?) {
+        guard reader.object(entry, "a partitionedBy entry") != nil else { return (nil, nil) }
         let nameNode = reader.required(entry, "name", in: "the partitionedBy entry")
         let name = nameNode.flatMap { reader.nonEmptyString($0, "partitionedBy name") }
+        let nameRef = name.flatMap { n in nameNode.map { Reference(name: n, position: $0.position) } }
         guard let valueNode = reader.required(entry, "value", in: "the partitionedBy entry"),
-              reader.object(valueNode, "partitionedBy value") != nil else { return nil }
+              reader.object(valueNode, "partitionedBy value") != nil else { return (nil, nameRef) }
         if let typeNode = reader.required(valueNode, "type", in: "the partitionedBy value"),
            let type = reader.string(typeNode, "partitionedBy value type"), type != "DateTime" {
             error(typeNode.position, "partitionedBy value type \"\(type)\" is not supported; Refit supports \"DateTime\"")
@@ -439,8 +463,8 @@ struct DefinitionDecoder {
                 error(formatNode.position, message)
             }
         }
-        guard let name, let nameNode, let date, let format else { return nil }
-        return (PartitionToken(name: name, date: date, format: format), Reference(name: name, position: nameNode.position))
+        guard let name, let date, let format else { return (nil, nameRef) }
+        return (PartitionToken(name: name, date: date, format: format), nameRef)
     }
 
     /// Checks a folderPath/fileName template without expanding it: every `{Token}` has a

@@ -126,6 +126,10 @@ struct CrossChecker {
                 case .pipeline: pipelineNames.insert(name)
                 case .trigger: break
                 }
+            case .unknownKind(let name, _):
+                if linkedServices[name] == nil { linkedServices[name] = .broken }
+                if datasets[name] == nil { datasets[name] = .broken }
+                pipelineNames.insert(name)
             }
         }
         self.diagnostics = diagnostics

@@ -14,7 +14,12 @@ public enum JSONReader {
     public struct Result: Sendable {
         public var root: Node?
         public var diagnostics: [Diagnostic]
-        public init(root: Node?, diagnostics: [Diagnostic]) { self.root = root; self.diagnostics = diagnostics }
+        /// When `root` is nil: the values read before the fatal error (objects and arrays cut
+        /// short), so a loader can still tell which entity the broken file meant to define.
+        public var partialRoot: Node?
+        public init(root: Node?, diagnostics: [Diagnostic], partialRoot: Node? = nil) {
+            self.root = root; self.diagnostics = diagnostics; self.partialRoot = partialRoot
+        }
     }
 
     /// Nesting limit, so hostile input cannot overflow the stack.
@@ -27,7 +32,10 @@ public enum JSONReader {
     }
 }
 
-private struct FatalSyntaxError: Error {}
+/// Ends a parse; `partial` is what was read before the error (for naming the entity).
+private struct FatalSyntaxError: Error {
+    var partial: Node?
+}
 
 private struct Parser {
     let scalars: [Unicode.Scalar]
@@ -73,7 +81,7 @@ private struct Parser {
 
     mutating func fatal(_ at: SourcePosition, _ message: String) -> FatalSyntaxError {
         error(at, message)
-        return FatalSyntaxError()
+        return FatalSyntaxError(partial: nil)
     }
 
     // MARK: Document
@@ -93,7 +101,7 @@ private struct Parser {
             }
             return JSONReader.Result(root: root, diagnostics: diagnostics)
         } catch {
-            return JSONReader.Result(root: nil, diagnostics: diagnostics)
+            return JSONReader.Result(root: nil, diagnostics: diagnostics, partialRoot: error.partial)
         }
     }
 
@@ -126,8 +134,21 @@ private struct Parser {
         let start = position
         try enter(start)
         defer { depth -= 1 }
-        advance()  // {
         var members: [Node.Member] = []
+        var pendingKey: (key: String, position: SourcePosition)?
+        do {
+            return try parseObjectBody(start: start, members: &members, pendingKey: &pendingKey)
+        } catch {
+            if let pendingKey, let value = error.partial, !members.contains(where: { $0.key == pendingKey.key }) {
+                members.append(Node.Member(key: pendingKey.key, keyPosition: pendingKey.position, value: value))
+            }
+            throw FatalSyntaxError(partial: Node(.object(members), at: start))
+        }
+    }
+
+    mutating func parseObjectBody(start: SourcePosition, members: inout [Node.Member],
+                                  pendingKey: inout (key: String, position: SourcePosition)?) throws(FatalSyntaxError) -> Node {
+        advance()  // {
         var seen: [String: SourcePosition] = [:]
         skipWhitespace()
         if peek == "}" { advance(); return Node(.object([]), at: start) }
@@ -153,7 +174,9 @@ private struct Parser {
                 throw fatal(position, "expected ':' after key \"\(key)\", found \(describeToken())")
             }
             advance()
+            pendingKey = (key, keyPosition)
             let value = try parseValue()
+            pendingKey = nil
             if let first = seen[key] {
                 error(keyPosition, "duplicate key \"\(key)\" (first at line \(first.line), column \(first.column))")
             } else {
@@ -189,8 +212,17 @@ private struct Parser {
         let start = position
         try enter(start)
         defer { depth -= 1 }
-        advance()  // [
         var elements: [Node] = []
+        do {
+            return try parseArrayBody(start: start, elements: &elements)
+        } catch {
+            if let value = error.partial { elements.append(value) }
+            throw FatalSyntaxError(partial: Node(.array(elements), at: start))
+        }
+    }
+
+    mutating func parseArrayBody(start: SourcePosition, elements: inout [Node]) throws(FatalSyntaxError) -> Node {
+        advance()  // [
         skipWhitespace()
         if peek == "]" { advance(); return Node(.array([]), at: start) }
         while true {
