@@ -323,7 +323,7 @@ extension MalformedDefinitionTests {
             """#,
             ],
             file: "model.json", line: 1, column: 76,
-            message: #"a AzureBlob dataset needs an AzureStorage or AzureStorageSas linked service; 'ML' is AzureML"#),
+            message: #"a dataset of type AzureBlob needs an AzureStorage or AzureStorageSas linked service; 'ML' is AzureML"#),
         MalformedCase(
             "an AzureML activity on a storage linked service",
             files: [

@@ -198,7 +198,7 @@ struct CrossChecker {
             case (.fileShare, _): fits = false; wanted = "an OnPremisesFileServer"
             }
             if !fits {
-                error(ds.linkedService.position, "a \(ds.dataset.kind.rawValue) dataset needs \(wanted) linked service; '\(ls.service.name)' is \(ls.service.typeName)")
+                error(ds.linkedService.position, "a dataset of type \(ds.dataset.kind.rawValue) needs \(wanted) linked service; '\(ls.service.name)' is \(ls.service.typeName)")
             }
         }
     }

@@ -119,6 +119,7 @@ private struct Parser {
         case "'": throw fatal(position, "strings must be enclosed in double quotes, not single quotes")
         case "/": throw fatal(position, "JSON does not allow comments")
         case "}", "]", ",", ":": throw fatal(position, "expected a value before '\(Character(s))'")
+        case let s where isBareWordStart(s): return try parseLiteral()
         default: throw fatal(position, "unexpected \(describeToken()); expected a value (string, number, object, array, true, false or null)")
         }
     }
