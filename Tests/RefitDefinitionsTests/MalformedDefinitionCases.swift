@@ -130,7 +130,7 @@ extension MalformedDefinitionTests {
             """#,
             ],
             file: "placeholder.json", line: 3, column: 51,
-            message: #"unexpected 'one'"#),
+            message: #"unexpected unquoted text"#),
         MalformedCase(
             "YAML: a mapping value where none is allowed",
             files: [

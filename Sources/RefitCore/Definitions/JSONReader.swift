@@ -361,7 +361,8 @@ private struct Parser {
         }
         let text = String(literal)
         if !Parser.isValidNumber(text) {
-            error(start, "invalid number '\(text)'")
+            // The text is not echoed: an unquoted secret can look like a number.
+            error(start, "invalid number (JSON numbers look like 12, -3, 0.5 or 1e3)")
         }
         return Node(.number(text), at: start)
     }
@@ -412,7 +413,7 @@ private struct Parser {
         case "false": skip(word); return Node(.bool(false), at: start)
         case "null": skip(word); return Node(.null, at: start)
         default:
-            throw fatal(start, "unexpected '\(word)'; expected a value (strings need double quotes; literals are true, false and null)")
+            throw fatal(start, "unexpected \(describe(word: word)); expected a value (strings need double quotes; literals are true, false and null)")
         }
     }
 
@@ -429,10 +430,17 @@ private struct Parser {
         for _ in word.unicodeScalars { advance() }
     }
 
+    /// Unquoted text is echoed only when it is a well-known literal typo (`True`, `None`, ...):
+    /// anything else may be an unquoted secret, which must never reach a message.
+    func describe(word: String) -> String {
+        let known: Set<String> = ["true", "false", "null", "none", "nil", "undefined", "nan", "infinity", "yes", "no"]
+        return known.contains(word.lowercased()) ? "'\(word)'" : "unquoted text"
+    }
+
     /// The token at the cursor, quoted for a message.
     func describeToken() -> String {
         guard let s = peek else { return "end of file" }
-        if isBareWordStart(s) { return "'\(bareWord())'" }
+        if isBareWordStart(s) { return describe(word: bareWord()) }
         if s.value < 0x20 || s.value == 0x7F { return "control character U+\(hex4(s.value))" }
         return "'\(Character(s))'"
     }
