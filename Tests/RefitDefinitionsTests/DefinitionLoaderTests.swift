@@ -96,6 +96,18 @@ struct DefinitionLoaderTests {
         #expect(result.warnings.first?.message.contains("below ADF's recommended minimum of 15 minutes") == true)
     }
 
+    @Test("an activity that uses an unsupported dataset gets an error at the reference")
+    func unsupportedReference() throws {
+        let folder = try TempFolder()
+        try folder.copy(fixtures: ["adf-samples/verbatim/5.5-AzureSqlInput.json"])
+        try folder.write("storage.json", Self.storage)
+        try folder.write("out.json", #"{"name": "Out", "properties": {"type": "AzureBlob", "linkedServiceName": "Storage", "typeProperties": {"folderPath": "x"}, "availability": {"frequency": "Hour", "interval": 1}}}"#)
+        try folder.write("p.json", #"{"name": "P", "properties": {"activities": [{"name": "a", "type": "Command", "typeProperties": {"arguments": ["true"]}, "inputs": [{"name": "AzureSqlInput"}], "outputs": [{"name": "Out"}]}]}}"#)
+        let result = folder.load()
+        #expect(result.errors.map(\.position) == [SourcePosition(file: folder.file("p.json"), line: 1, column: 141)], "\(result.report)")
+        #expect(result.errors.first?.message == "dataset 'AzureSqlInput' has type AzureSqlTable, which Refit cannot probe")
+    }
+
     @Test("hooks owned by other modules are called at their values")
     func hooks() throws {
         let folder = try TempFolder()

@@ -145,7 +145,7 @@ struct CrossChecker {
         switch datasets[ref.name] {
         case .ok(let ds)?: return ds
         case .unsupported(let type)?:
-            error(ref.position, "dataset '\(ref.name)' is an \(type) dataset, which Refit cannot probe")
+            error(ref.position, "dataset '\(ref.name)' has type \(type), which Refit cannot probe")
         case .broken?: break
         case nil:
             error(ref.position, "dataset '\(ref.name)' is not defined" + Suggestion.hint(for: ref.name, among: datasets.keys.sorted()))
@@ -157,7 +157,7 @@ struct CrossChecker {
         switch linkedServices[ref.name] {
         case .ok(let ls)?: return ls
         case .unsupported(let type)?:
-            error(ref.position, "linked service '\(ref.name)' is a \(type) linked service, which Refit cannot use")
+            error(ref.position, "linked service '\(ref.name)' has type \(type), which Refit cannot use")
         case .broken?: break
         case nil:
             error(ref.position, "linked service '\(ref.name)' is not defined" + Suggestion.hint(for: ref.name, among: linkedServices.keys.sorted()))
