@@ -7,17 +7,24 @@ public struct Pipeline: Hashable, Sendable {
     public var end: Instant?
     public var isPaused: Bool
     public var position: SourcePosition
+    /// `scheduled` (default) or `onetime`; a one-time pipeline produces no scheduled windows.
+    public var pipelineMode: PipelineMode
+
+    /// ADF v1 `pipelineMode`.
+    public enum PipelineMode: String, Hashable, Sendable, CaseIterable {
+        case scheduled = "Scheduled", onetime = "OneTime"
+    }
 
     public init(name: String, activities: [Activity], start: Instant?, end: Instant?, isPaused: Bool = false,
-                position: SourcePosition) {
+                position: SourcePosition, pipelineMode: PipelineMode = .scheduled) {
         self.name = name; self.activities = activities; self.start = start; self.end = end
-        self.isPaused = isPaused; self.position = position
+        self.isPaused = isPaused; self.position = position; self.pipelineMode = pipelineMode
     }
 
     /// The active period (ADF-SEMANTICS D3): an omitted `end` is `start + 48h`; `9999-09-09`
-    /// means no end (nil upper bound). nil when the pipeline has no `start`.
+    /// means no end (nil upper bound). nil when the pipeline has no `start` or is one-time.
     public var activePeriod: (start: Instant, end: Instant?)? {
-        guard let start else { return nil }
+        guard pipelineMode == .scheduled, let start else { return nil }
         guard let end else { return (start, start + .hours(48)) }
         return (start, end >= Instant.adfNoEnd ? nil : end)
     }
@@ -117,7 +124,7 @@ public struct NamedValue: Hashable, Sendable {
 
 /// Activity `policy` with ADF's defaults (ADF-SEMANTICS §4).
 public struct ActivityPolicy: Hashable, Sendable {
-    public enum PriorityOrder: String, Hashable, Sendable { case oldestFirst = "OldestFirst", newestFirst = "NewestFirst" }
+    public enum PriorityOrder: String, Hashable, Sendable, CaseIterable { case oldestFirst = "OldestFirst", newestFirst = "NewestFirst" }
     public var concurrency: Int = 1
     public var executionPriorityOrder: PriorityOrder = .oldestFirst
     public var retry: Int = 0

@@ -1,0 +1,74 @@
+/// The ADF type names Refit knows, split into those it runs and those it recognises but cannot
+/// use, so an ADF user's file of another type gets "Refit cannot …" rather than "unknown type".
+enum ADFVocabulary {
+    static let linkedServiceTypes = ["AzureML", "AzureStorage", "AzureStorageSas", "AwsAccessKey", "OnPremisesFileServer"]
+    static let datasetTypes = ["AzureBlob", "AmazonS3", "FileShare"]
+    static let activityTypes = ["AzureMLBatchExecution", "AzureMLUpdateResource", "Command"]
+
+    /// ADF v1 linked service types Refit does not connect to.
+    static let otherLinkedServiceTypes = [
+        "AzureSqlDatabase", "AzureSqlDW", "AzureDataLakeStore", "AzureDataLakeAnalytics", "AzureBatch",
+        "HDInsight", "HDInsightOnDemand", "OnPremisesSqlServer", "OnPremisesOracle", "OnPremisesMySql",
+        "OnPremisesDB2", "OnPremisesTeradata", "OnPremisesSybase", "OnPremisesPostgreSql", "OnPremisesOdbc",
+        "OnPremisesCassandra", "OnPremisesMongoDb", "OnPremisesHdfs", "DocumentDb", "AzureSearch",
+        "FtpServer", "Sftp", "Salesforce", "AmazonRedshift", "OData", "Web", "Http", "Hdfs",
+    ]
+    /// ADF v1 dataset types Refit cannot probe.
+    static let otherDatasetTypes = [
+        "AzureSqlTable", "AzureSqlDataWarehouseTable", "AzureTable", "AzureDataLakeStore", "AzureSearchIndex",
+        "DocumentDbCollection", "CassandraTable", "MongoDbCollection", "OracleTable", "RelationalTable",
+        "SqlServerTable", "Http", "WebTable", "ODataResource",
+    ]
+    /// ADF v1/v2 activity types Refit does not run.
+    static let otherActivityTypes = [
+        "Copy", "HDInsightHive", "HDInsightPig", "HDInsightMapReduce", "HDInsightStreaming", "HDInsightSpark",
+        "SqlServerStoredProcedure", "DotNetActivity", "DataLakeAnalyticsU-SQL", "AzureMLScoring",
+        "ExecutePipeline", "Lookup", "WebActivity", "GetMetadata", "ForEach", "IfCondition", "Until", "Wait",
+        "HttpJob", "MLflowUpdateModel",
+    ]
+    /// ADF v2 trigger types: recognised, not used (the output datasets drive the schedule).
+    static let triggerTypes = ["TumblingWindowTrigger", "ScheduleTrigger", "BlobEventsTrigger", "CustomEventsTrigger"]
+
+    /// Characters ADF forbids in entity names (ADF-SEMANTICS §3.1).
+    static let forbiddenNameCharacters: Set<Character> = [".", "+", "?", "/", "<", ">", "*", "%", "&", ":", "\\"]
+    static let maximumNameLength = 260
+}
+
+/// "Did you mean …?" suggestions for misspelt names and enum values.
+enum Suggestion {
+    /// The candidate closest to `word`: an exact case-insensitive match first, then the smallest
+    /// edit distance within a tolerance that grows with the word's length.
+    static func closest(to word: String, among candidates: [String]) -> String? {
+        let lower = word.lowercased()
+        if let exact = candidates.first(where: { $0.lowercased() == lower }) { return exact }
+        let tolerance = max(2, lower.count / 3)
+        var best: (String, Int)?
+        for candidate in candidates {
+            let d = distance(lower, candidate.lowercased())
+            if d <= tolerance, best.map({ d < $0.1 }) ?? true { best = (candidate, d) }
+        }
+        return best?.0
+    }
+
+    /// " (did you mean X?)" or "".
+    static func hint(for word: String, among candidates: [String]) -> String {
+        closest(to: word, among: candidates).map { "; did you mean \($0)?" } ?? ""
+    }
+
+    /// Levenshtein distance over Unicode scalars.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
+        if x.isEmpty { return y.count }
+        if y.isEmpty { return x.count }
+        var previous = Array(0...y.count)
+        var current = [Int](repeating: 0, count: y.count + 1)
+        for i in 1...x.count {
+            current[0] = i
+            for j in 1...y.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[y.count]
+    }
+}
