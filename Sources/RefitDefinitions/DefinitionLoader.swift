@@ -26,10 +26,8 @@ public enum DefinitionLoader {
     ///
     /// - Parameters:
     ///   - environment: checked for `{"env": NAME}` secrets (unset → warning); nil skips the check.
-    ///   - hooks: checks owned by other modules (formats, expressions, path expansion).
     public static func load(directory: String,
-                            environment: [String: String]? = ProcessInfo.processInfo.environment,
-                            hooks: ValidationHooks = ValidationHooks()) -> LoadResult {
+                            environment: [String: String]? = ProcessInfo.processInfo.environment) -> LoadResult {
         let fileManager = FileManager.default
         let folderPosition = SourcePosition(file: directory, line: 1, column: 1)
         var isDirectory: ObjCBool = false
@@ -61,8 +59,7 @@ public enum DefinitionLoader {
         let base = directory
         let options = ValidationOptions(
             environment: environment,
-            secretFileExists: { path in FileManager.default.isReadableFile(atPath: SecretResolver.resolvePath(path, base: base)) },
-            hooks: hooks)
+            secretFileExists: { path in FileManager.default.isReadableFile(atPath: SecretResolver.resolvePath(path, base: base)) })
         let validation = DefinitionValidator.validate(documents, options: options)
         diagnostics += validation.diagnostics
         diagnostics.sort { ($0.position, $0.message) < ($1.position, $1.message) }

@@ -22,20 +22,20 @@ struct Refit: ParsableCommand {
             try command.run()
         } catch let failure as CLIFailure {
             Console.error(failure.message)
-            exit(failure.exitCode)
+            Foundation.exit(failure.exitCode)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 print(fullMessage(for: error))
-                exit(0)
+                Foundation.exit(0)
             }
             if code == .validationFailure {
                 Console.error(fullMessage(for: error))
-                exit(CLIFailure.usageExitCode)
+                Foundation.exit(CLIFailure.usageExitCode)
             }
-            if let exit = error as? ExitCode { Foundation.exit(exit.rawValue) }
+            if let code = error as? ExitCode { Foundation.exit(code.rawValue) }
             Console.error("refit: \(error)")
-            exit(CLIFailure.internalExitCode)
+            Foundation.exit(CLIFailure.internalExitCode)
         }
     }
 }

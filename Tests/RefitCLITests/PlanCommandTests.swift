@@ -60,7 +60,7 @@ struct PlanCommandTests {
                "inputs": [{"name": "TrainingData"},
                           {"name": "TrainingData", "startTime": "Date.AddDays(SliceStart, -1)", "endTime": "Date.AddDays(SliceEnd, -1)"}],
                "outputs": [{"name": "DailyReport"}],
-               "typeProperties": {"command": ["true"]}}],
+               "typeProperties": {"arguments": ["true"]}}],
              "start": "2026-01-01T00:00:00Z", "end": "2026-01-03T00:00:00Z"}}
             """)
         let result = try refit("plan", "--schedules", scratch.root.path, "--pipeline", "Daily", "--format", "json")

@@ -53,7 +53,7 @@ struct HMACSHA256Tests {
         let case2 = HMACSHA256.authenticationCode(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
         #expect(SHA256.hexString(case2) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
         let case6 = HMACSHA256.authenticationCode(key: [UInt8](repeating: 0xaa, count: 131),
-                                                  message: Array("Test Using Large Than Block-Size Key - Hash Key First".utf8))
+                                                  message: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))
         #expect(SHA256.hexString(case6) == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
     }
 }

@@ -108,14 +108,29 @@ struct DefinitionLoaderTests {
         #expect(result.errors.first?.message == "dataset 'AzureSqlInput' has type AzureSqlTable, which Refit cannot probe")
     }
 
-    @Test("hooks owned by other modules are called at their values")
-    func hooks() throws {
+    @Test("formats, dependency expressions, $$ values and expanded paths are checked where they are written")
+    func timeAndExpressionChecks() throws {
         let folder = try TempFolder()
         try folder.write("storage.json", Self.storage)
-        try folder.write("ds.json", #"{"name": "DS", "properties": {"type": "AzureBlob", "linkedServiceName": "Storage", "typeProperties": {"folderPath": "x/{P}", "partitionedBy": [{"name": "P", "value": {"type": "DateTime", "date": "SliceStart", "format": "qq"}}]}, "external": true, "availability": {"frequency": "Day", "interval": 1}}}"#)
-        let hooks = ValidationHooks(checkDateFormat: { $0 == "qq" ? "bad format 'qq'" : nil },
-                                    checkExpandedPath: { $0.name == "DS" ? "escapes" : nil })
-        let result = DefinitionLoader.load(directory: folder.path, environment: [:], hooks: hooks)
-        #expect(result.errors.map(\.message) == ["escapes", "bad format 'qq'"], "\(result.report)")
+        // Line 1 only, so columns are offsets + 1 into the line.
+        let badFormat = #"{"name": "DS", "properties": {"type": "AzureBlob", "linkedServiceName": "Storage", "typeProperties": {"folderPath": "x/{P}", "partitionedBy": [{"name": "P", "value": {"type": "DateTime", "date": "SliceStart", "format": "yyyy'MM"}}]}, "external": true, "availability": {"frequency": "Day", "interval": 1}}}"#
+        try folder.write("ds.json", badFormat)
+        let escaping = #"{"name": "Up", "properties": {"type": "AzureBlob", "linkedServiceName": "Storage", "typeProperties": {"folderPath": "x/{P}", "partitionedBy": [{"name": "P", "value": {"type": "DateTime", "date": "SliceStart", "format": "'..'"}}]}, "external": true, "availability": {"frequency": "Day", "interval": 1}}}"#
+        try folder.write("up.json", escaping)
+        try folder.write("out.json", #"{"name": "Out", "properties": {"type": "AzureBlob", "linkedServiceName": "Storage", "typeProperties": {"folderPath": "y"}, "availability": {"frequency": "Day", "interval": 1}}}"#)
+        let pipeline = #"{"name": "P", "properties": {"activities": [{"name": "a", "type": "Command", "typeProperties": {"arguments": ["true"]}, "inputs": [{"name": "Up", "startTime": "Date.AddDays(SliceStart, -1"}], "outputs": [{"name": "Out"}]}]}}"#
+        try folder.write("p.json", pipeline)
+        let result = folder.load()
+        func column(of needle: String, in text: String, plus extra: Int = 0) -> Int {
+            text.unicodeScalars.count - text[text.range(of: needle)!.lowerBound...].unicodeScalars.count + 1 + extra
+        }
+        let positions = result.errors.map { "\($0.position.file.split(separator: "/").last!):\($0.position.column)" }
+        // The unclosed quote inside "yyyy'MM" (the 5th scalar of the value, after its opening quote).
+        #expect(positions.contains("ds.json:\(column(of: "\"yyyy'MM\"", in: badFormat, plus: 5))"), "\(result.report)")
+        // The escaping folderPath value.
+        #expect(positions.contains("up.json:\(column(of: "\"x/{P}\"", in: escaping))"), "\(result.report)")
+        // The unclosed call: the error points inside the expression string.
+        #expect(result.errors.contains { $0.position.file.hasSuffix("p.json") && $0.message.hasPrefix("startTime of input 'Up':") }, "\(result.report)")
+        #expect(result.errors.count == 3, "\(result.report)")
     }
 }

@@ -68,7 +68,7 @@ struct SecretTests {
         #expect(ml.servicePrincipalKey == Secret(.file("secrets/sp.key")))
         guard case .awsAccessKey(let aws)? = factory.linkedServices["S3"]?.kind else { Issue.record("S3 missing"); return }
         #expect(aws.secretAccessKey == Secret(.environment("AWS_SECRET")))
-        #expect(aws.serviceUrl == "http://127.0.0.1:9000")
+        #expect(aws.serviceUrl == .literal("http://127.0.0.1:9000"))
         let unset = try #require(result.warnings.first { $0.message.contains("REFIT_UNSET_KEY") })
         #expect(unset.position == SourcePosition(file: folder.file("ml.json"), line: 2, column: 61))
         #expect(unset.message.contains("is not set"))

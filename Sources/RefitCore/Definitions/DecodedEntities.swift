@@ -26,6 +26,14 @@ struct SecretUse {
     var label: String
 }
 
+/// A `{"env": NAME}` setting as written, for the unset-variable warning.
+struct SettingUse {
+    var name: String
+    var position: SourcePosition
+    /// e.g. "mlEndpoint of linked service 'trainingEndpoint'"
+    var label: String
+}
+
 /// An `availability` or `scheduler` block with the positions of its fields.
 struct DecodedAvailability {
     var availability: Availability

@@ -7,9 +7,8 @@
 struct DefinitionDecoder {
     var reader = FieldReader()
     var secrets: [SecretUse] = []
-    let hooks: ValidationHooks
+    var settings: [SettingUse] = []
 
-    init(hooks: ValidationHooks) { self.hooks = hooks }
 
     var diagnostics: [Diagnostic] { reader.diagnostics }
     var errorCount: Int { reader.diagnostics.filter { $0.severity == .error }.count }
@@ -217,14 +216,29 @@ struct DefinitionDecoder {
         return (lower.hasPrefix("https://") && lower.count > 8) || (lower.hasPrefix("http://") && lower.count > 7)
     }
 
-    mutating func url(_ object: Node, _ key: String, _ what: String, required: Bool) -> String? {
+    /// An endpoint URL: a string, or `{"env": "NAME"}` (extension; checked when the variable is set).
+    mutating func url(_ object: Node, _ key: String, _ what: String, required: Bool, owner: String) -> Setting? {
         let node = required ? reader.required(object, key, in: what) : object[key]
-        guard let node, !node.isNull, let s = reader.nonEmptyString(node, key) else { return nil }
+        guard let node, !node.isNull else { return nil }
+        if let env = node.member("env"), node.members?.count == 1 {
+            guard let name = reader.nonEmptyString(env.value, "\(key).env") else { return nil }
+            guard Self.isEnvironmentName(name) else {
+                error(env.value.position, "\(key).env '\(name)' is not an environment variable name (letters, digits and '_', not starting with a digit)")
+                return nil
+            }
+            settings.append(SettingUse(name: name, position: env.value.position, label: "\(key) of \(owner)"))
+            return Setting(.environment(name))
+        }
+        guard node.string != nil || node.members == nil else {
+            error(node.position, "\(key) must be a URL string or {\"env\": \"NAME\"}")
+            return nil
+        }
+        guard let s = reader.nonEmptyString(node, key) else { return nil }
         guard Self.isHTTPURL(s) else {
             error(node.position, "\(key) must be an http:// or https:// URL")
             return nil
         }
-        return s
+        return .literal(s)
     }
 
     // MARK: Linked services
@@ -237,9 +251,9 @@ struct DefinitionDecoder {
         let kind: LinkedService.Kind
         switch type {
         case "AzureML":
-            let endpoint = url(tp, "mlEndpoint", "typeProperties of \(owner)", required: true)
+            let endpoint = url(tp, "mlEndpoint", "typeProperties of \(owner)", required: true, owner: owner)
             let key = reader.required(tp, "apiKey", in: "typeProperties of \(owner)").flatMap { secret($0, field: "apiKey", owner: owner) }
-            let update = url(tp, "updateResourceEndpoint", "typeProperties of \(owner)", required: false)
+            let update = url(tp, "updateResourceEndpoint", "typeProperties of \(owner)", required: false, owner: owner)
             let principalId = reader.optionalString(tp, "servicePrincipalId", "servicePrincipalId")
             let principalKey = tp["servicePrincipalKey"].flatMap { $0.isNull ? nil : secret($0, field: "servicePrincipalKey", owner: owner) }
             let tenant = reader.optionalString(tp, "tenant", "tenant")
@@ -279,7 +293,7 @@ struct DefinitionDecoder {
         case "AwsAccessKey":
             let keyId = reader.required(tp, "accessKeyId", in: "typeProperties of \(owner)").flatMap { reader.nonEmptyString($0, "accessKeyId") }
             let key = reader.required(tp, "secretAccessKey", in: "typeProperties of \(owner)").flatMap { secret($0, field: "secretAccessKey", owner: owner) }
-            let serviceUrl = url(tp, "serviceUrl", "typeProperties of \(owner)", required: false)
+            let serviceUrl = url(tp, "serviceUrl", "typeProperties of \(owner)", required: false, owner: owner)
             let region = reader.optionalString(tp, "region", "region")
             guard let keyId, let key else { return nil }
             kind = .awsAccessKey(.init(accessKeyId: keyId, secretAccessKey: key, serviceUrl: serviceUrl, region: region))
@@ -379,8 +393,7 @@ struct DefinitionDecoder {
         let dataset = Dataset(name: name, kind: kind, linkedServiceName: linkedService.name, location: location,
                               availability: availability.availability, external: external ?? false,
                               externalData: external == true ? externalData : nil, validation: validation, position: position)
-        if let check = hooks.checkExpandedPath, let message = check(dataset) {
-            // LEAD: PartitionedPath.escapesRoot is wired through ValidationHooks.checkExpandedPath.
+        if let message = DefinitionDecoder.expandedPathProblem(dataset) {
             error(properties["typeProperties"]?["folderPath"]?.position ?? position, message)
         }
         return DecodedDataset(dataset: dataset, namePosition: nameNode.position, linkedService: linkedService,
@@ -458,9 +471,10 @@ struct DefinitionDecoder {
         if let formatNode = reader.required(valueNode, "format", in: "the partitionedBy value"),
            let text = reader.nonEmptyString(formatNode, "partitionedBy format") {
             format = text
-            // LEAD: wire the .NET custom date/time format check (RefitCore/Time) via ValidationHooks.checkDateFormat.
-            if let check = hooks.checkDateFormat, let message = check(text) {
-                error(formatNode.position, message)
+            do {
+                try DotNetDateFormat.validate(text)
+            } catch {
+                self.error(formatNode.position(ofScalarOffset: error.offset), "partitionedBy format '\(text)': \(error.message)")
             }
         }
         guard let name, let date, let format else { return (nil, nameRef) }
@@ -651,9 +665,8 @@ struct DefinitionDecoder {
                     var input = Activity.Input(name: ref.name, position: ref.position)
                     for key in ["startTime", "endTime"] {
                         guard let exprNode = entry[key], let expr = reader.nonEmptyString(exprNode, "\(key) of input '\(ref.name)'") else { continue }
-                        // LEAD: wire the dependency-expression parser (RefitCore/Expressions) via ValidationHooks.checkDependencyExpression.
-                        if let check = hooks.checkDependencyExpression, let message = check(expr) {
-                            error(exprNode.position, message)
+                        if let problem = DefinitionDecoder.dependencyExpressionProblem(expr) {
+                            error(exprNode.position(ofScalarOffset: problem.offset), "\(key) of input '\(ref.name)': \(problem.message)")
                         }
                         if key == "startTime" { input.startTime = expr } else { input.endTime = expr }
                     }
@@ -787,9 +800,12 @@ struct DefinitionDecoder {
                         error(m.value.position, "globalParameters.\(m.key) must be a string, number or boolean, not \(m.value.kindDescription)")
                         continue
                     }
-                    // LEAD: wire the `$$` function checker (RefitCore/Expressions) via ValidationHooks.checkFunctionText.
-                    if text.contains("$$"), let check = hooks.checkFunctionText, let message = check(text) {
-                        error(m.value.position, message)
+                    if ExpressionTemplate.isExpression(text) {
+                        do {
+                            _ = try ExpressionTemplate.parse(text)
+                        } catch {
+                            self.error(m.value.position(ofScalarOffset: error.offset), "globalParameters.\(m.key): \(error.message)")
+                        }
                     }
                     bes.globalParameters.append(NamedValue(m.key, text))
                 }
@@ -864,5 +880,40 @@ struct DefinitionDecoder {
             }
         }
         decoded.activity.kind = .command(.init(arguments: arguments, workingDirectory: directory, environment: environment))
+    }
+}
+
+extension DefinitionDecoder {
+    /// Why an input's `startTime`/`endTime` expression is unusable (its 0-based scalar offset and
+    /// one sentence), or nil: it must parse and give a DateTime.
+    static func dependencyExpressionProblem(_ text: String) -> (offset: Int, message: String)? {
+        do {
+            let expression = try ADFExpression.parse(text)
+            guard expression.resultType == .dateTime else {
+                return (max(0, expression.root.column - 1), "the expression gives \(expression.resultType), but a DateTime is needed")
+            }
+            return nil
+        } catch {
+            return (error.offset, error.message)
+        }
+    }
+
+    /// Whether a dataset's path, expanded for a slice, leaves its root (`..`, absolute paths):
+    /// the formats themselves may write `/` or quoted literals, so the check runs after expansion.
+    static func expandedPathProblem(_ dataset: Dataset) -> String? {
+        guard let schedule = try? SliceSchedule(dataset.availability) else { return nil }
+        let slice = schedule.slice(containing: Instant(year: 2026, month: 1, day: 1))
+        let parts = [dataset.location.folderPath, dataset.location.fileName].compactMap { $0 }.filter { !$0.isEmpty }
+        guard !parts.isEmpty else { return nil }
+        // A literal '..' or absolute path is reported where it is written; this check is for
+        // what only the expansion reveals.
+        guard !PartitionedPath.escapesRoot(parts.joined(separator: "/")) else { return nil }
+        guard let expanded = try? parts.map({ try PartitionedPath.expand($0, tokens: dataset.location.partitionedBy, slice: slice) }) else {
+            return nil  // unknown tokens and bad formats are reported at their own positions
+        }
+        let path = expanded.joined(separator: "/")
+        guard PartitionedPath.escapesRoot(path) else { return nil }
+        return "the path of dataset '\(dataset.name)' expands to '\(path)' for slice \(slice.start), which leaves its root; "
+            + "use a relative path without '..'"
     }
 }

@@ -1,27 +1,3 @@
-/// Checks that belong to other RefitCore areas (time formats, expressions, path expansion).
-/// Each returns an error message for a bad value, or nil; the validator reports it at the
-/// value's position. nil hooks are skipped, so validation works before they are wired.
-public struct ValidationHooks: Sendable {
-    /// A `partitionedBy` .NET custom date/time format (ADF-SEMANTICS D10).
-    public var checkDateFormat: (@Sendable (String) -> String?)?
-    /// An `inputs[].startTime`/`endTime` dependency expression (ADF-SEMANTICS §2.5).
-    public var checkDependencyExpression: (@Sendable (String) -> String?)?
-    /// A value holding `$$` functions (e.g. a `globalParameters` value).
-    public var checkFunctionText: (@Sendable (String) -> String?)?
-    /// Whether a dataset's folderPath/fileName, expanded for a slice, escapes its root.
-    public var checkExpandedPath: (@Sendable (Dataset) -> String?)?
-
-    public init(checkDateFormat: (@Sendable (String) -> String?)? = nil,
-                checkDependencyExpression: (@Sendable (String) -> String?)? = nil,
-                checkFunctionText: (@Sendable (String) -> String?)? = nil,
-                checkExpandedPath: (@Sendable (Dataset) -> String?)? = nil) {
-        self.checkDateFormat = checkDateFormat
-        self.checkDependencyExpression = checkDependencyExpression
-        self.checkFunctionText = checkFunctionText
-        self.checkExpandedPath = checkExpandedPath
-    }
-}
-
 /// What validation may look at beyond the documents. RefitCore does no I/O, so the caller
 /// passes the environment and a file-existence check for secret references.
 public struct ValidationOptions: Sendable {
@@ -30,11 +6,9 @@ public struct ValidationOptions: Sendable {
     public var environment: [String: String]?
     /// When set, `{"file": PATH}` secrets whose file is missing get a warning.
     public var secretFileExists: (@Sendable (String) -> Bool)?
-    public var hooks: ValidationHooks
 
-    public init(environment: [String: String]? = nil, secretFileExists: (@Sendable (String) -> Bool)? = nil,
-                hooks: ValidationHooks = ValidationHooks()) {
-        self.environment = environment; self.secretFileExists = secretFileExists; self.hooks = hooks
+    public init(environment: [String: String]? = nil, secretFileExists: (@Sendable (String) -> Bool)? = nil) {
+        self.environment = environment; self.secretFileExists = secretFileExists
     }
 }
 
@@ -53,7 +27,7 @@ public enum DefinitionValidator {
     /// schedules, cycles, duplicate names, secrets.
     public static func validate(_ documents: [DefinitionDocument], options: ValidationOptions = ValidationOptions())
         -> DefinitionValidation {
-        var decoder = DefinitionDecoder(hooks: options.hooks)
+        var decoder = DefinitionDecoder()
         var entities: [DecodedEntity] = []
         for document in documents {
             if let entity = decoder.decode(document) { entities.append(entity) }
@@ -61,6 +35,7 @@ public enum DefinitionValidator {
         var checker = CrossChecker(entities: entities, options: options)
         checker.run()
         checker.checkSecrets(decoder.secrets)
+        checker.checkSettings(decoder.settings)
         var diagnostics = decoder.diagnostics + checker.diagnostics
         diagnostics.sort { ($0.position, $0.message) < ($1.position, $1.message) }
         let hasErrors = diagnostics.contains { $0.severity == .error }
@@ -444,6 +419,19 @@ struct CrossChecker {
                 if let exists = options.secretFileExists, !exists(path) {
                     warning(use.position, "secret file \(path) (\(use.label)) does not exist; the worker will fail when it needs this secret")
                 }
+            }
+        }
+    }
+
+    mutating func checkSettings(_ uses: [SettingUse]) {
+        guard let environment = options.environment else { return }
+        for use in uses {
+            if let value = environment[use.name], !value.isEmpty {
+                if !DefinitionDecoder.isHTTPURL(value) {
+                    warning(use.position, "environment variable \(use.name) (\(use.label)) is not an http:// or https:// URL")
+                }
+            } else {
+                warning(use.position, "environment variable \(use.name) (\(use.label)) is not set; the worker will fail when it needs this value")
             }
         }
     }

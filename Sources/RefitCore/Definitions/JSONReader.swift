@@ -27,7 +27,7 @@ public enum JSONReader {
 
     /// Parses `text`; positions name `file`.
     public static func read(_ text: String, file: String) -> Result {
-        var parser = Parser(scalars: Array(text.unicodeScalars), file: file)
+        var parser = JSONParser(scalars: Array(text.unicodeScalars), file: file)
         return parser.parseDocument()
     }
 }
@@ -37,7 +37,7 @@ private struct FatalSyntaxError: Error {
     var partial: Node?
 }
 
-private struct Parser {
+private struct JSONParser {
     let scalars: [Unicode.Scalar]
     let file: String
     var index = 0
@@ -360,7 +360,7 @@ private struct Parser {
             advance()
         }
         let text = String(literal)
-        if !Parser.isValidNumber(text) {
+        if !JSONParser.isValidNumber(text) {
             // The text is not echoed: an unquoted secret can look like a number.
             error(start, "invalid number (JSON numbers look like 12, -3, 0.5 or 1e3)")
         }

@@ -9,13 +9,14 @@ public struct LinkedService: Hashable, Sendable {
 
     /// `AzureML`: a classic Azure ML web service (BES jobs URL, key, update-resource endpoint).
     public struct AzureML: Hashable, Sendable {
-        public var mlEndpoint: String
+        /// The Batch Execution jobs URL.
+        public var mlEndpoint: Setting
         public var apiKey: Secret
-        public var updateResourceEndpoint: String?
+        public var updateResourceEndpoint: Setting?
         public var servicePrincipalId: String?
         public var servicePrincipalKey: Secret?
         public var tenant: String?
-        public init(mlEndpoint: String, apiKey: Secret, updateResourceEndpoint: String? = nil,
+        public init(mlEndpoint: Setting, apiKey: Secret, updateResourceEndpoint: Setting? = nil,
                     servicePrincipalId: String? = nil, servicePrincipalKey: Secret? = nil, tenant: String? = nil) {
             self.mlEndpoint = mlEndpoint; self.apiKey = apiKey; self.updateResourceEndpoint = updateResourceEndpoint
             self.servicePrincipalId = servicePrincipalId; self.servicePrincipalKey = servicePrincipalKey; self.tenant = tenant
@@ -35,9 +36,9 @@ public struct LinkedService: Hashable, Sendable {
     public struct AwsAccessKey: Hashable, Sendable {
         public var accessKeyId: String
         public var secretAccessKey: Secret
-        public var serviceUrl: String?
+        public var serviceUrl: Setting?
         public var region: String?
-        public init(accessKeyId: String, secretAccessKey: Secret, serviceUrl: String? = nil, region: String? = nil) {
+        public init(accessKeyId: String, secretAccessKey: Secret, serviceUrl: Setting? = nil, region: String? = nil) {
             self.accessKeyId = accessKeyId; self.secretAccessKey = secretAccessKey; self.serviceUrl = serviceUrl; self.region = region
         }
     }
