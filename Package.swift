@@ -14,10 +14,14 @@ let package = Package(
         .executable(name: "refit", targets: ["refit"]),
         .library(name: "RefitCore", targets: ["RefitCore"]),
         .library(name: "RefitStore", targets: ["RefitStore"]),
+        .library(name: "RefitMLSim", targets: ["RefitMLSim"]),
+        .executable(name: "refit-mlsim", targets: ["refit-mlsim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
     ],
     targets: [
         // System libraries, linked from Debian's -dev packages.
@@ -41,6 +45,17 @@ let package = Package(
                           dependencies: ["RefitCore", "RefitDefinitions", "RefitStore",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swiftSettings),
+
+        // Azure ML Studio (classic) emulator: BES jobs, endpoint management, RRS scoring, blob stand-in.
+        .target(name: "RefitMLSim",
+                dependencies: [.product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: swiftSettings),
+        .executableTarget(name: "refit-mlsim",
+                          dependencies: ["RefitMLSim",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: swiftSettings),
+        .testTarget(name: "RefitMLSimTests", dependencies: ["RefitMLSim"], swiftSettings: swiftSettings),
 
         .testTarget(name: "RefitCoreTests", dependencies: ["RefitCore"], swiftSettings: swiftSettings),
         .testTarget(name: "RefitDefinitionsTests", dependencies: ["RefitDefinitions", "RefitCore"],
