@@ -138,8 +138,9 @@ struct TestEmulator {
     /// The Location fields of a finished job's output.
     func location(_ status: [String: Any], _ output: String = "output1") throws -> [String: Any] {
         let entry = try #require((status["Results"] as? [String: Any])?[output] as? [String: Any])
-        return ["BaseLocation": entry["BaseLocation"] as Any, "RelativeLocation": entry["RelativeLocation"] as Any,
-                "SasBlobToken": entry["SasBlobToken"] as Any]
+        return ["BaseLocation": try #require(entry["BaseLocation"] as? String),
+                "RelativeLocation": try #require(entry["RelativeLocation"] as? String),
+                "SasBlobToken": try #require(entry["SasBlobToken"] as? String)]
     }
 
     func fetch(_ location: [String: Any]) async throws -> HTTPResult {
@@ -155,7 +156,12 @@ struct TestEmulator {
     }
 
     func scoredLabel(_ endpoint: InstanceInfo.Endpoint) async throws -> String? {
-        let object = try await score(endpoint).object
+        try await scoredLabel(executeURL: endpoint.executeURL, key: endpoint.apiKey)
+    }
+
+    func scoredLabel(executeURL: String, key: String) async throws -> String? {
+        let object = try await sendJSON("POST", executeURL, bearer: key,
+                                        ["Inputs": ["input1": ["ColumnNames": ["x1", "x2"], "Values": [["2", "1"]]]]]).object
         let value = ((object["Results"] as? [String: Any])?["output1"] as? [String: Any])?["value"] as? [String: Any]
         return (value?["Values"] as? [[String]])?.first?.last
     }

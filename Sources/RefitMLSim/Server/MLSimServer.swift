@@ -16,8 +16,9 @@ public enum MLSimServer {
         let credentials = await emulator.storageCredentials
         let responder = MLSimResponder(emulator: emulator, faults: faults, log: log, blobRoutes: configuration.blobRoutes,
                                        accountName: credentials.name, now: configuration.now)
+        // Hummingbird reports routine shutdown cancellation at error level; keep the default logger quiet.
         var configuredLogger = logger ?? Logger(label: "refit-mlsim")
-        if logger == nil { configuredLogger.logLevel = .error }
+        if logger == nil { configuredLogger.logLevel = .critical }
         let quiet = configuredLogger
         let urlHost = Self.urlHost(configuration.host)
         let app = Application(
@@ -40,7 +41,7 @@ public enum MLSimServer {
                 do {
                     try await emulator.attach(baseURL: baseURL, blobs: blobs)
                 } catch {
-                    quiet.error("The emulator could not prepare its blob store: \(error)")
+                    quiet.critical("The emulator could not prepare its blob store: \(error)")
                 }
                 await onReady(await emulator.instanceInfo())
             },
