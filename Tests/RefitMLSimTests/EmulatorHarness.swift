@@ -58,7 +58,7 @@ struct TestEmulator {
 
     @discardableResult
     func send(_ method: String, _ url: String, bearer: String? = nil, body: Data? = nil,
-              contentType: String = "application/json") async throws -> HTTPResult {
+              contentType: String = "application/json", session: URLSession = TestEmulator.session) async throws -> HTTPResult {
         var request = URLRequest(url: try #require(URL(string: url)))
         request.httpMethod = method
         if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
@@ -66,7 +66,7 @@ struct TestEmulator {
             request.httpBody = body
             request.setValue(contentType, forHTTPHeaderField: "Content-Type")
         }
-        let (data, response) = try await Self.session.data(for: request)
+        let (data, response) = try await session.data(for: request)
         let http = try #require(response as? HTTPURLResponse)
         var headers: [String: String] = [:]
         for (key, value) in http.allHeaderFields { headers["\(key)"] = "\(value)" }

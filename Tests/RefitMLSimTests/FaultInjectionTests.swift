@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import RefitMLSim
 import Testing
 
@@ -45,7 +48,14 @@ import Testing
         }
         defer { Task { await emu.stop() } }
         try await emu.upload("data/train.csv", Data(linearCSV().utf8))
-        await #expect(throws: (any Error).self) { try await emu.submit(emu.trainingRequest()) }
+        // A fresh session, so the client cannot silently retry on a reused connection.
+        let session = URLSession(configuration: .ephemeral)
+        let body = try JSONSerialization.data(withJSONObject: emu.trainingRequest())
+        await #expect(throws: (any Error).self) {
+            try await emu.send("POST", emu.info.training.jobsURL, bearer: emu.trainingKey, body: body, session: session)
+        }
+        let dropped = try await emu.operations().filter { $0["op"] as? String == "submit" }
+        #expect(dropped.count == 1 && dropped.first?["fault"] as? String == "drop" && dropped.first?["status"] == nil)
         #expect(try await emu.submit(emu.trainingRequest()).status == 200)
     }
 
