@@ -50,6 +50,7 @@ let package = Package(
         .target(name: "RefitMLSim",
                 dependencies: [.product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "Crypto", package: "swift-crypto")],
+                exclude: ["README-snippet.md"],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "refit-mlsim",
                           dependencies: ["RefitMLSim",
