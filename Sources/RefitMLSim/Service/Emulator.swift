@@ -201,8 +201,7 @@ actor Emulator {
             throw .badArgument("InvalidOutputOverrideName",
                                "Output name(s) \(unknownOutputs.joined(separator: ", ")) do not match the web service outputs (output1, output2); names are case-sensitive.")
         }
-        for (name, value) in request.globalParameters ?? [:] where name != "labelColumn" {
-            _ = value
+        if let name = (request.globalParameters ?? [:]).keys.sorted().first(where: { $0 != "labelColumn" }) {
             throw .badArgument("UnexpectedParameter", "Global parameter '\(name)' is not defined by this web service (only labelColumn is).")
         }
         let input = try resolve(inputRef, name: "input1", extensions: [".csv"], forRead: true)
