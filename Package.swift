@@ -15,11 +15,17 @@ let package = Package(
         .library(name: "RefitCore", targets: ["RefitCore"]),
         .library(name: "RefitStore", targets: ["RefitStore"]),
         .library(name: "RefitHTTP", targets: ["RefitHTTP"]),
+        .library(name: "RefitMLSim", targets: ["RefitMLSim"]),
+        .executable(name: "refit-mlsim", targets: ["refit-mlsim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.70.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // System libraries, linked from Debian's -dev packages.
@@ -51,6 +57,20 @@ let package = Package(
 
         // Helpers for tests (ours and users' own pipeline tests): process runner, manual clock.
         .target(name: "RefitTestKit", dependencies: ["RefitCore"], swiftSettings: swiftSettings),
+        // Azure ML Studio (classic) emulator: BES jobs, endpoint management, RRS scoring, blob stand-in.
+        .target(name: "RefitMLSim",
+                dependencies: [.product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "Crypto", package: "swift-crypto"),
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "HTTPTypes", package: "swift-http-types"),
+                               .product(name: "Logging", package: "swift-log")],
+                exclude: ["README-snippet.md"],
+                swiftSettings: swiftSettings),
+        .executableTarget(name: "refit-mlsim",
+                          dependencies: ["RefitMLSim",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: swiftSettings),
+        .testTarget(name: "RefitMLSimTests", dependencies: ["RefitMLSim"], swiftSettings: swiftSettings),
 
         .testTarget(name: "RefitCoreTests", dependencies: ["RefitCore"], swiftSettings: swiftSettings),
         .testTarget(name: "RefitDefinitionsTests", dependencies: ["RefitDefinitions", "RefitCore"],
