@@ -18,6 +18,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // System libraries, linked from Debian's -dev packages.
@@ -37,6 +39,12 @@ let package = Package(
         // SQLite persistence: migrations, run history, leases. The only code that speaks SQL.
         .target(name: "RefitStore", dependencies: ["CSQLite", "RefitCore"], swiftSettings: swiftSettings),
 
+        // The local Azure ML (classic) emulator's services; the only code using Hummingbird and Crypto.
+        .target(name: "RefitMLSim",
+                dependencies: [.product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: swiftSettings),
+
         .executableTarget(name: "refit",
                           dependencies: ["RefitCore", "RefitDefinitions", "RefitStore",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -46,6 +54,9 @@ let package = Package(
         .testTarget(name: "RefitDefinitionsTests", dependencies: ["RefitDefinitions", "RefitCore"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "RefitStoreTests", dependencies: ["RefitStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "RefitMLSimTests",
+                    dependencies: ["RefitMLSim", .product(name: "Hummingbird", package: "hummingbird")],
+                    exclude: ["Support"], swiftSettings: swiftSettings),
         .testTarget(name: "RefitCLITests", dependencies: ["RefitCore"], swiftSettings: swiftSettings),
     ]
 )
