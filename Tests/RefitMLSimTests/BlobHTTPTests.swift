@@ -214,6 +214,41 @@ struct BlobHTTPTests {
         }
     }
 
+    @Test("put block and put block list assemble a blob; list containers")
+    func blocksAndContainers() async throws {
+        try await withBlobServer { service in
+            let client = BlobTestClient(service)
+            _ = try await client.send("PUT", "/chunks", query: "restype=container")
+            for (id, part) in [("MDE=", "hello "), ("MDI=", "world"), ("MDM=", "unused")] {
+                let staged = try await client.send("PUT", "/chunks/b.txt",
+                                                   query: "comp=block&blockid=" + BlobText.percentEncode(id),
+                                                   body: Data(part.utf8))
+                #expect(staged.status == 201)
+            }
+            #expect(await service.store.blobExists(container: "chunks", name: "b.txt") == false)
+            let list = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList><Latest>MDE=</Latest><Latest>MDI=</Latest></BlockList>"
+            let committed = try await client.send("PUT", "/chunks/b.txt", query: "comp=blocklist",
+                                                  headers: ["Content-Type": "application/xml",
+                                                            "x-ms-blob-content-type": "text/plain"],
+                                                  body: Data(list.utf8))
+            #expect(committed.status == 201)
+            let get = try await client.send("GET", "/chunks/b.txt")
+            #expect(get.text == "hello world")
+            #expect(get.header("Content-Type") == "text/plain")
+            expectAzureError(try await client.send("PUT", "/chunks/b.txt", query: "comp=blocklist",
+                                                   body: Data(list.utf8)), 400, "InvalidBlockList")
+
+            _ = try await client.send("PUT", "/zeta", query: "restype=container")
+            let containers = try await client.send("GET", "", query: "comp=list")
+            #expect(containers.status == 200)
+            #expect(containers.text.contains("<Container><Name>chunks</Name>"))
+            #expect(containers.text.contains("<Container><Name>zeta</Name>"))
+            let forger = try StorageAccount(name: service.accountName)
+            expectAzureError(try await client.send("GET", "", query: "comp=list", auth: .sharedKey(forger)),
+                             403, "AuthenticationFailed")
+        }
+    }
+
     @Test("the BlobAccess helpers read and write the blobs the HTTP side sees")
     func directAccess() async throws {
         try await withBlobServer { service in

@@ -132,7 +132,7 @@ public final class BlobService: Sendable {
 
     private enum Operation {
         case createContainer, deleteContainer, containerProperties, listBlobs
-        case putBlob, getBlob, blobProperties, deleteBlob
+        case putBlob, getBlob, blobProperties, deleteBlob, putBlock, putBlockList, listContainers
     }
 
     /// Authorizes and performs one request. `body` is read only by operations that take one.
@@ -198,9 +198,18 @@ public final class BlobService: Sendable {
             containerPart = rest
             blobPart = nil
         }
-        guard let container = BlobText.percentDecode(containerPart), !container.isEmpty else {
-            throw BlobError(status: 400, code: "InvalidUri",
-                            message: "Account-level operations (such as List Containers) are not emulated.")
+        let restype = param("restype")
+        let comp = param("comp")
+        if containerPart.isEmpty {
+            guard head.method == "GET", comp == "list", restype == nil else {
+                throw BlobError(status: 501, code: "NotImplemented",
+                                message: "Of the account-level operations the emulator implements only List Containers.")
+            }
+            try SharedKeyAuthorizer(account: account).authorize(head)
+            return try await listContainers(param: param)
+        }
+        guard let container = BlobText.percentDecode(containerPart) else {
+            throw BlobError.invalidResourceName("The container name has a malformed percent-encoding.")
         }
         let blob: String?
         if let blobPart, !blobPart.isEmpty {
@@ -212,8 +221,6 @@ public final class BlobService: Sendable {
             blob = nil
         }
 
-        let restype = param("restype")
-        let comp = param("comp")
         let operation: Operation
         switch (head.method, blob, restype, comp) {
         case ("PUT", nil, "container", nil): operation = .createContainer
@@ -224,6 +231,8 @@ public final class BlobService: Sendable {
         case ("GET", .some(_), nil, nil): operation = .getBlob
         case ("HEAD", .some(_), nil, nil): operation = .blobProperties
         case ("DELETE", .some(_), nil, nil): operation = .deleteBlob
+        case ("PUT", .some(_), nil, "block"): operation = .putBlock
+        case ("PUT", .some(_), nil, "blocklist"): operation = .putBlockList
         default:
             throw BlobError(status: 501, code: "NotImplemented",
                             message: "The requested operation is not implemented by the emulator.")
@@ -236,15 +245,15 @@ public final class BlobService: Sendable {
         } else if let sas = SASToken(query: head.rawQuery ?? "") {
             let needed: [SASPermission]
             switch operation {
-            case .createContainer, .deleteContainer:
+            case .createContainer, .deleteContainer, .listContainers:
                 throw BlobError.authenticationFailed("A service SAS cannot create or delete containers.")
             case .containerProperties, .getBlob, .blobProperties: needed = [.read]
             case .listBlobs: needed = [.list]
             case .deleteBlob: needed = [.delete]
-            case .putBlob: needed = [.write, .create]
+            case .putBlob, .putBlock, .putBlockList: needed = [.write, .create]
             }
             try sas.verify(account: account, container: container, blob: blob, anyOf: needed, clientIP: clientIP)
-            if operation == .putBlob, !(sas.fields["sp"] ?? "").contains("w") { createOnly = true }
+            if !(sas.fields["sp"] ?? "").contains("w") { createOnly = true }
         } else {
             throw BlobError.authenticationFailed("The request carries neither a SharedKey Authorization header nor a SAS.")
         }
@@ -280,6 +289,30 @@ public final class BlobService: Sendable {
         case .getBlob, .blobProperties:
             return try await getBlob(head, container: container, blob: blob ?? "", conditions: conditions,
                                      includeBody: operation == .getBlob)
+        case .putBlock:
+            let data = try await body()
+            try await store.stageBlock(container: container, name: blob ?? "", blockID: param("blockid") ?? "",
+                                       data: data)
+            return Reply(status: 201,
+                         headers: [("Content-MD5", Data(Insecure.MD5.hash(data: data)).base64EncodedString()),
+                                   ("x-ms-request-server-encrypted", "true"), ("Content-Length", "0")],
+                         body: Data())
+        case .putBlockList:
+            let xml = String(decoding: try await body(), as: UTF8.self)
+            guard let ids = Self.blockIDs(inBlockList: xml) else {
+                throw BlobError(status: 400, code: "InvalidXmlDocument",
+                                message: "The block list is not a BlockList XML document.")
+            }
+            let properties = try await store.commitBlockList(
+                container: container, name: blob ?? "", blockIDs: ids, settings: contentSettings(head),
+                metadata: try metadata(head), conditions: conditions, createOnly: createOnly)
+            return Reply(status: 201,
+                         headers: [("ETag", "\"\(properties.etag)\""),
+                                   ("Last-Modified", BlobDates.rfc1123(properties.lastModified)),
+                                   ("x-ms-request-server-encrypted", "true"), ("Content-Length", "0")],
+                         body: Data())
+        case .listContainers:
+            return try await listContainers(param: param)
         case .deleteBlob:
             try await store.deleteBlob(container: container, name: blob ?? "", conditions: conditions)
             return Reply(status: 202, headers: [("x-ms-delete-type-permanent", "true"), ("Content-Length", "0")],
@@ -325,24 +358,9 @@ public final class BlobService: Sendable {
                                 message: "The MD5 value specified in the request did not match with the MD5 value calculated by the server.")
             }
         }
-        var metadata: [String: String] = [:]
-        for (name, value) in head.headers where name.lowercased().hasPrefix("x-ms-meta-") {
-            let key = String(name.lowercased().dropFirst("x-ms-meta-".count))
-            guard Self.isValidMetadataName(key) else {
-                throw BlobError(status: 400, code: "InvalidMetadata",
-                                message: "Metadata names must be valid C# identifiers.")
-            }
-            metadata[key] = value
-        }
-        let settings = BlobContentSettings(
-            contentType: head.header("x-ms-blob-content-type") ?? head.header("Content-Type"),
-            contentEncoding: head.header("x-ms-blob-content-encoding") ?? head.header("Content-Encoding"),
-            contentLanguage: head.header("x-ms-blob-content-language") ?? head.header("Content-Language"),
-            contentDisposition: head.header("x-ms-blob-content-disposition"),
-            cacheControl: head.header("x-ms-blob-cache-control") ?? head.header("Cache-Control"),
-            contentMD5: head.header("x-ms-blob-content-md5"))
-        let properties = try await store.putBlob(container: container, name: blob, data: data, settings: settings,
-                                                 metadata: metadata, conditions: conditions, createOnly: createOnly)
+        let properties = try await store.putBlob(container: container, name: blob, data: data,
+                                                 settings: contentSettings(head), metadata: try metadata(head),
+                                                 conditions: conditions, createOnly: createOnly)
         return Reply(status: 201,
                      headers: [
                          ("ETag", "\"\(properties.etag)\""),
@@ -352,6 +370,87 @@ public final class BlobService: Sendable {
                          ("Content-Length", "0"),
                      ],
                      body: Data())
+    }
+
+    /// User metadata from `x-ms-meta-*` headers.
+    private func metadata(_ head: BlobRequestHead) throws -> [String: String] {
+        var metadata: [String: String] = [:]
+        for (name, value) in head.headers where name.lowercased().hasPrefix("x-ms-meta-") {
+            let key = String(name.lowercased().dropFirst("x-ms-meta-".count))
+            guard Self.isValidMetadataName(key) else {
+                throw BlobError(status: 400, code: "InvalidMetadata", message: "Metadata names must be valid C# identifiers.")
+            }
+            metadata[key] = value
+        }
+        return metadata
+    }
+
+    /// Content headers for the stored blob: `x-ms-blob-*` win over the request's own content headers. Put
+    /// Block List's own Content-Type describes the XML body, so there only `x-ms-blob-*` count.
+    private func contentSettings(_ head: BlobRequestHead) -> BlobContentSettings {
+        let isBlockList = head.rawQuery?.contains("comp=blocklist") == true
+        func own(_ name: String) -> String? { isBlockList ? nil : head.header(name) }
+        return BlobContentSettings(
+            contentType: head.header("x-ms-blob-content-type") ?? own("Content-Type"),
+            contentEncoding: head.header("x-ms-blob-content-encoding") ?? own("Content-Encoding"),
+            contentLanguage: head.header("x-ms-blob-content-language") ?? own("Content-Language"),
+            contentDisposition: head.header("x-ms-blob-content-disposition"),
+            cacheControl: head.header("x-ms-blob-cache-control") ?? own("Cache-Control"),
+            contentMD5: head.header("x-ms-blob-content-md5"))
+    }
+
+    /// Block IDs of a `<BlockList>` document, in order (`Latest`, `Uncommitted` and `Committed` entries all
+    /// name staged blocks here: committed blobs keep no block structure). Nil when it is not a block list.
+    static func blockIDs(inBlockList xml: String) -> [String]? {
+        guard xml.contains("<BlockList") else { return nil }
+        var ids: [String] = []
+        var rest = xml[...]
+        while let open = rest.range(of: "<(Latest|Uncommitted|Committed)>", options: .regularExpression) {
+            let tag = rest[open].dropFirst().dropLast()
+            guard let close = rest[open.upperBound...].range(of: "</\(tag)>") else { return nil }
+            let id = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
+            ids.append(id.replacingOccurrences(of: "&#x2B;", with: "+").replacingOccurrences(of: "&#x2F;", with: "/")
+                .replacingOccurrences(of: "&#x3D;", with: "="))
+            rest = rest[close.upperBound...]
+        }
+        return ids
+    }
+
+    private func listContainers(param: (String) -> String?) async throws -> Reply {
+        let prefix = param("prefix") ?? ""
+        let marker = param("marker") ?? ""
+        var maxResults = 5000
+        if let text = param("maxresults") {
+            guard let value = Int(text), value >= 1 else {
+                throw BlobError(status: 400, code: "OutOfRangeQueryParameterValue",
+                                message: "The maxresults query parameter must be a positive integer.")
+            }
+            maxResults = min(value, 5000)
+        }
+        let names = await store.containerNames().filter { $0.hasPrefix(prefix) && $0 >= marker }
+        let page = names.prefix(maxResults)
+        let e = BlobText.xmlEscape
+        var xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+        xml += "<EnumerationResults ServiceEndpoint=\"\(e(blobEndpoint + "/"))\">"
+        if let value = param("prefix") { xml += "<Prefix>\(e(value))</Prefix>" }
+        if let value = param("marker") { xml += "<Marker>\(e(value))</Marker>" }
+        if param("maxresults") != nil { xml += "<MaxResults>\(maxResults)</MaxResults>" }
+        xml += "<Containers>"
+        for name in page {
+            guard let p = try? await store.containerProperties(name) else { continue }
+            xml += "<Container><Name>\(e(name))</Name><Properties>"
+            xml += "<Last-Modified>\(BlobDates.rfc1123(p.lastModified))</Last-Modified><Etag>\(e(p.etag))</Etag>"
+            xml += "<LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState>"
+            xml += "<HasImmutabilityPolicy>false</HasImmutabilityPolicy><HasLegalHold>false</HasLegalHold>"
+            xml += "</Properties></Container>"
+        }
+        xml += "</Containers>"
+        xml += names.count > maxResults ? "<NextMarker>\(e(names[maxResults]))</NextMarker>" : "<NextMarker />"
+        xml += "</EnumerationResults>"
+        let body = Data(xml.utf8)
+        return Reply(status: 200,
+                     headers: [("Content-Type", "application/xml"), ("Content-Length", String(body.count))],
+                     body: body)
     }
 
     private func getBlob(_ head: BlobRequestHead, container: String, blob: String, conditions: AccessConditions,

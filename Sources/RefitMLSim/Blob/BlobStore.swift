@@ -123,6 +123,9 @@ public actor BlobStore {
     }
 
     private var containers: [String: Container] = [:]
+    /// Blocks staged by Put Block, by container, blob and block ID; in memory only, as uncommitted blocks are
+    /// transient (Azure discards them after a week).
+    private var stagedBlocks: [String: [String: [String: Data]]] = [:]
     private let root: URL?
     private var lastETagTick: UInt64 = 0
 
@@ -206,6 +209,7 @@ public actor BlobStore {
             }
         }
         containers[name] = nil
+        stagedBlocks[name] = nil
     }
 
     public func containerProperties(_ name: String) throws -> ContainerProperties {
@@ -245,6 +249,44 @@ public actor BlobStore {
         try persistBlob(properties, data: data)
         box.blobs[name] = (properties, data)
         containers[container] = box
+        return properties
+    }
+
+    /// Stages one block of a future Put Block List (Azure's chunked upload, used by the SDKs for large blobs).
+    public func stageBlock(container: String, name: String, blockID: String, data: Data) throws {
+        try Self.validate(container: container, blob: name)
+        guard containers[container] != nil else { throw BlobError.containerNotFound }
+        guard !blockID.isEmpty, blockID.utf8.count <= 88, Data(base64Encoded: blockID) != nil else {
+            throw BlobError(status: 400, code: "InvalidQueryParameterValue",
+                            message: "The block ID must be a base64 string of at most 64 bytes.")
+        }
+        stagedBlocks[container, default: [:]][name, default: [:]][blockID] = data
+    }
+
+    /// Commits staged blocks, in the given order, as the blob's new content; the blob's other staged blocks
+    /// are discarded. 400 `InvalidBlockList` when a block was never staged.
+    @discardableResult
+    public func commitBlockList(container: String, name: String, blockIDs: [String],
+                                settings: BlobContentSettings = .init(), metadata: [String: String] = [:],
+                                conditions: AccessConditions = .none, createOnly: Bool = false) throws -> BlobProperties {
+        try Self.validate(container: container, blob: name)
+        guard containers[container] != nil else { throw BlobError.containerNotFound }
+        let staged = stagedBlocks[container]?[name] ?? [:]
+        var data = Data()
+        for id in blockIDs {
+            guard let block = staged[id] else {
+                throw BlobError(status: 400, code: "InvalidBlockList",
+                                message: "The specified block list is invalid: a block was not staged.")
+            }
+            data.append(block)
+        }
+        var settings = settings
+        if settings.contentMD5 == nil {
+            settings.contentMD5 = Data(Insecure.MD5.hash(data: data)).base64EncodedString()
+        }
+        let properties = try putBlob(container: container, name: name, data: data, settings: settings,
+                                     metadata: metadata, conditions: conditions, createOnly: createOnly)
+        stagedBlocks[container]?[name] = nil
         return properties
     }
 

@@ -70,6 +70,20 @@ def main():
     if walked != ["inputs/", "outputs/"]:
         fail("list with delimiter", repr(walked))
 
+    # Blobs larger than max_single_put_size go up as staged blocks and a committed block list.
+    chunked_service = BlobServiceClient.from_connection_string(conn, max_single_put_size=4, max_block_size=4)
+    chunked = chunked_service.get_container_client(name).get_blob_client("outputs/chunked.csv")
+    chunked.upload_blob(payload, content_settings=ContentSettings(content_type="text/csv"))
+    if chunked.download_blob().readall() != payload:
+        fail("block upload", "content differs")
+    if chunked.get_blob_properties().content_settings.content_type != "text/csv":
+        fail("block upload", "content type lost")
+    chunked.delete_blob()
+
+    listed_containers = [c.name for c in service.list_containers(name_starts_with=name)]
+    if listed_containers != [name]:
+        fail("list containers", repr(listed_containers))
+
     downloaded = blob.download_blob().readall()
     if downloaded != payload:
         fail("download", f"content differs: {downloaded!r}")
