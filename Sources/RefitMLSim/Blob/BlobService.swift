@@ -238,7 +238,7 @@ public final class BlobService: Sendable {
                             message: "The requested operation is not implemented by the emulator.")
         }
 
-        // Authorization first: nothing about the account is revealed to an unauthenticated caller.
+        // Authorization before any lookup: an unauthenticated caller learns nothing about containers or blobs.
         var createOnly = false
         if head.header("Authorization") != nil {
             try SharedKeyAuthorizer(account: account).authorize(head)
@@ -291,6 +291,7 @@ public final class BlobService: Sendable {
                                      includeBody: operation == .getBlob)
         case .putBlock:
             let data = try await body()
+            try Self.checkTransactionalMD5(head, data)
             try await store.stageBlock(container: container, name: blob ?? "", blockID: param("blockid") ?? "",
                                        data: data)
             return Reply(status: 201,
@@ -351,13 +352,7 @@ public final class BlobService: Sendable {
         // Fail before reading the body when the container is missing.
         _ = try await store.containerProperties(container)
         let data = try await body()
-        if let md5 = head.header("Content-MD5") {
-            let actual = Data(Insecure.MD5.hash(data: data)).base64EncodedString()
-            guard md5 == actual else {
-                throw BlobError(status: 400, code: "Md5Mismatch",
-                                message: "The MD5 value specified in the request did not match with the MD5 value calculated by the server.")
-            }
-        }
+        try Self.checkTransactionalMD5(head, data)
         let properties = try await store.putBlob(container: container, name: blob, data: data,
                                                  settings: contentSettings(head), metadata: try metadata(head),
                                                  conditions: conditions, createOnly: createOnly)
@@ -370,6 +365,15 @@ public final class BlobService: Sendable {
                          ("Content-Length", "0"),
                      ],
                      body: Data())
+    }
+
+    /// A request's `Content-MD5` guards the body in transit: a mismatch is refused with 400 `Md5Mismatch`.
+    private static func checkTransactionalMD5(_ head: BlobRequestHead, _ data: Data) throws {
+        guard let md5 = head.header("Content-MD5") else { return }
+        guard md5 == Data(Insecure.MD5.hash(data: data)).base64EncodedString() else {
+            throw BlobError(status: 400, code: "Md5Mismatch",
+                            message: "The MD5 value specified in the request did not match with the MD5 value calculated by the server.")
+        }
     }
 
     /// User metadata from `x-ms-meta-*` headers.
