@@ -270,7 +270,7 @@ struct BlobHTTPTests {
 
 
 /// The `<Name>` of every `<Blob>` in an EnumerationResults document, unescaped.
-func names(in xml: String) -> [String] {
+private func names(in xml: String) -> [String] {
     var result: [String] = []
     var rest = xml[...]
     while let start = rest.range(of: "<Blob><Name>"), let end = rest[start.upperBound...].range(of: "</Name>") {
@@ -280,7 +280,7 @@ func names(in xml: String) -> [String] {
     return result
 }
 
-func value(of element: String, in xml: String) -> String? {
+private func value(of element: String, in xml: String) -> String? {
     guard let start = xml.range(of: "<\(element)>"),
           let end = xml[start.upperBound...].range(of: "</\(element)>") else { return nil }
     return unescapeXML(String(xml[start.upperBound..<end.lowerBound]))

@@ -28,7 +28,7 @@ struct BlobSDKTests {
 
 /// Runs a program to completion without blocking the cooperative thread pool; returns its exit status and
 /// combined stdout+stderr.
-func runProcess(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+private func runProcess(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
