@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.70.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // System libraries, linked from Debian's -dev packages.
@@ -70,7 +71,12 @@ let package = Package(
                           dependencies: ["RefitMLSim",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swiftSettings),
-        .testTarget(name: "RefitMLSimTests", dependencies: ["RefitMLSim"], swiftSettings: swiftSettings),
+        .testTarget(name: "RefitMLSimTests",
+                    dependencies: ["RefitMLSim", "RefitTestKit",
+                                   .product(name: "Hummingbird", package: "hummingbird"),
+                                   .product(name: "NIOCore", package: "swift-nio"),
+                                   .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                    exclude: ["Support"], swiftSettings: swiftSettings),
 
         .testTarget(name: "RefitCoreTests", dependencies: ["RefitCore"], swiftSettings: swiftSettings),
         .testTarget(name: "RefitDefinitionsTests", dependencies: ["RefitDefinitions", "RefitCore"],
