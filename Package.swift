@@ -69,7 +69,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "RefitActivitiesTests",
                     dependencies: ["RefitActivities", "RefitStorage", "RefitCore", "RefitHTTP", "RefitStore", "RefitTestKit"],
-                    swiftSettings: swiftSettings),
+                    exclude: ["Support"], swiftSettings: swiftSettings),
         .testTarget(name: "RefitCLITests", dependencies: ["RefitCore", "RefitTestKit"], swiftSettings: swiftSettings),
     ]
 )

@@ -91,6 +91,10 @@ enum ProcessGroupRunner {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw ActivityError(.commandFailed, "Could not create a pipe for the command.") }
         let (readFD, writeFD) = (fds[0], fds[1])
+        // Close-on-exec, so commands spawned concurrently never inherit this pipe (which would keep
+        // it open and the reader waiting); dup2 onto 1 and 2 clears the flag for our own child.
+        _ = fcntl(readFD, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(writeFD, F_SETFD, FD_CLOEXEC)
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
