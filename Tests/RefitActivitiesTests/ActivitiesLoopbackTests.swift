@@ -48,7 +48,7 @@ private func context(_ factory: Factory, _ activity: String, journal: any StepJo
     let activity = factory.pipelines["p"]!.activity(named: activity)!
     let window = Slice(start: Instant(year: 2024, month: 3, day: 5), end: Instant(year: 2024, month: 3, day: 6))
     return ActivityContext(factory: factory, pipelineName: "p", activity: activity, window: window, journal: journal,
-                           http: HTTPClient(configuration: .init(totalTimeout: .seconds(10))),
+                           http: HTTPClient(configuration: .init(totalTimeout: .seconds(10), maxResponseBytes: 1 << 20)),
                            deadline: timeout.map { ContinuousClock.now + $0 },
                            sleep: { try await Task.sleep(for: min($0, .milliseconds(50))) })
 }
@@ -111,7 +111,7 @@ private func context(_ factory: Factory, _ activity: String, journal: any StepJo
         #expect(outcome.metrics["R2"] == 0.9)
     }
 
-    @Test(arguments: [("fail", ActivityError.Code.jobFailed), ("malformed", .malformedResponse)])
+    @Test(arguments: [("fail", ActivityError.Code.jobFailed), ("malformed", .malformedResponse), ("huge", .malformedResponse)])
     func faultsEndInOneClassifiedError(mode: String, code: ActivityError.Code) async throws {
         let server = try FakeAML(mode: mode)
         do {
@@ -161,5 +161,33 @@ private func context(_ factory: Factory, _ activity: String, journal: any StepJo
         } catch {
             #expect(error.code == .transport && error.isRetryable)
         }
+    }
+
+    @Test func fileShareInputIsStagedAtADeterministicPath() async throws {
+        let server = try FakeAML()
+        var factory = definitions(server)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("refit-share-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("in/20240305"), withIntermediateDirectories: true)
+        try Data("x,y\n1,2\n".utf8).write(to: folder.appendingPathComponent("in/20240305/train.csv"))
+        defer { try? FileManager.default.removeItem(at: folder) }
+        factory.linkedServices["share"] = LinkedService(name: "share", typeName: "OnPremisesFileServer",
+                                                        kind: .fileServer(.init(host: folder.path)), position: here)
+        factory.datasets["training"] = Dataset(name: "training", kind: .fileShare, linkedServiceName: "share",
+            location: .init(folderPath: "in/{d}", fileName: "train.csv",
+                            partitionedBy: [PartitionToken(name: "d", date: .sliceStart, format: "yyyyMMdd")]),
+            availability: Availability(frequency: .day, interval: 1), position: here)
+        var pipeline = try #require(factory.pipelines["p"])
+        guard case .azureMLBatchExecution(var spec) = pipeline.activities[0].kind else { Issue.record("kind"); return }
+        spec.stagingLinkedService = "store"
+        pipeline.activities[0].kind = .azureMLBatchExecution(spec)
+        factory.pipelines["p"] = pipeline
+        let journal = InMemoryStepJournal()
+        let ctx = context(factory, "retrain", journal: journal)
+        let request = try await BatchExecutionActivity().buildRequest(spec, ctx)
+        #expect(request.Inputs["input1"]?.RelativeLocation == "refit-staging/p/retrain/20240305000000/input1/train.csv")
+        #expect(request.GlobalParameters == ["From": "2024-03-05"])
+        let ops = try await server.operations()
+        #expect(ops.contains("PUT /blob/refit-staging/p/retrain/20240305000000/input1/train.csv"))
+        #expect(try journal.lookup(step: "stage-inputs")?.state == .done)
     }
 }

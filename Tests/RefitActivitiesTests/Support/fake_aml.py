@@ -2,7 +2,7 @@
 
 BES jobs, endpoint PATCH, blob GET of outputs, and GET /admin/operations (the operations log).
 Usage: fake_aml.py MODE KEY; prints its port, exits when stdin closes.
-MODE: ok | fail | slow | intstatus | malformed
+MODE: ok | fail | slow | intstatus | malformed | huge
 """
 import json, os, sys, threading, time, uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +37,10 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 return self.reply(200, list(ops))
         if path.startswith("/blob/"):
+            if method != "GET":
+                with lock:
+                    ops.append(method + " " + path)
+                return self.reply(201 if method == "PUT" else 200, b"", "text/plain")
             return self.reply(200, b"Metric,Value\nRMSE,0.25\nR2,0.9\n", "text/csv")
         if self.headers.get("Authorization") != "Bearer " + KEY:
             return self.error(401, "Unauthorized", "ScoreRequestUnauthorized", "Invalid credentials provided.")
@@ -66,6 +70,8 @@ class Handler(BaseHTTPRequestHandler):
                 record["state"] = "Cancelled"
                 return self.reply(200, b"", "text/plain")
             if method == "GET":
+                if MODE == "huge":
+                    return self.reply(200, b"[" + b"0," * 1_000_000 + b"0]")
                 if MODE == "malformed":
                     return self.reply(200, b"{not json", "application/json")
                 record["gets"] += 1
@@ -88,6 +94,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self): self.handle_any("POST")
     def do_PATCH(self): self.handle_any("PATCH")
     def do_DELETE(self): self.handle_any("DELETE")
+    def do_PUT(self): self.handle_any("PUT")
+    def do_HEAD(self): self.handle_any("HEAD")
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
