@@ -1,36 +1,25 @@
 import Foundation
 import RefitCore
+import RefitDefinitions
 import RefitHTTP
 import RefitStorage
 
-/// Turns a definition's ``Secret`` into its value at the moment of use, so values never sit in
-/// the definitions model, logs or the database.
-public struct SecretResolver: Sendable {
-    /// Relative `{"file": …}` paths resolve against this folder (the schedules folder).
-    public var baseDirectory: String?
-    public var environment: [String: String]
-
-    public init(baseDirectory: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
-        self.baseDirectory = baseDirectory
-        self.environment = environment
+extension SecretResolver {
+    /// The secret's value, or a configuration error that names the reference (never a value).
+    func value(of secret: Secret, what: String) throws(ActivityError) -> String {
+        do {
+            return try resolve(secret)
+        } catch {
+            throw ActivityError(.configuration, "The \(what) is unavailable: \(error)")
+        }
     }
 
-    public func resolve(_ secret: Secret, what: String) throws(ActivityError) -> String {
-        switch secret.source {
-        case .literal(let value):
-            return value
-        case .environment(let name):
-            guard let value = environment[name], !value.isEmpty else {
-                throw ActivityError(.configuration, "The \(what) comes from environment variable \(name), which is not set.")
-            }
-            return value
-        case .file(let path):
-            let full = path.hasPrefix("/") || baseDirectory == nil ? path : baseDirectory! + "/" + path
-            guard let data = FileManager.default.contents(atPath: full) else {
-                throw ActivityError(.configuration, "The \(what) comes from file \(path), which cannot be read.")
-            }
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    /// An endpoint setting's value: inline, or from the environment.
+    func value(of setting: Setting, what: String) throws(ActivityError) -> String {
+        guard let value = setting.resolve(environment: environment) else {
+            throw ActivityError(.configuration, "The \(what) comes from environment variable \(setting.description.dropFirst()), which is not set.")
         }
+        return value
     }
 }
 
@@ -52,7 +41,7 @@ public struct ActivityContext: Sendable {
     public var sleep: @Sendable (Duration) async throws -> Void
 
     public init(factory: Factory, pipelineName: String, activity: Activity, window: Slice, journal: any StepJournal,
-                http: HTTPClient, secrets: SecretResolver = SecretResolver(), deadline: ContinuousClock.Instant? = nil,
+                http: HTTPClient, secrets: SecretResolver = SecretResolver(baseDirectory: "."), deadline: ContinuousClock.Instant? = nil,
                 now: @escaping @Sendable () -> Date = { Date() },
                 sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
         self.factory = factory; self.pipelineName = pipelineName; self.activity = activity; self.window = window
@@ -110,7 +99,7 @@ public struct ActivityContext: Sendable {
         guard case .azureStorage(let storage) = service.kind, let secret = storage.connectionString else {
             throw ActivityError(.configuration, "Linked service '\(name)' is not an AzureStorage service with a connection string.")
         }
-        let text = try secrets.resolve(secret, what: "connection string of '\(name)'")
+        let text = try secrets.value(of: secret, what: "connection string of '\(name)'")
         do {
             return try AzureStorageAccount(connectionString: text)
         } catch {
@@ -119,12 +108,12 @@ public struct ActivityContext: Sendable {
     }
 
     /// The AzureML linked service of this activity, with its key resolved.
-    func azureML() throws(ActivityError) -> (service: LinkedService.AzureML, apiKey: String) {
+    func azureML() throws(ActivityError) -> (service: LinkedService.AzureML, apiKey: String, name: String) {
         let service = try linkedService(activity.linkedServiceName, what: "AzureML")
         guard case .azureML(let ml) = service.kind else {
             throw ActivityError(.configuration, "Linked service '\(service.name)' of activity '\(activity.name)' is not AzureML.")
         }
-        return (ml, try secrets.resolve(ml.apiKey, what: "apiKey of '\(service.name)'"))
+        return (ml, try secrets.value(of: ml.apiKey, what: "apiKey of '\(service.name)'"), service.name)
     }
 
     /// `yyyyMMddHHmmss` of the window start: the per-window folder name.

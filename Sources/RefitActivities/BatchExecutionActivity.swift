@@ -31,8 +31,8 @@ public struct BatchExecutionActivity: Sendable {
         guard case .azureMLBatchExecution(let spec) = context.activity.kind else {
             throw ActivityError(.configuration, "Activity '\(context.activity.name)' is not an AzureMLBatchExecution activity.")
         }
-        let (ml, apiKey) = try context.azureML()
-        let client = try AzureMLBatchClient(mlEndpoint: ml.mlEndpoint, apiKey: apiKey, http: context.http)
+        let (ml, apiKey, serviceName) = try context.azureML()
+        let client = try AzureMLBatchClient(mlEndpoint: context.secrets.value(of: ml.mlEndpoint, what: "mlEndpoint of '\(serviceName)'"), apiKey: apiKey, http: context.http)
         let request = try await buildRequest(spec, context)
         var notes: [String] = []
 

@@ -23,10 +23,11 @@ public struct UpdateResourceActivity: Sendable {
         guard case .azureMLUpdateResource(let spec) = context.activity.kind else {
             throw ActivityError(.configuration, "Activity '\(context.activity.name)' is not an AzureMLUpdateResource activity.")
         }
-        let (ml, apiKey) = try context.azureML()
-        guard let endpoint = ml.updateResourceEndpoint, !endpoint.isEmpty else {
+        let (ml, apiKey, serviceName) = try context.azureML()
+        guard let endpointSetting = ml.updateResourceEndpoint else {
             throw ActivityError(.configuration, "The AzureML linked service of activity '\(context.activity.name)' has no updateResourceEndpoint.")
         }
+        let endpoint = try context.secrets.value(of: endpointSetting, what: "updateResourceEndpoint of '\(serviceName)'")
         let (account, path) = try modelLocation(spec, context)
         let (container, blob) = try splitBlobPath(path)
 

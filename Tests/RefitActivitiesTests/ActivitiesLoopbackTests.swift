@@ -11,9 +11,9 @@ private let storageKey = Data("refit-loopback-storage-key".utf8).base64EncodedSt
 /// evaluation outputs at per-window paths, a `$$` global parameter.
 private func definitions(_ server: FakeAML, apiKey: String? = nil, timeout: TimeSpan = .zero) -> Factory {
     let ml = LinkedService(name: "aml", typeName: "AzureML", kind: .azureML(.init(
-        mlEndpoint: server.base + "/workspaces/ws/services/train/jobs?api-version=2.0",
+        mlEndpoint: .literal(server.base + "/workspaces/ws/services/train/jobs?api-version=2.0"),
         apiKey: Secret(.literal(apiKey ?? server.key)),
-        updateResourceEndpoint: server.base + "/workspaces/ws/webservices/pred/endpoints/retrain")), position: here)
+        updateResourceEndpoint: .literal(server.base + "/workspaces/ws/webservices/pred/endpoints/retrain"))), position: here)
     let storage = LinkedService(name: "store", typeName: "AzureStorage", kind: .azureStorage(.init(connectionString: Secret(
         .literal("DefaultEndpointsProtocol=http;AccountName=acct;AccountKey=\(storageKey);BlobEndpoint=\(server.base)/blob")))),
         position: here)
@@ -153,7 +153,7 @@ private func context(_ factory: Factory, _ activity: String, journal: any StepJo
         do { let server = try FakeAML(); port = server.port }  // closed again: nothing listens there now
         try await Task.sleep(for: .milliseconds(200))
         var factory = definitions(try FakeAML())
-        factory.linkedServices["aml"]!.kind = .azureML(.init(mlEndpoint: "http://127.0.0.1:\(port)/workspaces/ws/services/s/jobs",
+        factory.linkedServices["aml"]!.kind = .azureML(.init(mlEndpoint: .literal("http://127.0.0.1:\(port)/workspaces/ws/services/s/jobs"),
                                                              apiKey: Secret(.literal("k"))))
         do {
             _ = try await BatchExecutionActivity().execute(context(factory, "retrain", journal: InMemoryStepJournal()))
