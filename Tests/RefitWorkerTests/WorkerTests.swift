@@ -53,7 +53,7 @@ struct WorkerTests {
     func backfill(order: ActivityPolicy.PriorityOrder) async throws {
         let db = try TestDatabase()
         let store = try db.open()
-        let clock = ManualWallClock(t("2026-01-02T00:00:00Z"))
+        let clock = ManualWallClock(t("2026-01-02T01:00:00Z"))
         let factory = TestDefinitions.factory(
             datasets: [TestDefinitions.hourly("Out")],
             pipelines: [TestDefinitions.pipeline("P", [
@@ -105,7 +105,8 @@ struct WorkerTests {
 
         clock.advance(by: .minutes(30))
         let reset = try await worker.rerun(pipeline: "P", activity: "Retrain", windowStart: t("2026-01-01"))
-        #expect(reset.count == 1)  // Update had not run, so it had nothing to reset... but stays Waiting
+        // The failed window and its (still waiting) downstream window for the same period.
+        #expect(reset.map(\.0.activity) == ["Retrain", "Update"])
         try await drain(worker)
         #expect(try repo.window(retrain, start: t("2026-01-01"))?.status == .ready)
         #expect(try repo.window(update, start: t("2026-01-01"))?.status == .ready)
@@ -240,7 +241,7 @@ struct WorkerTests {
         let factory = TestDefinitions.factory(
             datasets: [TestDefinitions.hourly("Out")],
             pipelines: [TestDefinitions.pipeline("P", [TestDefinitions.activity("Job", outputs: ["Out"], policy: ActivityPolicy(concurrency: 5))],
-                                                 start: "2026-01-01T00:00:00Z", end: "2026-01-01T03:00:00Z")])
+                                                 start: "2026-01-01T00:00:00Z", end: "2026-01-01T05:00:00Z")])
         let runner = ScriptedRunner()
         let worker = makeWorker(factory, store: store, runner: runner, clock: clock)
         // Windows exist, then the operator pauses.
