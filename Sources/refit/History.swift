@@ -43,9 +43,9 @@ struct History: ParsableCommand {
             ("runId", .string(run.runID)), ("pipeline", .string(run.pipeline)), ("activity", .string(run.activity)),
             ("windowStart", .string(run.window.start.iso8601)), ("windowEnd", .string(run.window.end.iso8601)),
             ("attempt", .int(Int64(run.attempt))), ("trigger", .string(run.trigger)), ("status", .string(run.status)),
-            ("substatus", .optional(run.substatus)), ("startedAt", .string(run.startedAt.iso8601)),
-            ("endedAt", .optional(run.endedAt?.iso8601)), ("error", .optional(run.errorMessage)),
-            ("errorClass", .optional(run.errorClass)), ("externalJobId", .optional(run.externalJobID)),
+            ("substatus", .orNull(run.substatus)), ("startedAt", .string(run.startedAt.iso8601)),
+            ("endedAt", .orNull(run.endedAt?.iso8601)), ("error", .orNull(run.errorMessage)),
+            ("errorClass", .orNull(run.errorClass)), ("externalJobId", .orNull(run.externalJobID)),
             ("workerId", .string(run.workerID)), ("definitionSha256", .string(run.definitionSHA256)),
         ])
     }

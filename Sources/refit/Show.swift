@@ -27,8 +27,8 @@ struct Show: ParsableCommand {
         }
         let stepRows = steps.map { step in
             ListingRow(fields: [("seq", .int(Int64(step.seq))), ("name", .string(step.name)), ("state", .string(step.state)),
-                                ("startedAt", .string(step.startedAt)), ("endedAt", .optional(step.endedAt)),
-                                ("intent", .string(step.intentJSON)), ("result", .optional(step.resultJSON))])
+                                ("startedAt", .string(step.startedAt)), ("endedAt", .orNull(step.endedAt)),
+                                ("intent", .string(step.intentJSON)), ("result", .orNull(step.resultJSON))])
         }
         let eventRows = events.map { event in
             ListingRow(fields: [("id", .int(event.id)), ("at", .string(event.at)), ("kind", .string(event.kind)),

@@ -37,10 +37,10 @@ struct Slices: ParsableCommand {
                 let dataset = definition.activity(named: window.key.activity)?.outputs.first
                 rows.append((window.window.start, 1, ListingRow(fields: [
                     ("kind", .string("window")), ("pipeline", .string(pipeline)), ("activity", .string(window.key.activity)),
-                    ("dataset", .optional(dataset)), ("sliceStart", .string(window.window.start.iso8601)),
+                    ("dataset", .orNull(dataset)), ("sliceStart", .string(window.window.start.iso8601)),
                     ("sliceEnd", .string(window.window.end.iso8601)), ("status", .string(window.status.rawValue)),
-                    ("substatus", .optional(window.substate?.rawValue)), ("attempts", .int(Int64(window.attempts))),
-                    ("nextAt", .optional(window.status == .waiting ? window.nextAttemptAt?.iso8601 : nil)), ("message", .null),
+                    ("substatus", .orNull(window.substate?.rawValue)), ("attempts", .int(Int64(window.attempts))),
+                    ("nextAt", .orNull(window.status == .waiting ? window.nextAttemptAt?.iso8601 : nil)), ("message", .null),
                 ])))
             }
             let external = Set(definition.activities.flatMap(\.inputs).map(\.name)).filter { factory.datasets[$0]?.external == true }
@@ -49,9 +49,9 @@ struct Slices: ParsableCommand {
                     ("kind", .string("external")), ("pipeline", .string(pipeline)), ("activity", .null),
                     ("dataset", .string(slice.dataset)), ("sliceStart", .string(slice.slice.start.iso8601)),
                     ("sliceEnd", .string(slice.slice.end.iso8601)), ("status", .string(slice.status.rawValue)),
-                    ("substatus", .optional(slice.substate?.rawValue)), ("attempts", .int(Int64(slice.checkCount))),
-                    ("nextAt", .optional(slice.status == .waiting ? slice.nextCheckAt?.iso8601 : nil)),
-                    ("message", .optional(slice.message)),
+                    ("substatus", .orNull(slice.substate?.rawValue)), ("attempts", .int(Int64(slice.checkCount))),
+                    ("nextAt", .orNull(slice.status == .waiting ? slice.nextCheckAt?.iso8601 : nil)),
+                    ("message", .orNull(slice.message)),
                 ])))
             }
         } catch let error as StoreError {

@@ -1,3 +1,6 @@
+import Foundation
+import ArgumentParser
+
 /// Renders rows as RFC 4180 CSV: a header line, fields quoted when they hold a comma, quote or
 /// line break, CRLF-free (one `\n` per row, as Unix tools expect).
 enum CSVOutput {
@@ -12,7 +15,7 @@ enum CSVOutput {
 }
 
 /// `--format table|json|csv` for the history-style listings.
-enum ListingFormat: String, CaseIterable {
+enum ListingFormat: String, CaseIterable, ExpressibleByArgument {
     case table, json, csv
 }
 
@@ -51,5 +54,5 @@ struct ListingRow {
 }
 
 extension JSONOutput {
-    static func optional(_ value: String?) -> JSONOutput { value.map { .string($0) } ?? .null }
+    static func orNull(_ value: String?) -> JSONOutput { value.map { .string($0) } ?? .null }
 }
