@@ -219,16 +219,20 @@ public actor Worker {
         logger.info("waiting for running attempts to finish", metadata: ["running": "\(running.count)"])
         let deadline = clock.now() + configuration.gracePeriod
         let sleeper = self.sleeper, clock = self.clock
-        let timer = Task { try await sleeper.sleep(until: deadline, clock: clock) }
-        let waiter = Task { await self.waitForRunning() }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { _ = await timer.result }
-            group.addTask { await waiter.value }
-            await group.next()
-            timer.cancel()
+        let timer = Task { [weak self] in
+            do { try await sleeper.sleep(until: deadline, clock: clock) } catch { return }
+            await self?.cancelRunning()
+        }
+        await waitForRunning()
+        timer.cancel()
+    }
+
+    /// Cancels every running attempt (the grace period is over); each releases its lease.
+    private func cancelRunning() {
+        if !running.isEmpty {
+            logger.warning("grace period over; canceling running attempts", metadata: ["running": "\(running.count)"])
         }
         for attempt in running.values { attempt.task.cancel() }
-        await waitForRunning()
     }
 
     // MARK: Reruns

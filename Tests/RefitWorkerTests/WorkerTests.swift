@@ -343,3 +343,101 @@ struct WorkerTests {
         #expect(runner.maximumConcurrent("Job") <= 10)
     }
 }
+
+@Suite("Worker run loop, shutdown and deployments")
+struct WorkerLoopTests {
+    static func single(_ policy: ActivityPolicy = ActivityPolicy(), end: String = "2026-01-01T01:00:00Z") -> Factory {
+        TestDefinitions.factory(
+            datasets: [TestDefinitions.hourly("Out")],
+            pipelines: [TestDefinitions.pipeline("P", [TestDefinitions.activity("Job", outputs: ["Out"], policy: policy)],
+                                                 start: "2026-01-01T00:00:00Z", end: end)])
+    }
+
+    /// Polls (in real time, briefly) until `condition` holds; the worker runs on other tasks.
+    func eventually(_ condition: () throws -> Bool) async throws {
+        for _ in 0..<5_000 {
+            if try condition() { return }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        Issue.record("condition not reached")
+    }
+
+    @Test("run sleeps until the next window is due and wakes early when signalled")
+    func runLoop() async throws {
+        let db = try TestDatabase()
+        let store = try db.open()
+        let clock = ManualWallClock(t("2026-01-01T00:30:00Z"))
+        let runner = ScriptedRunner()
+        let worker = makeWorker(Self.single(end: "2026-01-01T02:00:00Z"), store: store, runner: runner, clock: clock)
+        // The next due time, but never more than maximumSleep (10 minutes) away.
+        #expect(await worker.nextWakeTime() == t("2026-01-01T00:40:00Z"))
+        clock.set(t("2026-01-01T00:55:00Z"))
+        #expect(await worker.nextWakeTime() == t("2026-01-01T01:00:00Z"))
+        let (wakeUps, continuation) = AsyncStream<Void>.makeStream()
+        let loop = Task { await worker.run(wakeUps: wakeUps) }
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(runner.recorded.isEmpty)
+        clock.set(t("2026-01-01T01:00:00Z"))
+        try await eventually { runner.recorded.count == 1 }
+
+        // Paused by an operator, resumed out of band: a wake-up starts the due window at once.
+        let controls = PipelineControlRepository(store)
+        try controls.setPaused("P", paused: true, now: clock.now())
+        continuation.yield()
+        clock.set(t("2026-01-01T02:00:00Z"))
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(runner.recorded.count == 1)
+        try controls.setPaused("P", paused: false, now: clock.now())
+        continuation.yield()
+        try await eventually { runner.recorded.count == 2 }
+        await worker.stop()
+        await loop.value
+        continuation.finish()
+    }
+
+    @Test("stop lets attempts finish within the grace period, then releases the rest without charging them")
+    func gracefulStop() async throws {
+        let db = try TestDatabase()
+        let store = try db.open()
+        let clock = ManualWallClock(t("2026-01-01T01:00:00Z"))
+        let runner = ScriptedRunner { _, _ in
+            while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(1)) }
+            return .canceled(message: "interrupted")
+        }
+        let worker = makeWorker(Self.single(), store: store, runner: runner, clock: clock, leaseDuration: .hours(1))
+        let loop = Task { await worker.run() }
+        try await eventually { runner.recorded.count == 1 }
+        await worker.stop()
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(try RunRepository(store).history().first?.status == "InProgress")
+        clock.advance(by: TimeSpan(seconds: 31))
+        await loop.value
+        let run = try RunRepository(store).history().first
+        #expect(run?.status == "Failed" && run?.errorClass == "interrupted")
+        let window = try WindowRepository(store).window(ActivityKey(pipeline: "P", activity: "Job"), start: t("2026-01-01"))
+        #expect(window?.status == .waiting && window?.attempts == 0 && window?.leaseOwner == nil)
+    }
+
+    @Test("an older model never replaces a newer one on an endpoint (D14): Skipped/Superseded")
+    func monotonicDeployments() async throws {
+        let db = try TestDatabase()
+        let store = try db.open()
+        let clock = ManualWallClock(t("2026-01-01T02:00:00Z"))
+        let runner = ScriptedRunner { context, _ in
+            .succeeded(AttemptResult(outputs: [ProducedOutput(name: "model", location: "models/\(context.window.start.iso8601)")],
+                                     deployment: ProducedDeployment(endpoint: "scoring", modelLocation: "models/\(context.window.start.iso8601)",
+                                                                    modelWindow: context.window, reason: context.trigger.rawValue)))
+        }
+        let worker = makeWorker(Self.single(ActivityPolicy(executionPriorityOrder: .newestFirst), end: "2026-01-01T02:00:00Z"),
+                                store: store, runner: runner, clock: clock)
+        try await drain(worker)
+        #expect(runner.recorded.map(\.window.start) == [t("2026-01-01T01:00:00Z"), t("2026-01-01T00:00:00Z")])
+        let history = try RunRepository(store).history()
+        #expect(history.map(\.window.start) == [t("2026-01-01T01:00:00Z"), t("2026-01-01T00:00:00Z")])
+        #expect(history.map(\.status) == ["Succeeded", "Skipped"])
+        #expect(history.last?.substatus == "Superseded")
+        #expect(history.last?.errorMessage?.contains("newer window") == true)
+        let deployed = try store.database.query("SELECT model_location FROM deployments").compactMap { $0.string("model_location") }
+        #expect(deployed == ["models/2026-01-01T01:00:00Z"])
+    }
+}

@@ -78,13 +78,13 @@ public struct RunRepository: Sendable {
 
     public init(_ store: Store) { database = store.database }
 
-    /// Attempts matching `filter`, in start order (ties by window, then attempt).
+    /// Attempts matching `filter`, in start order (ties in claim order).
     public func history(_ filter: RunFilter = RunFilter()) throws -> [RunRecord] {
         try database.query("""
             \(RunRecord.select)
             WHERE (:pipeline IS NULL OR w.pipeline = :pipeline) AND (:activity IS NULL OR w.activity = :activity)
               AND (:since IS NULL OR r.started_at >= :since) AND (:status IS NULL OR r.status = :status)
-            ORDER BY r.started_at, w.window_start, w.activity, r.attempt, r.rowid
+            ORDER BY r.started_at, r.rowid
             """, named: ["pipeline": SQLiteValue(filter.pipeline), "activity": SQLiteValue(filter.activity),
                          "since": StoreText.text(filter.since), "status": SQLiteValue(filter.status)])
             .compactMap(RunRecord.init(row:))
