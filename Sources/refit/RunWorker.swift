@@ -16,6 +16,9 @@ struct RunWorker: ParsableCommand {
     @Option(name: .customLong("max-parallel"), help: "Attempts this worker runs at once.")
     var maxParallel: Int = 8
 
+    @Option(name: .customLong("log-format"), help: "Log lines on stderr as text or json (one object per line).")
+    var logFormat: LogFormat = .text
+
     func validate() throws {
         guard maxParallel >= 1 else { throw ValidationError("--max-parallel must be at least 1.") }
     }
@@ -23,7 +26,7 @@ struct RunWorker: ParsableCommand {
     func run() throws {
         let factory = try definitions.loadFactory()
         let store = try database.open()
-        let worker = try WorkerSetup.make(factory: factory, store: store, maxParallel: maxParallel)
+        let worker = try WorkerSetup.make(factory: factory, store: store, maxParallel: maxParallel, logFormat: logFormat)
         var sources: [any DispatchSourceSignal] = []
         for signalNumber in [SIGTERM, SIGINT] {
             signal(signalNumber, SIG_IGN)

@@ -15,6 +15,9 @@ struct Tick: ParsableCommand {
     @Option(name: .customLong("max-parallel"), help: "Attempts this pass runs at once.")
     var maxParallel: Int = 8
 
+    @Option(name: .customLong("log-format"), help: "Log lines on stderr as text or json (one object per line).")
+    var logFormat: LogFormat = .text
+
     func validate() throws {
         guard maxParallel >= 1 else { throw ValidationError("--max-parallel must be at least 1.") }
     }
@@ -22,7 +25,7 @@ struct Tick: ParsableCommand {
     func run() throws {
         let factory = try definitions.loadFactory()
         let store = try database.open()
-        let worker = try WorkerSetup.make(factory: factory, store: store, maxParallel: maxParallel)
+        let worker = try WorkerSetup.make(factory: factory, store: store, maxParallel: maxParallel, logFormat: logFormat)
         let report = try runBlocking { try await worker.tickAndWait() }
         Console.error("refit tick: \(report.started.count) attempt\(report.started.count == 1 ? "" : "s") started, "
                       + "\(report.materialized) window\(report.materialized == 1 ? "" : "s") created, \(report.checks) data check\(report.checks == 1 ? "" : "s").")

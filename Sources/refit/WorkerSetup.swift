@@ -7,11 +7,17 @@ import RefitWorker
 /// Builds a `Worker` for `tick` and `run`: definitions, database, the definitions' hashes
 /// (recorded in `definitions`, named by every run), logging to stderr.
 enum WorkerSetup {
-    static func make(factory: Factory, store: Store, maxParallel: Int, logLevel: Logger.Level = .info) throws -> Worker {
+    static func make(factory: Factory, store: Store, maxParallel: Int, logFormat: LogFormat = .text,
+                     logLevel: Logger.Level = .info) throws -> Worker {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return handler
+            switch logFormat {
+            case .json:
+                return JSONLogHandler(logLevel: logLevel, label: label)
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = logLevel
+                return handler
+            }
         }
         let now = SystemWallClock().now()
         var hashes: [String: String] = [:]
