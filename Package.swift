@@ -55,7 +55,7 @@ let package = Package(
         // The engine: tick loop, dispatch, retries, timeouts, leases, recovery (activities via ActivityRunner).
         .target(name: "RefitWorker",
                 dependencies: ["RefitCore", "RefitStore", .product(name: "Logging", package: "swift-log")],
-                swiftSettings: swiftSettings),
+                exclude: ["Decisions.md"], swiftSettings: swiftSettings),
 
         .executableTarget(name: "refit",
                           dependencies: ["RefitCore", "RefitDefinitions", "RefitStore", "RefitWorker",
