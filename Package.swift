@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "refit", targets: ["refit"]),
         .library(name: "RefitCore", targets: ["RefitCore"]),
         .library(name: "RefitStore", targets: ["RefitStore"]),
+        .library(name: "RefitWorker", targets: ["RefitWorker"]),
         .library(name: "RefitHTTP", targets: ["RefitHTTP"]),
         .library(name: "RefitMLSim", targets: ["RefitMLSim"]),
         .executable(name: "refit-mlsim", targets: ["refit-mlsim"]),
@@ -56,9 +57,14 @@ let package = Package(
         // Activity kinds: AzureMLBatchExecution, AzureMLUpdateResource, Command; journaled steps.
         .target(name: "RefitActivities", dependencies: ["RefitCore", "RefitDefinitions", "RefitHTTP", "RefitStorage"],
                 swiftSettings: swiftSettings),
+        // The engine: tick loop, dispatch, retries, timeouts, leases, recovery (activities via ActivityRunner).
+        .target(name: "RefitWorker",
+                dependencies: ["RefitCore", "RefitStore", .product(name: "Logging", package: "swift-log")],
+                exclude: ["Decisions.md"], swiftSettings: swiftSettings),
 
         .executableTarget(name: "refit",
-                          dependencies: ["RefitCore", "RefitDefinitions", "RefitStore",
+                          dependencies: ["RefitCore", "RefitDefinitions", "RefitStore", "RefitWorker",
+                                         .product(name: "Logging", package: "swift-log"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swiftSettings),
 
@@ -96,6 +102,9 @@ let package = Package(
         .testTarget(name: "RefitActivitiesTests",
                     dependencies: ["RefitActivities", "RefitStorage", "RefitCore", "RefitHTTP", "RefitStore", "RefitTestKit"],
                     exclude: ["Support"], swiftSettings: swiftSettings),
+        .testTarget(name: "RefitWorkerTests",
+                    dependencies: ["RefitWorker", "RefitCore", "RefitStore", .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "RefitCLITests", dependencies: ["RefitCore", "RefitTestKit"], swiftSettings: swiftSettings),
     ]
 )

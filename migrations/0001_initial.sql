@@ -47,6 +47,8 @@ CREATE TABLE slices (
     fingerprint    TEXT CHECK (fingerprint IS NULL OR json_valid(fingerprint)),
     check_count    INTEGER NOT NULL DEFAULT 0 CHECK (check_count >= 0),
     next_check_at  TEXT CHECK (next_check_at IS NULL OR next_check_at GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z'),
+    -- Why the slice is not Ready (absent detail, probe error, validation failure); never a secret.
+    message        TEXT,
     updated_at     TEXT NOT NULL CHECK (updated_at GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z'),
     CHECK (slice_end > slice_start),
     UNIQUE (dataset, slice_start)
@@ -126,6 +128,8 @@ CREATE TABLE runs (
     error_message      TEXT,
     -- The external job (e.g. BES job id) once recorded; a recorded job is polled, never resubmitted.
     external_job_id    TEXT,
+    -- What a successful attempt reported (metrics, evaluation summary), as JSON.
+    result             TEXT CHECK (result IS NULL OR json_valid(result)),
     definition_sha256  TEXT NOT NULL CHECK (length(definition_sha256) = 64 AND definition_sha256 NOT GLOB '*[^0-9a-f]*'),
     -- A run is open exactly while it is InProgress.
     CHECK ((status = 'InProgress') = (ended_at IS NULL)),

@@ -1,0 +1,93 @@
+/// Executes one attempt of one activity window. The worker owns scheduling, leases, retries
+/// and history; a runner only does the work (submit a BES job, PATCH an endpoint, run a
+/// command) and says how it ended. It lives in RefitCore so the worker and the activity kinds
+/// meet here without depending on each other.
+///
+/// A runner must honour task cancellation (the worker cancels on timeout and on shutdown after
+/// the grace period) and must be idempotent per `(window, runID)`: after a crash a later attempt
+/// of the same window runs again and should resume from its journal.
+public protocol ActivityRunner: Sendable {
+    func run(_ attempt: AttemptContext) async -> AttemptOutcome
+}
+
+/// Everything a runner needs to know about the attempt it executes.
+public struct AttemptContext: Sendable {
+    public var factory: Factory
+    public var pipeline: Pipeline
+    public var activity: Activity
+    public var window: Slice
+    /// 1-based attempt within the window's current retry budget.
+    public var attempt: Int
+    /// The `runs` row of this attempt (journal steps hang off it).
+    public var runID: String
+    public var trigger: RunTrigger
+    /// sha256 of the pipeline definition the window runs with.
+    public var definitionSHA256: String
+    /// `policy.timeout` after the start; nil when the timeout is infinite. The worker enforces
+    /// it (cancels the runner and records TimedOut); runners may use it to bound their polling.
+    public var deadline: Instant?
+    public var workerID: String
+
+    public init(factory: Factory, pipeline: Pipeline, activity: Activity, window: Slice, attempt: Int, runID: String,
+                trigger: RunTrigger, definitionSHA256: String, deadline: Instant?, workerID: String) {
+        self.factory = factory; self.pipeline = pipeline; self.activity = activity; self.window = window
+        self.attempt = attempt; self.runID = runID; self.trigger = trigger
+        self.definitionSHA256 = definitionSHA256; self.deadline = deadline; self.workerID = workerID
+    }
+}
+
+/// How an attempt ended. Failures carry one redacted sentence: never a secret.
+public enum AttemptOutcome: Hashable, Sendable {
+    case succeeded(AttemptResult)
+    case failed(FailureClassification, message: String)
+    /// The runner itself gave up at the deadline (the worker also enforces `policy.timeout`).
+    case timedOut(message: String)
+    /// Stopped by an operator (`pause --terminate`): Failed/Canceled, no retry.
+    case canceled(message: String)
+    /// Nothing to do for this window, e.g. `.superseded` (D14); the reason is recorded.
+    case skipped(WindowSubstate?, reason: String)
+}
+
+/// What a successful attempt produced. Written with the window's Ready state in one transaction.
+public struct AttemptResult: Hashable, Sendable {
+    /// Trained models and other outputs (deterministic locations per window).
+    public var outputs: [ProducedOutput]
+    /// Metrics or a summary as a JSON document; nil when there is nothing to report.
+    public var resultJSON: String?
+    /// The external job that did the work (e.g. a BES job id), for history.
+    public var externalJobID: String?
+    /// A model now serving on an endpoint (update-resource activities).
+    public var deployment: ProducedDeployment?
+
+    public init(outputs: [ProducedOutput] = [], resultJSON: String? = nil, externalJobID: String? = nil,
+                deployment: ProducedDeployment? = nil) {
+        self.outputs = outputs; self.resultJSON = resultJSON; self.externalJobID = externalJobID
+        self.deployment = deployment
+    }
+}
+
+/// One output of a run (a trained model, an evaluation).
+public struct ProducedOutput: Hashable, Sendable {
+    public var name: String
+    public var location: String
+    /// Evaluation metrics as JSON.
+    public var evaluationJSON: String?
+    public init(name: String, location: String, evaluationJSON: String? = nil) {
+        self.name = name; self.location = location; self.evaluationJSON = evaluationJSON
+    }
+}
+
+/// A deployment made by the attempt: which model serves where, trained on which window.
+/// Recording it is refused (→ Skipped/Superseded) when a model of a newer window serves (D14).
+public struct ProducedDeployment: Hashable, Sendable {
+    public var endpoint: String
+    public var modelLocation: String
+    public var modelWindow: Slice
+    /// 'schedule', 'backfill', 'rerun', 'force', 'rollback' or a sentence.
+    public var reason: String
+    public var forced: Bool
+    public init(endpoint: String, modelLocation: String, modelWindow: Slice, reason: String, forced: Bool = false) {
+        self.endpoint = endpoint; self.modelLocation = modelLocation; self.modelWindow = modelWindow
+        self.reason = reason; self.forced = forced
+    }
+}

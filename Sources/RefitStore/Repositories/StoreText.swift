@@ -1,0 +1,22 @@
+import Foundation
+import RefitCore
+
+/// Conversions between RefitCore values and the stored text forms.
+enum StoreText {
+    static func text(_ instant: Instant) -> SQLiteValue { .text(instant.iso8601) }
+    static func text(_ instant: Instant?) -> SQLiteValue { instant.map { .text($0.iso8601) } ?? .null }
+    static func instant(_ row: Row, _ column: String) -> Instant? { row.string(column).flatMap(Instant.parse) }
+
+    /// A JSON object with sorted keys from simple values (strings, numbers, bools, nil → null).
+    static func json(_ fields: [String: Any?]) -> String {
+        var object: [String: Any] = [:]
+        for (key, value) in fields { object[key] = value ?? NSNull() }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+              let text = String(data: data, encoding: .utf8) else { return "{}" }
+        return text
+    }
+
+    static func isValidJSON(_ text: String) -> Bool {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) != nil
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import RefitCore
+import RefitStore
+
+/// `refit history`: one row per attempt, oldest first.
+struct History: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List attempts (one row per run), oldest first.")
+
+    static let statuses = ["InProgress", "Succeeded", "Failed", "TimedOut", "Canceled", "Skipped"]
+
+    @OptionGroup var database: StoreOption
+    @Option(help: "Only this pipeline.") var pipeline: String?
+    @Option(help: "Only this activity.") var activity: String?
+    @Option(help: ArgumentHelp("Only attempts started at or after this time.", valueName: "time"), transform: Plan.parseTime)
+    var since: Instant?
+    @Option(help: "Only attempts with this status: \(History.statuses.joined(separator: ", ")).") var status: String?
+    @Option(help: "Output format: table, json or csv.") var format: ListingFormat = .table
+
+    func validate() throws {
+        if let status, !History.statuses.contains(status) {
+            throw ValidationError("--status must be one of \(History.statuses.joined(separator: ", ")); got '\(status)'.")
+        }
+    }
+
+    func run() throws {
+        let store = try database.openExisting()
+        let runs: [RunRecord]
+        do {
+            runs = try RunRepository(store).history(RunFilter(pipeline: pipeline, activity: activity, since: since, status: status))
+        } catch let error as StoreError {
+            throw CLIFailure.internal(error.message)
+        }
+        ListingRow.print(runs.map(History.row), format: format, header: History.header,
+                         table: ["startedAt", "pipeline", "activity", "windowStart", "attempt", "trigger", "status", "substatus",
+                                 "error", "runId"])
+    }
+
+    static let header = ["runId", "pipeline", "activity", "windowStart", "windowEnd", "attempt", "trigger", "status", "substatus",
+                         "startedAt", "endedAt", "error", "errorClass", "externalJobId", "workerId", "definitionSha256"]
+
+    static func row(_ run: RunRecord) -> ListingRow {
+        ListingRow(fields: [
+            ("runId", .string(run.runID)), ("pipeline", .string(run.pipeline)), ("activity", .string(run.activity)),
+            ("windowStart", .string(run.window.start.iso8601)), ("windowEnd", .string(run.window.end.iso8601)),
+            ("attempt", .int(Int64(run.attempt))), ("trigger", .string(run.trigger)), ("status", .string(run.status)),
+            ("substatus", .orNull(run.substatus)), ("startedAt", .string(run.startedAt.iso8601)),
+            ("endedAt", .orNull(run.endedAt?.iso8601)), ("error", .orNull(run.errorMessage)),
+            ("errorClass", .orNull(run.errorClass)), ("externalJobId", .orNull(run.externalJobID)),
+            ("workerId", .string(run.workerID)), ("definitionSha256", .string(run.definitionSHA256)),
+        ])
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import RefitWorker
+
+/// `refit run`: the long-running worker. SIGTERM/SIGINT stop it gracefully (no new claims,
+/// running attempts get a grace period, leases are released) and it exits 0.
+struct RunWorker: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the worker until SIGTERM or SIGINT.")
+
+    @OptionGroup var definitions: SchedulesOption
+    @OptionGroup var database: StoreOption
+
+    @Option(name: .customLong("max-parallel"), help: "Attempts this worker runs at once.")
+    var maxParallel: Int = 8
+
+    @Option(name: .customLong("log-format"), help: "Log lines on stderr as text or json (one object per line).")
+    var logFormat: LogFormat = .text
+
+    func validate() throws {
+        guard maxParallel >= 1 else { throw ValidationError("--max-parallel must be at least 1.") }
+    }
+
+    func run() throws {
+        let factory = try definitions.loadFactory()
+        let store = try database.open()
+        let worker = try WorkerSetup.make(factory: factory, store: store, maxParallel: maxParallel, logFormat: logFormat)
+        var sources: [any DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { Task { await worker.stop() } }
+            source.resume()
+            sources.append(source)
+        }
+        try runBlocking { await worker.run() }
+        sources.forEach { $0.cancel() }
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+import RefitStore
+
+/// `--db FILE`, shared by every command that reads or writes run history. Default:
+/// `$REFIT_DB`, else `./refit.sqlite`.
+struct StoreOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The SQLite database (default: $REFIT_DB, else ./refit.sqlite).", valueName: "file"))
+    var db: String?
+
+    var path: String { db ?? ProcessInfo.processInfo.environment["REFIT_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "./refit.sqlite" }
+
+    /// Opens (and migrates) the database; an unusable one is an internal failure (exit 3).
+    func open() throws -> Store {
+        do {
+            return try Store.open(path: path)
+        } catch let error as StoreError {
+            throw CLIFailure.internal(error.message)
+        }
+    }
+
+    /// Opens an existing database for reading; a missing file is invalid input (exit 1).
+    func openExisting() throws -> Store {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CLIFailure.invalidInput("The database '\(path)' does not exist; run `refit tick` or `refit run` first, or give --db.")
+        }
+        return try open()
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+import RefitTestKit
+
+@Suite("refit tick / history / slices / show")
+struct WorkerCommandTests {
+    struct HistoryRow: Decodable {
+        var runId: String
+        var pipeline: String
+        var activity: String
+        var windowStart: String
+        var windowEnd: String
+        var attempt: Int
+        var trigger: String
+        var status: String
+        var substatus: String?
+        var startedAt: String
+        var endedAt: String?
+        var error: String?
+        var externalJobId: String?
+    }
+
+    struct SliceRow: Decodable {
+        var kind: String
+        var activity: String?
+        var sliceStart: String
+        var status: String
+        var substatus: String?
+    }
+
+    /// Two daily windows of a Command activity without inputs, both in the past.
+    func schedules() throws -> ScratchSchedules {
+        let folder = try ScratchSchedules()
+        try folder.write("storage.json", #"{"name": "Storage", "properties": {"type": "AzureStorage", "typeProperties": {"connectionString": "UseDevelopmentStorage=true"}}}"#)
+        try folder.write("out.json", #"{"name": "Out", "properties": {"type": "AzureBlob", "linkedServiceName": "Storage", "typeProperties": {"folderPath": "x"}, "availability": {"frequency": "Day", "interval": 1}}}"#)
+        try folder.write("p.json", #"{"name": "Nightly", "properties": {"start": "2026-01-01", "end": "2026-01-03", "activities": [{"name": "Train", "type": "Command", "typeProperties": {"arguments": ["true"]}, "outputs": [{"name": "Out"}], "policy": {"concurrency": 2, "retry": 2}}]}}"#)
+        return folder
+    }
+
+    @Test("tick exits 0 although every window fails; history, slices and show describe the failures")
+    func tickAndListings() throws {
+        let folder = try schedules()
+        defer { folder.remove() }
+        let db = folder.root.appendingPathComponent("refit.sqlite").path
+        let tick = try refit("tick", "--schedules", folder.root.path, "--db", db)
+        #expect(tick.exitCode == 0, "stderr: \(tick.stderr)")
+
+        let history = try refit("history", "--db", db, "--format", "json")
+        #expect(history.exitCode == 0, "stderr: \(history.stderr)")
+        let rows = try JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))
+        #expect(rows.count == 2)
+        #expect(rows.map(\.windowStart).sorted() == ["2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"])
+        for row in rows {
+            #expect(row.pipeline == "Nightly" && row.activity == "Train" && row.attempt == 1)
+            #expect(row.status == "Failed" && row.trigger == "backfill")
+            #expect(row.error == "Activity type Command is not wired yet in this build of refit.")
+            #expect(row.endedAt != nil && row.externalJobId == nil)
+        }
+
+        let csv = try refit("history", "--db", db, "--format", "csv", "--status", "Failed", "--pipeline", "Nightly")
+        #expect(csv.exitCode == 0)
+        let lines = csv.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("runId,pipeline,activity,windowStart,windowEnd,attempt,trigger,status") == true)
+        #expect(lines.count == 3)
+        let none = try refit("history", "--db", db, "--format", "json", "--status", "Succeeded")
+        #expect(none.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+
+        let slices = try refit("slices", "--schedules", folder.root.path, "--db", db, "--pipeline", "Nightly", "--format", "json")
+        #expect(slices.exitCode == 0, "stderr: \(slices.stderr)")
+        let sliceRows = try JSONDecoder().decode([SliceRow].self, from: Data(slices.stdout.utf8))
+        #expect(sliceRows.map(\.status) == ["Failed", "Failed"])
+        #expect(sliceRows.allSatisfy { $0.kind == "window" && $0.activity == "Train" })
+
+        let table = try refit("slices", "--schedules", folder.root.path, "--db", db, "--pipeline", "Nightly")
+        #expect(table.stdout.split(separator: "\n").first?.hasPrefix("KIND") == true)
+
+        let show = try refit("show", "--db", db, rows[0].runId)
+        #expect(show.exitCode == 0, "stderr: \(show.stderr)")
+        #expect(show.stdout.contains("attemptStarted") && show.stdout.contains("attemptFinished"))
+
+        // A second tick starts nothing new: terminal failures are final.
+        let again = try refit("tick", "--schedules", folder.root.path, "--db", db)
+        #expect(again.exitCode == 0)
+        let after = try JSONDecoder().decode([HistoryRow].self, from: Data(try refit("history", "--db", db, "--format", "json").stdout.utf8))
+        #expect(after.count == 2)
+    }
+
+    @Test("bad input: unknown run 1, bad status 2, unusable database 3")
+    func exitCodes() throws {
+        let folder = try schedules()
+        defer { folder.remove() }
+        let db = folder.root.appendingPathComponent("refit.sqlite").path
+        #expect(try refit("tick", "--schedules", folder.root.path, "--db", db).exitCode == 0)
+        let unknown = try refit("show", "--db", db, "no-such-run")
+        #expect(unknown.exitCode == 1)
+        #expect(unknown.stderr.contains("No run with id 'no-such-run'"))
+        #expect(try refit("history", "--db", db, "--status", "Done").exitCode == 2)
+        let folderAsDB = try refit("tick", "--schedules", folder.root.path, "--db", folder.root.path)
+        #expect(folderAsDB.exitCode == 3)
+        #expect(try refit("history", "--db", folder.root.appendingPathComponent("missing.sqlite").path).exitCode == 1)
+    }
+}
