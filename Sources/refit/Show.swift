@@ -13,7 +13,7 @@ struct Show: ParsableCommand {
         let store = try database.openExisting()
         let repository = RunRepository(store)
         let run: RunRecord
-        let steps: [StepRecord]
+        let steps: [RunStepRecord]
         let events: [AuditEvent]
         do {
             guard let found = try repository.run(id: runID) else {

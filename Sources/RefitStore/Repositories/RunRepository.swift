@@ -51,7 +51,7 @@ public struct RunRecord: Hashable, Sendable {
 }
 
 /// One journal step of a run (written by the activities' step journal).
-public struct StepRecord: Hashable, Sendable {
+public struct RunStepRecord: Hashable, Sendable {
     public var seq: Int
     public var name: String
     public var state: String
@@ -94,10 +94,10 @@ public struct RunRepository: Sendable {
         try database.query("\(RunRecord.select) WHERE r.run_id = ?", [.text(id)]).first.flatMap(RunRecord.init(row:))
     }
 
-    public func steps(runID: String) throws -> [StepRecord] {
+    public func steps(runID: String) throws -> [RunStepRecord] {
         try database.query("SELECT seq, name, state, intent, result, started_at, ended_at FROM steps WHERE run_id = ? ORDER BY seq",
                            [.text(runID)]).map { row in
-            StepRecord(seq: row.int("seq") ?? 0, name: row.string("name") ?? "", state: row.string("state") ?? "",
+            RunStepRecord(seq: row.int("seq") ?? 0, name: row.string("name") ?? "", state: row.string("state") ?? "",
                        intentJSON: row.string("intent") ?? "{}", resultJSON: row.string("result"),
                        startedAt: row.string("started_at") ?? "", endedAt: row.string("ended_at"))
         }

@@ -20,7 +20,7 @@ enum ListingFormat: String, CaseIterable, ExpressibleByArgument {
 }
 
 /// One listing row as ordered named fields: the JSON object, the CSV row and the table row.
-struct ListingRow {
+struct ListingRow: Sendable {
     var fields: [(String, JSONOutput)]
 
     static func text(_ value: JSONOutput) -> String {

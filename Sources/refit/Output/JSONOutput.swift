@@ -1,5 +1,5 @@
 /// A JSON value with ordered object keys, for stable, readable `--format json` output.
-enum JSONOutput {
+enum JSONOutput: Sendable {
     case string(String)
     case int(Int64)
     case double(Double)
