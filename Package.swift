@@ -51,6 +51,12 @@ let package = Package(
                 dependencies: ["CCurl", "CCurlShim", "RefitCore", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
 
+        // Storage clients: Azure Blob (Shared Key, SAS). No swift-crypto: HMAC comes from RefitCore.
+        .target(name: "RefitStorage", dependencies: ["RefitCore", "RefitHTTP"], swiftSettings: swiftSettings),
+        // Activity kinds: AzureMLBatchExecution, AzureMLUpdateResource, Command; journaled steps.
+        .target(name: "RefitActivities", dependencies: ["RefitCore", "RefitHTTP", "RefitStorage"],
+                swiftSettings: swiftSettings),
+
         .executableTarget(name: "refit",
                           dependencies: ["RefitCore", "RefitDefinitions", "RefitStore",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -85,6 +91,11 @@ let package = Package(
         .testTarget(name: "RefitHTTPTests",
                     dependencies: ["RefitHTTP", .product(name: "Logging", package: "swift-log")],
                     exclude: ["Support"], swiftSettings: swiftSettings),
+        .testTarget(name: "RefitStorageTests", dependencies: ["RefitStorage", "RefitCore", "RefitHTTP", "RefitTestKit"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "RefitActivitiesTests",
+                    dependencies: ["RefitActivities", "RefitStorage", "RefitCore", "RefitHTTP", "RefitStore", "RefitTestKit"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "RefitCLITests", dependencies: ["RefitCore", "RefitTestKit"], swiftSettings: swiftSettings),
     ]
 )

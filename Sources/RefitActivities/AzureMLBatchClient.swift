@@ -1,0 +1,253 @@
+import Foundation
+import RefitHTTP
+
+/// A BES blob reference: either `ConnectionString` + `RelativeLocation` (`container/path`) or
+/// `BaseLocation` + `RelativeLocation` + `SasBlobToken`.
+public struct BlobReference: Codable, Hashable, Sendable {
+    public var ConnectionString: String?
+    public var RelativeLocation: String
+    public var BaseLocation: String?
+    public var SasBlobToken: String?
+
+    public init(connectionString: String? = nil, relativeLocation: String, baseLocation: String? = nil,
+                sasBlobToken: String? = nil) {
+        self.ConnectionString = connectionString; self.RelativeLocation = relativeLocation
+        self.BaseLocation = baseLocation; self.SasBlobToken = sasBlobToken
+    }
+
+    /// `BaseLocation + RelativeLocation + SasBlobToken`, the readable URL of a SAS reference.
+    public var sasURL: String? {
+        guard let base = BaseLocation, let token = SasBlobToken else { return nil }
+        let joined = base.hasSuffix("/") || RelativeLocation.hasPrefix("/") ? base + RelativeLocation : base + "/" + RelativeLocation
+        return joined + (token.hasPrefix("?") ? token : "?" + token)
+    }
+}
+
+/// The BES submit body (`BatchExecutionRequest`).
+public struct BatchExecutionRequest: Encodable, Hashable, Sendable {
+    public var Inputs: [String: BlobReference]
+    public var Outputs: [String: BlobReference]
+    public var GlobalParameters: [String: String]
+
+    public init(inputs: [String: BlobReference], outputs: [String: BlobReference], globalParameters: [String: String]) {
+        self.Inputs = inputs; self.Outputs = outputs; self.GlobalParameters = globalParameters
+    }
+
+    public func encoded() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(self)) ?? Data("{}".utf8)
+    }
+}
+
+/// BES job states (`BatchScoreStatusCode`, 0...4 in this order).
+public enum BatchJobState: String, Sendable, CaseIterable {
+    case notStarted = "NotStarted", running = "Running", failed = "Failed", cancelled = "Cancelled", finished = "Finished"
+
+    public var isTerminal: Bool { self == .failed || self == .cancelled || self == .finished }
+
+    /// Accepts the name (any case) or the integer code as text.
+    public init?(name text: String) {
+        if let state = Self.allCases.first(where: { $0.rawValue.caseInsensitiveCompare(text) == .orderedSame }) {
+            self = state
+        } else if let number = Int(text), Self.allCases.indices.contains(number) {
+            self = Self.allCases[number]
+        } else if text.caseInsensitiveCompare("Canceled") == .orderedSame {
+            self = .cancelled
+        } else {
+            return nil
+        }
+    }
+
+    /// The integer code of the C# enum (0...4).
+    public init?(code: Int) {
+        guard Self.allCases.indices.contains(code) else { return nil }
+        self = Self.allCases[code]
+    }
+}
+
+/// Decodes the status body leniently: `StatusCode` as a name or integer, `Details` only if text.
+private struct StatusBody: Decodable {
+    var state: BatchJobState?
+    var results: [String: ResultRef]?
+    var details: String?
+
+    struct ResultRef: Decodable {
+        var RelativeLocation: String?
+        var BaseLocation: String?
+        var SasBlobToken: String?
+    }
+
+    enum Keys: String, CodingKey { case StatusCode, statusWithSpace = "Status Code", Results, Details }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        for key in [Keys.StatusCode, .statusWithSpace] where state == nil && c.contains(key) {
+            if let number = try? c.decode(Int.self, forKey: key) {
+                state = BatchJobState(code: number)
+            } else if let text = try? c.decode(String.self, forKey: key) {
+                state = BatchJobState(name: text)
+            }
+        }
+        results = try c.decodeIfPresent([String: ResultRef].self, forKey: .Results)
+        details = try? c.decodeIfPresent(String.self, forKey: .Details)
+    }
+}
+
+/// What a status GET reports.
+public struct BatchJobStatus: Hashable, Sendable {
+    public var state: BatchJobState
+    public var results: [String: BlobReference]
+    public var details: String?
+}
+
+/// Client of the classic Batch Execution Service (`api-version=2.0`): submit, start, status, delete.
+public struct AzureMLBatchClient: Sendable {
+    /// `…/services/{id}/jobs`, no query.
+    public let jobsURL: String
+    let apiKey: String
+    let http: HTTPClient
+
+    /// - Parameter mlEndpoint: the linked service's `mlEndpoint`, with or without `/jobs` and a query.
+    public init(mlEndpoint: String, apiKey: String, http: HTTPClient) throws(ActivityError) {
+        guard let url = Self.normalizedJobsURL(mlEndpoint) else {
+            throw ActivityError(.configuration, "The AzureML mlEndpoint is not an http(s) URL.")
+        }
+        self.jobsURL = url
+        self.apiKey = apiKey
+        self.http = http
+    }
+
+    /// Strips any query and fragment and makes the path end in `/jobs`.
+    public static func normalizedJobsURL(_ endpoint: String) -> String? {
+        var text = endpoint.trimmingCharacters(in: .whitespaces)
+        if let cut = text.firstIndex(where: { $0 == "?" || $0 == "#" }) { text = String(text[..<cut]) }
+        while text.hasSuffix("/") { text.removeLast() }
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              url.host != nil else { return nil }
+        if !text.hasSuffix("/jobs") { text += "/jobs" }
+        return text
+    }
+
+    func url(_ suffix: String = "") -> String { jobsURL + suffix + "?api-version=2.0" }
+
+    /// Submits (does not start) a job; returns its id.
+    public func submit(_ request: BatchExecutionRequest) async throws(ActivityError) -> String {
+        let response = try await send(.post, url(), body: request.encoded(), operation: "Submitting the batch job")
+        return try Self.parseJobID(response.body)
+    }
+
+    /// Starts a submitted job.
+    public func start(jobID: String) async throws(ActivityError) {
+        _ = try await send(.post, url("/\(Self.escape(jobID))/start"), body: Data(), operation: "Starting batch job \(jobID)")
+    }
+
+    /// Reads a job's state, results and details.
+    public func status(jobID: String) async throws(ActivityError) -> BatchJobStatus {
+        let response = try await send(.get, url("/\(Self.escape(jobID))"), operation: "Reading batch job \(jobID)")
+        return try Self.parseStatus(response.body)
+    }
+
+    /// Deletes (cancels) a job.
+    public func delete(jobID: String) async throws(ActivityError) {
+        _ = try await send(.delete, url("/\(Self.escape(jobID))"), operation: "Deleting batch job \(jobID)")
+    }
+
+    /// The submit response: a JSON string literal (tolerates a bare id).
+    public static func parseJobID(_ body: Data) throws(ActivityError) -> String {
+        let id: String?
+        if let decoded = try? JSONDecoder().decode(String.self, from: body) {
+            id = decoded
+        } else {
+            let text = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            id = text.isEmpty || text.contains(where: { "{}[]\" ".contains($0) }) ? nil : text
+        }
+        guard let id, !id.isEmpty, id.count <= 200,
+              id.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" }) else {
+            throw ActivityError(.malformedResponse, "The batch service's submit response is not a job id.")
+        }
+        return id
+    }
+
+    /// The status body: `StatusCode` as a name or an integer, `Results` map or null, `Details`.
+    public static func parseStatus(_ body: Data) throws(ActivityError) -> BatchJobStatus {
+        let parsed: StatusBody
+        do {
+            parsed = try JSONDecoder().decode(StatusBody.self, from: body)
+        } catch {
+            throw ActivityError(.malformedResponse, "The batch service's job status is not the expected JSON object.")
+        }
+        guard let state = parsed.state else {
+            throw ActivityError(.malformedResponse, "The batch service's job status has no recognizable StatusCode.")
+        }
+        var results: [String: BlobReference] = [:]
+        for (name, ref) in parsed.results ?? [:] {
+            guard let relative = ref.RelativeLocation else {
+                throw ActivityError(.malformedResponse, "The batch job result '\(name)' has no RelativeLocation.")
+            }
+            results[name] = BlobReference(relativeLocation: relative, baseLocation: ref.BaseLocation,
+                                          sasBlobToken: ref.SasBlobToken)
+        }
+        return BatchJobStatus(state: state, results: results, details: parsed.details)
+    }
+
+    static func escape(_ id: String) -> String {
+        id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
+    }
+
+    func send(_ method: HTTPMethod, _ url: String, body: Data? = nil, operation: String) async throws(ActivityError)
+        -> HTTPResponse
+    {
+        var headers: HTTPHeaders = ["Authorization": "Bearer \(apiKey)", "Accept": "application/json"]
+        if body != nil { headers.set("Content-Type", "application/json") }
+        return try await AzureMLHTTP.send(http, HTTPRequest(method: method, url: url, headers: headers, body: body),
+                                          operation: operation)
+    }
+}
+
+enum AzureMLHTTP {
+    /// Sends and classifies: transport failures and non-2xx statuses become ``ActivityError``s.
+    static func send(_ http: HTTPClient, _ request: HTTPRequest, operation: String) async throws(ActivityError)
+        -> HTTPResponse
+    {
+        let response: HTTPResponse
+        do {
+            response = try await http.execute(request)
+        } catch {
+            throw ActivityError.from(error, operation: operation)
+        }
+        guard response.isSuccess else {
+            let retryAfter = response.headers["Retry-After"].flatMap { HTTPError.parseRetryAfter($0) }
+            throw ActivityError.from(status: response.status, body: response.body, retryAfter: retryAfter,
+                                     operation: operation)
+        }
+        return response
+    }
+}
+
+/// Client of the classic web-service endpoint management API: the update-resource PATCH.
+public struct AzureMLManagementClient: Sendable {
+    let http: HTTPClient
+    public init(http: HTTPClient) { self.http = http }
+
+    /// The PATCH body: `{"Resources":[{"Name":…, "Location":{BaseLocation, RelativeLocation, SasBlobToken}}]}`.
+    public static func patchBody(resourceName: String, location: BlobReference) -> Data {
+        let object: [String: Any] = ["Resources": [[
+            "Name": resourceName,
+            "Location": ["BaseLocation": location.BaseLocation ?? "", "RelativeLocation": location.RelativeLocation,
+                         "SasBlobToken": location.SasBlobToken ?? ""],
+        ]]]
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    }
+
+    /// PATCHes `endpointURL` so the endpoint's `resourceName` uses the model at `location`.
+    public func updateResource(endpointURL: String, apiKey: String, resourceName: String, location: BlobReference)
+        async throws(ActivityError)
+    {
+        let request = HTTPRequest(method: .patch, url: endpointURL,
+                                  headers: ["Authorization": "Bearer \(apiKey)", "Content-Type": "application/json",
+                                            "Accept": "application/json"],
+                                  body: Self.patchBody(resourceName: resourceName, location: location))
+        _ = try await AzureMLHTTP.send(http, request, operation: "Updating the endpoint's trained model")
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import RefitCore
+
+/// An Azure Storage account as a connection string describes it: name, key and Blob endpoint.
+///
+/// Parsed once so every request signs with the same key; the key never appears in
+/// `description` or in errors.
+public struct AzureStorageAccount: Sendable, Hashable, CustomStringConvertible {
+    public var name: String
+    /// The base64 account key as written in the connection string. Secret.
+    public var key: String
+    /// The Blob service base URL without a trailing slash: `https://<name>.blob.core.windows.net`
+    /// or, for emulators (Azurite, refit-mlsim), a path-style `http://127.0.0.1:PORT/<name>`.
+    public var blobEndpoint: String
+    /// The decoded key: the HMAC-SHA256 secret of Shared Key and SAS signatures.
+    var keyBytes: [UInt8]
+
+    public init(name: String, key: String, blobEndpoint: String) throws(StorageError) {
+        guard !name.isEmpty else { throw StorageError(.configuration, "The storage connection string has no AccountName.") }
+        guard let bytes = Data(base64Encoded: key), !bytes.isEmpty else {
+            throw StorageError(.configuration, "The storage account key of '\(name)' is not valid base64.")
+        }
+        var endpoint = blobEndpoint
+        while endpoint.hasSuffix("/") { endpoint.removeLast() }
+        guard let url = URL(string: endpoint), url.scheme != nil, url.host != nil else {
+            throw StorageError(.configuration, "The Blob endpoint of storage account '\(name)' is not a URL.")
+        }
+        self.name = name
+        self.key = key
+        self.blobEndpoint = endpoint
+        self.keyBytes = Array(bytes)
+    }
+
+    /// Parses `DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…[;BlobEndpoint=…][;EndpointSuffix=…]`.
+    /// Keys are case-insensitive; values may contain `=` (base64 padding).
+    public init(connectionString: String) throws(StorageError) {
+        var fields: [String: String] = [:]
+        for part in connectionString.split(separator: ";", omittingEmptySubsequences: true) {
+            let trimmed = part.trimmingCharacters(in: .whitespaces)
+            guard let eq = trimmed.firstIndex(of: "=") else {
+                throw StorageError(.configuration, "The storage connection string has a part without '='.")
+            }
+            fields[trimmed[..<eq].lowercased()] = String(trimmed[trimmed.index(after: eq)...])
+        }
+        guard let name = fields["accountname"], !name.isEmpty else {
+            throw StorageError(.configuration, "The storage connection string has no AccountName.")
+        }
+        guard let key = fields["accountkey"], !key.isEmpty else {
+            throw StorageError(.configuration, "The storage connection string of '\(name)' has no AccountKey.")
+        }
+        let endpoint: String
+        if let explicit = fields["blobendpoint"], !explicit.isEmpty {
+            endpoint = explicit
+        } else {
+            let scheme = fields["defaultendpointsprotocol"] ?? "https"
+            let suffix = fields["endpointsuffix"] ?? "core.windows.net"
+            endpoint = "\(scheme)://\(name).blob.\(suffix)"
+        }
+        try self.init(name: name, key: key, blobEndpoint: endpoint)
+    }
+
+    /// A connection string for this account (holds the key: for BES request bodies only).
+    public var connectionString: String {
+        let scheme = blobEndpoint.hasPrefix("http://") ? "http" : "https"
+        return "DefaultEndpointsProtocol=\(scheme);AccountName=\(name);AccountKey=\(key);BlobEndpoint=\(blobEndpoint);"
+    }
+
+    /// The URL of a blob: endpoint + `/container/blob`, each segment percent-encoded.
+    public func url(container: String, blob: String? = nil) -> String {
+        var url = blobEndpoint + "/" + BlobPath.encode(container)
+        if let blob { url += "/" + BlobPath.encode(blob) }
+        return url
+    }
+
+    /// base64(HMAC-SHA256(key, UTF-8 text)): the signature of Shared Key and SAS.
+    func sign(_ text: String) -> String {
+        Data(HMACSHA256.authenticationCode(key: keyBytes, message: Array(text.utf8))).base64EncodedString()
+    }
+
+    public var description: String { "AzureStorageAccount(\(name), \(blobEndpoint), key: <redacted>)" }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.name == b.name && a.key == b.key && a.blobEndpoint == b.blobEndpoint
+    }
+    public func hash(into hasher: inout Hasher) { hasher.combine(name); hasher.combine(blobEndpoint) }
+}
+
+/// Percent-encoding of blob paths: RFC 3986 unreserved characters and `/` stay as they are.
+public enum BlobPath {
+    public static func encode(_ path: String) -> String {
+        var out = ""
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                 UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += String(format: "%%%02X", byte)
+            }
+        }
+        return out
+    }
+
+    /// Percent-encodes a query value (everything but unreserved characters).
+    public static func encodeQueryValue(_ value: String) -> String {
+        encode(value).replacingOccurrences(of: "/", with: "%2F")
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import RefitCore
+import RefitStore
+import Testing
+
+/// A fresh store with one window and the given runs (attempts) of it.
+private func makeStore(runs: [String]) throws -> (Store, URL) {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("refit-journal-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let store = try Store.open(path: dir.appendingPathComponent("refit.sqlite").path)
+    let sha = String(repeating: "a", count: 64)
+    _ = try store.database.execute("""
+        INSERT INTO windows (id, pipeline, activity, window_start, window_end, updated_at)
+        VALUES (1, 'p', 'a', '2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z', '2024-01-01T00:00:00Z'),
+               (2, 'p', 'a', '2024-01-02T00:00:00Z', '2024-01-03T00:00:00Z', '2024-01-01T00:00:00Z')
+        """)
+    for (index, run) in runs.enumerated() {
+        _ = try store.database.execute("""
+            INSERT INTO runs (run_id, window_id, attempt, "trigger", worker_id, started_at, definition_sha256)
+            VALUES (?, ?, ?, 'schedule', 'w', '2024-01-02T00:00:00Z', ?)
+            """, [.text(run), .integer(run.hasPrefix("other") ? 2 : 1), .integer(Int64(index + 1)), .text(sha)])
+    }
+    return (store, dir)
+}
+
+@Suite struct StepJournalTests {
+    @Test func inMemoryAttemptSeesEarlierIntent() throws {
+        let first = InMemoryStepJournal(runID: "r1")
+        try first.record(intent: ["service": "s"], step: "submit")
+        let second = first.attempt(runID: "r2")
+        let seen = try #require(try second.lookup(step: "submit"))
+        #expect(seen.runID == "r1" && seen.outcomeUnknown)
+        try second.record(intent: ["service": "s"], step: "submit")
+        try second.record(result: ["jobId": "j2"], step: "submit")
+        #expect(try first.lookup(step: "submit")?.runID == "r1")
+        #expect(try second.lookup(step: "submit")?.result == ["jobId": "j2"])
+        #expect(throws: StepJournalError.self) { try second.record(result: [:], step: "poll") }
+    }
+
+    @Test func sqliteJournalRoundTripsAndSpansTheWindow() throws {
+        let (store, dir) = try makeStore(runs: ["r1", "r2", "other-1"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r1 = SQLiteStepJournal(store: store, runID: "r1")
+        try r1.record(intent: ["service": "s"], step: "submit")
+        try r1.record(intent: ["x": "1"], step: "stage-inputs")
+        try r1.record(result: ["staged": "1"], step: "stage-inputs")
+
+        let r2 = SQLiteStepJournal(store: store, runID: "r2")
+        let previous = try #require(try r2.lookup(step: "submit"))
+        #expect(previous.runID == "r1" && previous.state == .intent && previous.result == nil)
+        #expect(try r2.lookup(step: "stage-inputs")?.result == ["staged": "1"])
+
+        try r2.record(intent: ["service": "s", "note": "resubmit"], step: "submit")
+        try r2.record(result: ["jobId": "abc"], step: "submit")
+        let own = try #require(try r2.lookup(step: "submit"))
+        #expect(own.runID == "r2" && own.state == .done && own.result == ["jobId": "abc"])
+        // The first run's own record stays its own.
+        #expect(try r1.lookup(step: "submit")?.runID == "r1")
+
+        // Another window does not see these steps.
+        #expect(try SQLiteStepJournal(store: store, runID: "other-1").lookup(step: "submit") == nil)
+
+        // Re-recording the intent in the same run replaces it; failure is recorded.
+        try r2.record(intent: ["again": "yes"], step: "poll")
+        try r2.record(intent: ["again": "twice"], step: "poll")
+        try r2.record(failure: ["message": "The job failed."], step: "poll")
+        let poll = try #require(try r2.lookup(step: "poll"))
+        #expect(poll.state == .failed && poll.intent == ["again": "twice"] && poll.result?["message"] == "The job failed.")
+        #expect(throws: StepJournalError.self) { try r2.record(result: [:], step: "collect") }
+    }
+}
