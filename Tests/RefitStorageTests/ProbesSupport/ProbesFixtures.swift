@@ -107,11 +107,14 @@ final class ServerProcess: @unchecked Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// SIGTERM, then SIGKILL if it is still running after two seconds (moto's server can ignore SIGTERM).
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        let pid = process.processIdentifier
+        kill(pid, SIGTERM)
+        for _ in 0..<40 where process.isRunning { usleep(50_000) }
+        if process.isRunning { kill(pid, SIGKILL) }
+        for _ in 0..<40 where process.isRunning { usleep(50_000) }
     }
 
     deinit { stop() }
@@ -128,8 +131,10 @@ final class MotoServer: @unchecked Sendable {
         server = try ServerProcess(URL(fileURLWithPath: "/usr/bin/env"),
                                    ["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)])
         url = "http://127.0.0.1:\(port)"
+        // A separate client for the readiness poll, so refused connections stay out of the test's client.
+        let poller = HTTPClient(configuration: .init(connectTimeout: .seconds(1), totalTimeout: .seconds(2)))
         for _ in 0..<150 {
-            if let response = try? await http.execute(HTTPRequest(method: .get, url: url + "/")), response.status < 500 {
+            if let response = try? await poller.execute(HTTPRequest(method: .get, url: url + "/")), response.status < 500 {
                 return
             }
             try await Task.sleep(for: .milliseconds(100))
@@ -139,7 +144,7 @@ final class MotoServer: @unchecked Sendable {
     }
 
     func createBucket(_ bucket: String) async throws {
-        _ = try await http.send(HTTPRequest(method: .put, url: "\(url)/\(bucket)", headers: ["Content-Length": "0"]))
+        _ = try await http.send(HTTPRequest(method: .put, url: "\(url)/\(bucket)"))
     }
 
     func put(_ bucket: String, _ key: String, _ text: String) async throws {
