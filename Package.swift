@@ -54,7 +54,7 @@ let package = Package(
         // Storage clients: Azure Blob (Shared Key, SAS). No swift-crypto: HMAC comes from RefitCore.
         .target(name: "RefitStorage", dependencies: ["RefitCore", "RefitHTTP", "RefitDefinitions"], swiftSettings: swiftSettings),
         // Activity kinds: AzureMLBatchExecution, AzureMLUpdateResource, Command; journaled steps.
-        .target(name: "RefitActivities", dependencies: ["RefitCore", "RefitHTTP", "RefitStorage"],
+        .target(name: "RefitActivities", dependencies: ["RefitCore", "RefitDefinitions", "RefitHTTP", "RefitStorage"],
                 swiftSettings: swiftSettings),
 
         .executableTarget(name: "refit",
@@ -95,7 +95,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "RefitActivitiesTests",
                     dependencies: ["RefitActivities", "RefitStorage", "RefitCore", "RefitHTTP", "RefitStore", "RefitTestKit"],
-                    swiftSettings: swiftSettings),
+                    exclude: ["Support"], swiftSettings: swiftSettings),
         .testTarget(name: "RefitCLITests", dependencies: ["RefitCore", "RefitTestKit"], swiftSettings: swiftSettings),
     ]
 )

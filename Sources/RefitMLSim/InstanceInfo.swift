@@ -8,6 +8,9 @@ public struct InstanceInfo: Codable, Sendable, Equatable {
         public var accountKey: String
         public var blobEndpoint: String
         public var connectionString: String
+        /// Account SAS for the Blob service (`ss=b&srt=sco&sp=rwdlac`, leading `?`), for clients without a
+        /// Shared Key signer: `curl -H 'x-ms-blob-type: BlockBlob' -T f "$blobEndpoint/container/blob$sasToken"`.
+        public var sasToken: String
     }
 
     public struct Training: Codable, Sendable, Equatable {

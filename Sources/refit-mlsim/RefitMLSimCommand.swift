@@ -8,9 +8,11 @@ import RefitMLSim
 struct RefitMLSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refit-mlsim",
-        abstract: "Emulates Azure ML Studio (classic): BES jobs, endpoint management, RRS scoring and a blob store.",
+        abstract: "Emulates Azure ML Studio (classic): BES jobs, endpoint management, RRS scoring and Azure Blob storage.",
         discussion: """
-            The first stdout line is one JSON object describing the instance (URLs, keys, ids).
+            The first stdout line is one JSON object describing the instance (URLs, keys, ids); its
+            storage.connectionString works with the Azure Storage SDKs, storage.sasToken (an account SAS)
+            with plain HTTP clients such as curl.
             Fault syntax: OP:ITEM[:ITEM...] with OP in submit, start, status, delete, patch, score, blob, list,
             management and ITEMs 500|503|429, count=N, rate=R, retry-after=S, latency=MS, drop, malformed;
             or jobs:fail=N[:details=TEXT]. Example: --fault submit:503:count=2:retry-after=1

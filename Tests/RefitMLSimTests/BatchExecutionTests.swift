@@ -244,7 +244,9 @@ import Testing
             let location = try emu.location(try await emu.status(finished.id).object)
             tokens.append(try #require(location["SasBlobToken"] as? String))
         }
-        func item(_ token: String, _ name: String) -> String? { EmulatorSAS.parseQuery(token)[name] }
+        func item(_ token: String, _ name: String) -> String? {
+            URLComponents(string: token)?.queryItems?.first { $0.name == name }?.value
+        }
         #expect(Set(tokens.compactMap { item($0, "sig") }).count == 3)
         let expiries = tokens.compactMap { item($0, "se") }
         #expect(expiries == expiries.sorted() && Set(expiries).count == 3)

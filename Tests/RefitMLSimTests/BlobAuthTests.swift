@@ -135,6 +135,44 @@ struct BlobSASTests {
                        now: Self.noon)
     }
 
+    /// An account SAS from the Python SDK's `generate_account_sas` (same fixed key), and its string to sign
+    /// as `sts_hook` printed it.
+    static let sdkAccountToken = "st=2016-02-13T00%3A00%3A00Z&se=2016-02-14T00%3A00%3A00Z&sp=rl&spr=https%2Chttp"
+        + "&sv=2026-10-06&ss=b&srt=co&sig=P3GM%2Bvhc7VY66VVAb0lSbKPWOhcVVBOXOJRcf3H7dJE%3D"
+
+    @Test("an account SAS from the Python SDK: documented string to sign, verifies within its ss/srt/sp only")
+    func sdkAccountToken() throws {
+        let account = try fixedAccount()
+        let sas = try #require(SASToken(query: Self.sdkAccountToken))
+        #expect(sas.isAccountSAS)
+        #expect(SASToken.accountStringToSign(accountName: "refitstore", fields: sas.fields)
+            == "refitstore\nrl\nb\nco\n2016-02-13T00:00:00Z\n2016-02-14T00:00:00Z\n\nhttps,http\n2026-10-06\n\n")
+        try sas.verify(account: account, container: "models", blob: "a.csv", anyOf: [.read], now: Self.noon)
+        try sas.verify(account: account, container: "models", blob: nil, anyOf: [.list], now: Self.noon)
+        func code(_ body: () throws -> Void) -> String? {
+            do { try body() } catch let error as BlobError { return error.code } catch { return "?" }
+            return nil
+        }
+        #expect(code { try sas.verifyAccountSAS(account: account, resourceType: "s", anyOf: [.list], now: Self.noon) }
+            == "AuthorizationResourceTypeMismatch")
+        #expect(code { try sas.verify(account: account, container: "models", blob: "a.csv", anyOf: [.write], now: Self.noon) }
+            == "AuthorizationPermissionMismatch")
+        #expect(code { try sas.verify(account: account, container: "models", blob: "a.csv", anyOf: [.read],
+                                      now: Self.noon.addingTimeInterval(86_400)) } == "AuthenticationFailed")
+        let other = try StorageAccount(name: "refitstore")
+        #expect(code { try sas.verify(account: other, container: "models", blob: "a.csv", anyOf: [.read], now: Self.noon) }
+            == "AuthenticationFailed")
+        // Before 2020-12-06 the string to sign has no encryption-scope line.
+        var old = sas.fields
+        old["sv"] = "2019-12-12"
+        #expect(SASToken.accountStringToSign(accountName: "refitstore", fields: old)
+            == "refitstore\nrl\nb\nco\n2016-02-13T00:00:00Z\n2016-02-14T00:00:00Z\n\nhttps,http\n2019-12-12\n")
+        // Own account tokens round-trip.
+        let own = try #require(SASToken(query: SASToken.signAccount(account: account, permissions: "rwdlac", resourceTypes: "sco",
+                                                                    expiry: Self.noon.addingTimeInterval(60))))
+        try own.verifyAccountSAS(account: account, resourceType: "s", anyOf: [.list], now: Self.noon)
+    }
+
     @Test("own tokens round-trip and carry read-only blob scope")
     func roundTrip() throws {
         let account = try fixedAccount()

@@ -58,10 +58,12 @@ struct TestEmulator {
 
     @discardableResult
     func send(_ method: String, _ url: String, bearer: String? = nil, body: Data? = nil,
-              contentType: String = "application/json", session: URLSession = TestEmulator.session) async throws -> HTTPResult {
+              contentType: String = "application/json", headers: [String: String] = [:],
+              session: URLSession = TestEmulator.session) async throws -> HTTPResult {
         var request = URLRequest(url: try #require(URL(string: url)))
         request.httpMethod = method
         if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let body {
             request.httpBody = body
             request.setValue(contentType, forHTTPHeaderField: "Content-Type")
@@ -79,9 +81,20 @@ struct TestEmulator {
 
     // MARK: Blob helpers
 
+    /// Uploads like curl does with the printed account SAS: creates the container (409 when it exists),
+    /// then Put Blob.
     func upload(_ path: String, _ data: Data) async throws {
-        let result = try await send("PUT", "\(info.storage.blobEndpoint)/\(path)", body: data, contentType: "text/csv")
-        #expect(result.status == 201)
+        let container = try #require(path.split(separator: "/").first)
+        let created = try await send("PUT", "\(info.storage.blobEndpoint)/\(container)\(info.storage.sasToken)&restype=container")
+        #expect(created.status == 201 || created.status == 409, "create container: \(created.text)")
+        let result = try await putBlob(path, data)
+        #expect(result.status == 201, "put blob: \(result.text)")
+    }
+
+    /// Put Blob with the account SAS (or `sas` when given), as a BlockBlob.
+    func putBlob(_ path: String, _ data: Data, sas: String? = nil) async throws -> HTTPResult {
+        try await send("PUT", "\(info.storage.blobEndpoint)/\(path)\(sas ?? info.storage.sasToken)", body: data,
+                       contentType: "text/csv", headers: ["x-ms-blob-type": "BlockBlob"])
     }
 
     func ref(_ path: String) -> [String: Any] {

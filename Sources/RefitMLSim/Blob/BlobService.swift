@@ -6,7 +6,7 @@ import NIOCore
 
 /// The Azure Blob Storage service of the emulator, path-style like Azurite (`{blobEndpoint}/{container}/{blob}`):
 /// Create/Delete Container, Get Container Properties, Put Blob (block blobs), Get Blob (with ranges),
-/// Get Blob Properties, Delete Blob and List Blobs, authorized by Shared Key or by service SAS, answering
+/// Get Blob Properties, Delete Blob and List Blobs, authorized by Shared Key, service SAS or account SAS, answering
 /// in Azure's headers and XML so the official Azure SDKs work against it unchanged.
 ///
 /// It also gives the rest of the emulator direct access to the same blobs (`read`, `write`) and mints the
@@ -19,6 +19,7 @@ public final class BlobService: Sendable {
     /// Largest Put Blob body accepted (Azure allows far more; this emulator keeps blobs in memory).
     public let maxUploadBytes: Int
     private let accountBox: LockedValue<StorageAccount>
+    private let lastExpiry = LockedValue(Date.distantPast)
 
     /// - Parameters:
     ///   - account: name and key; its host/port may be filled in later by `setListeningAddress`.
@@ -70,11 +71,32 @@ public final class BlobService: Sendable {
                                 settings: BlobContentSettings(contentType: contentType))
     }
 
-    /// A read-only blob SAS (`sr=b&sp=r`) valid from now for `validFor`, as a query string with leading `?`.
+    /// A read-only blob SAS (`sr=b&sp=r`) valid from now for about `validFor`, as a query string with leading
+    /// `?`. Every call yields a different token: `se` has whole seconds, so each expiry is at least one second
+    /// after the previous one (Azure ML hands out a fresh SAS per status poll; clients must not cache them).
     public func readSASToken(container: String, blob: String, validFor: Duration) -> String {
         let seconds = Double(validFor.components.seconds) + Double(validFor.components.attoseconds) / 1e18
+        var expiry = Date().addingTimeInterval(seconds)
+        if seconds > 0 {  // a deliberately expired token (tests) needs no uniqueness
+            lastExpiry.update { last in
+                let whole = expiry.timeIntervalSince1970.rounded(.down)
+                expiry = Date(timeIntervalSince1970: max(whole, last.timeIntervalSince1970 + 1))
+                last = expiry
+            }
+        }
         return "?" + SASToken.sign(account: account, container: container, blob: blob, permissions: "r",
-                                   expiry: Date().addingTimeInterval(seconds))
+                                   expiry: expiry)
+    }
+
+    /// The expiry of the account SAS handed to clients without a Shared Key signer: far enough to never
+    /// matter for a local emulator, fixed so the token stays the same across restarts with the same key.
+    public static let accountSASExpiry = Date(timeIntervalSince1970: 4_102_444_799)  // 2099-12-31T23:59:59Z
+
+    /// An account SAS for the Blob service (`ss=b&srt=sco&sp=rwdlac`) with leading `?`: lets plain HTTP
+    /// clients such as curl create containers and upload, list, read and delete blobs.
+    public var accountSASToken: String {
+        "?" + SASToken.signAccount(account: account, permissions: "rwdlac", resourceTypes: "sco",
+                                   expiry: Self.accountSASExpiry)
     }
 
     /// Whether `token` (with or without `?`) currently lets a client read this blob.
@@ -97,7 +119,8 @@ public final class BlobService: Sendable {
         }
     }
 
-    private func respond(to request: Request, context: some RequestContext) async throws -> Response {
+    /// Authorizes and answers one Blob request (the emulator's own router calls this for `/<account>/…`).
+    func respond(to request: Request, context: some RequestContext) async throws -> Response {
         var headers: [(name: String, value: String)] = []
         for field in request.headers {
             headers.append((field.name.canonicalName, field.value))
@@ -205,7 +228,11 @@ public final class BlobService: Sendable {
                 throw BlobError(status: 501, code: "NotImplemented",
                                 message: "Of the account-level operations the emulator implements only List Containers.")
             }
-            try SharedKeyAuthorizer(account: account).authorize(head)
+            if head.header("Authorization") == nil, let sas = SASToken(query: head.rawQuery ?? ""), sas.isAccountSAS {
+                try sas.verifyAccountSAS(account: account, resourceType: "s", anyOf: [.list], clientIP: clientIP)
+            } else {
+                try SharedKeyAuthorizer(account: account).authorize(head)
+            }
             return try await listContainers(param: param)
         }
         guard let container = BlobText.percentDecode(containerPart) else {
@@ -245,10 +272,13 @@ public final class BlobService: Sendable {
         } else if let sas = SASToken(query: head.rawQuery ?? "") {
             let needed: [SASPermission]
             switch operation {
-            case .createContainer, .deleteContainer, .listContainers:
-                throw BlobError.authenticationFailed("A service SAS cannot create or delete containers.")
+            case .createContainer, .deleteContainer:
+                guard sas.isAccountSAS else {
+                    throw BlobError.authenticationFailed("A service SAS cannot create or delete containers.")
+                }
+                needed = operation == .deleteContainer ? [.delete] : [.create, .write]
             case .containerProperties, .getBlob, .blobProperties: needed = [.read]
-            case .listBlobs: needed = [.list]
+            case .listBlobs, .listContainers: needed = [.list]
             case .deleteBlob: needed = [.delete]
             case .putBlob, .putBlock, .putBlockList: needed = [.write, .create]
             }

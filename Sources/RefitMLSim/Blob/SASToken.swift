@@ -5,9 +5,10 @@ public enum SASPermission: Character, Sendable, CaseIterable {
     case read = "r", add = "a", create = "c", write = "w", delete = "d", list = "l"
 }
 
-/// A service shared access signature (SAS) for a blob (`sr=b`) or a container (`sr=c`), signed with the
-/// account key exactly as Azure documents it, so tokens from the Azure SDKs' `generate_blob_sas` /
-/// `generate_container_sas` verify here and tokens minted here work with any Azure client.
+/// A service shared access signature (SAS) for a blob (`sr=b`) or a container (`sr=c`), or an account SAS
+/// (`ss`, `srt`) for the Blob service, signed with the account key exactly as Azure documents it, so tokens
+/// from the Azure SDKs' `generate_blob_sas` / `generate_container_sas` / `generate_account_sas` verify here
+/// and tokens minted here work with any Azure client.
 ///
 /// String to sign (version 2020-12-06 and later; older versions omit `ses`, before 2018-11-09 also `sr` and
 /// the snapshot time): `sp \n st \n se \n /blob/<account>/<container>[/<blob>] \n si \n sip \n spr \n sv \n
@@ -80,19 +81,25 @@ public struct SASToken: Sendable {
         text.count == 10 && BlobDates.parseISO8601(text) != nil
     }
 
+    /// Whether this is an account SAS (`ss`/`srt` present) rather than a service SAS.
+    public var isAccountSAS: Bool { fields["ss"] != nil || fields["srt"] != nil }
+
     /// Checks that this token lets a request do `permission` on `container` (and `blob`, nil for a
     /// container-level operation) at `now`. Throws 403 `AuthenticationFailed` for a forged, expired,
     /// not-yet-valid or unsupported token, `AuthorizationPermissionMismatch` when `sp` lacks the permission,
-    /// `AuthorizationResourceTypeMismatch` when a blob token is used on a container operation.
+    /// `AuthorizationResourceTypeMismatch` when a blob token is used on a container operation (or an account
+    /// token's `srt` lacks the level).
     /// - Parameter anyOf: the request is allowed when the token has at least one of these permissions.
     public func verify(account: StorageAccount, container: String, blob: String?, anyOf permissions: [SASPermission],
                        now: Date = Date(), isHTTPS: Bool = false, clientIP: String? = nil) throws {
+        if isAccountSAS {
+            try verifyAccountSAS(account: account, resourceType: blob == nil ? "c" : "o", anyOf: permissions,
+                                 now: now, isHTTPS: isHTTPS, clientIP: clientIP)
+            return
+        }
         let resourceType = fields["sr"] ?? ""
         guard fields["skoid"] == nil, fields["srh"] == nil, fields["srq"] == nil else {
             throw BlobError.authenticationFailed("User delegation SAS tokens are not supported by the emulator.")
-        }
-        guard fields["ss"] == nil, fields["srt"] == nil else {
-            throw BlobError.authenticationFailed("Account SAS tokens are not supported by the emulator.")
         }
         guard fields["si"] == nil else {
             throw BlobError.authenticationFailed("The signed identifier names no stored access policy.")
@@ -115,6 +122,63 @@ public struct SASToken: Sendable {
         guard let signature = fields["sig"], account.verify(signature: signature, of: text) else {
             throw BlobError.authenticationFailed("Signature did not match.")
         }
+        try checkValidity(now: now, isHTTPS: isHTTPS, clientIP: clientIP)
+        try checkPermissions(permissions)
+    }
+
+    /// Checks an account SAS for an operation on the service (`s`, List Containers), a container (`c`) or
+    /// an object (`o`, a blob). Throws 403 as `verify` does, `AuthorizationServiceMismatch` when `ss` lacks
+    /// the Blob service.
+    public func verifyAccountSAS(account: StorageAccount, resourceType: Character, anyOf permissions: [SASPermission],
+                                 now: Date = Date(), isHTTPS: Bool = false, clientIP: String? = nil) throws {
+        guard let text = Self.accountStringToSign(accountName: account.name, fields: fields) else {
+            throw BlobError.authenticationFailed("The signed version is missing or older than 2015-04-05.")
+        }
+        guard let signature = fields["sig"], account.verify(signature: signature, of: text) else {
+            throw BlobError.authenticationFailed("Signature did not match.")
+        }
+        try checkValidity(now: now, isHTTPS: isHTTPS, clientIP: clientIP)
+        guard (fields["ss"] ?? "").contains("b") else {
+            throw BlobError(status: 403, code: "AuthorizationServiceMismatch",
+                            message: "This request is not authorized to perform this operation using this service.")
+        }
+        guard (fields["srt"] ?? "").contains(resourceType) else {
+            throw BlobError.resourceTypeMismatch("The account SAS does not cover this resource type.")
+        }
+        try checkPermissions(permissions)
+    }
+
+    /// Mints an account SAS (Blob service only) with the given permissions (`sp`) and resource types (`srt`,
+    /// letters of `sco`), valid until `expiry`. Returns the query string without `?`.
+    public static func signAccount(account: StorageAccount, permissions: String, resourceTypes: String,
+                                   start: Date? = nil, expiry: Date, protocols: String? = "https,http",
+                                   version: String = mintedVersion) -> String {
+        var fields: [(String, String)] = [("sv", version), ("ss", "b"), ("srt", resourceTypes), ("sp", permissions)]
+        if let start { fields.append(("st", BlobDates.iso8601(start))) }
+        fields.append(("se", BlobDates.iso8601(expiry)))
+        if let protocols { fields.append(("spr", protocols)) }
+        let dictionary = Dictionary(fields, uniquingKeysWith: { first, _ in first })
+        let text = accountStringToSign(accountName: account.name, fields: dictionary) ?? ""
+        fields.append(("sig", account.sign(text)))
+        return fields.map { "\($0.0)=\(BlobText.percentEncode($0.1, keeping: [UInt8(ascii: "/")]))" }
+            .joined(separator: "&")
+    }
+
+    /// The documented account-SAS string to sign: `account \n sp \n ss \n srt \n st \n se \n sip \n spr \n
+    /// sv \n`, plus `ses \n` from version 2020-12-06. Nil for versions older than 2015-04-05.
+    public static func accountStringToSign(accountName: String, fields: [String: String]) -> String? {
+        let version = fields["sv"] ?? ""
+        guard isVersion(version), version >= oldestSupportedVersion else { return nil }
+        func f(_ name: String) -> String { fields[name] ?? "" }
+        var lines = [accountName, f("sp"), f("ss"), f("srt"), f("st"), f("se"), f("sip"), f("spr"), f("sv")]
+        if version >= "2020-12-06" {
+            lines.append(f("ses"))
+        }
+        return lines.map { $0 + "\n" }.joined()
+    }
+
+    /// Expiry, start time, protocol and source IP of the token, once its signature is known to be good.
+    private func checkValidity(now: Date, isHTTPS: Bool, clientIP: String?) throws {
         guard let expiryText = fields["se"], let expiry = BlobDates.parseISO8601(expiryText) else {
             throw BlobError.authenticationFailed("The signed expiry time is missing or not an ISO 8601 UTC time.")
         }
@@ -142,6 +206,9 @@ public struct SASToken: Sendable {
                                 message: "This request is not authorized to perform this operation using this source IP.")
             }
         }
+    }
+
+    private func checkPermissions(_ permissions: [SASPermission]) throws {
         let granted = Set((fields["sp"] ?? "").compactMap(SASPermission.init(rawValue:)))
         guard permissions.contains(where: granted.contains) else {
             throw BlobError.permissionMismatch("The SAS does not grant the needed permission.")

@@ -6,7 +6,8 @@ public struct MLSimConfiguration: Sendable {
     public var host: String
     /// 0 picks a free port; the real one is in `InstanceInfo.baseURL`.
     public var port: Int
-    /// Keeps blobs, models, jobs, keys and the operations log across restarts; nil keeps all in memory.
+    /// Keeps blobs (`<state>/blobs`), models, jobs, keys (the storage account key too) and the operations log
+    /// across restarts; nil keeps all in memory.
     public var stateDirectory: URL?
     /// Time a started job stays `Running` before training runs.
     public var jobDuration: Duration
@@ -16,20 +17,14 @@ public struct MLSimConfiguration: Sendable {
     public var faults: FaultSettings
     /// Seeds ids, keys and rate-based faults; nil picks a random seed.
     public var seed: UInt64?
-    /// Source of "now" for job timestamps, SAS expiry and propagation; tests pass a manual clock.
+    /// Source of "now" for job timestamps and propagation; tests pass a manual clock. (Blob SAS tokens and
+    /// Shared Key dates use the real clock, as Azure clients sign with it.)
     public var now: @Sendable () -> Date
-    /// Builds the blob store once the server's address is known; nil uses `FileBlobAccess` with a
-    /// state folder and `InMemoryBlobAccess` without.
-    public var blobAccess: (@Sendable (BlobStoreSettings) -> any BlobAccess)?
-    /// HTTP routes of the blob store under `/{accountName}/…`; nil answers them 404.
-    public var blobRoutes: (any BlobHTTPRoutes)?
 
     public init(host: String = "127.0.0.1", port: Int = 0, stateDirectory: URL? = nil,
                 jobDuration: Duration = .seconds(1), propagationDelay: Duration = .zero,
                 faults: FaultSettings = FaultSettings(), seed: UInt64? = nil,
-                now: @escaping @Sendable () -> Date = { Date() },
-                blobAccess: (@Sendable (BlobStoreSettings) -> any BlobAccess)? = nil,
-                blobRoutes: (any BlobHTTPRoutes)? = TemporaryBlobRoutes()) {
+                now: @escaping @Sendable () -> Date = { Date() }) {
         self.host = host
         self.port = port
         self.stateDirectory = stateDirectory
@@ -38,7 +33,5 @@ public struct MLSimConfiguration: Sendable {
         self.faults = faults
         self.seed = seed
         self.now = now
-        self.blobAccess = blobAccess
-        self.blobRoutes = blobRoutes
     }
 }

@@ -12,6 +12,7 @@ public struct MLSimRequestContext: RequestContext {
         self.channel = source.channel
     }
 
-    /// Blob uploads (training CSVs) can be larger than Hummingbird's 2 MiB default.
+    /// Bodies of the ML routes (BES, RRS, management) may exceed Hummingbird's 2 MiB default; blob uploads are
+    /// bounded by `BlobService.maxUploadBytes` instead.
     public var maxUploadSize: Int { 64 * 1024 * 1024 }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// Routes every request of the emulator: BES, RRS, endpoint management, admin and blob paths.
@@ -11,8 +12,8 @@ struct MLSimResponder: HTTPResponder {
     let emulator: Emulator
     let faults: FaultInjector
     let log: OperationsLog
-    let blobRoutes: (any BlobHTTPRoutes)?
-    let accountName: String
+    /// Serves `{blobEndpoint}/…` (path-style: `/<accountName>/<container>/<blob>`).
+    let blobService: BlobService
     let now: @Sendable () -> Date
 
     /// One resolved route: its fault operation, log name and handler.
@@ -22,13 +23,23 @@ struct MLSimResponder: HTTPResponder {
         var handler: @Sendable () async throws(MLServiceError) -> (Response, OperationFacts)
     }
 
+    /// What fault injection decided for one call: go on (with a log label), or answer this instead.
+    private enum FaultDecision {
+        case proceed(label: String?)
+        case answer(Response)
+    }
+
     func respond(to request: Request, context: MLSimRequestContext) async throws -> Response {
         let rawPath = request.uri.path
-        let segments = rawPath.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
-        let query = EmulatorSAS.parseQuery(request.uri.query ?? "")
-        let bearer = Self.bearer(request.headers[.authorization])
         let method = request.method
         let isMutating = method != .get && method != .head
+        let blobPrefix = "/\(blobService.accountName)"
+        if rawPath == blobPrefix || rawPath.hasPrefix(blobPrefix + "/") {
+            return try await respondBlob(to: request, context: context, isMutating: isMutating)
+        }
+        let segments = rawPath.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
+        let query = Self.parseQuery(request.uri.query ?? "")
+        let bearer = Self.bearer(request.headers[.authorization])
         let body: Data
         do {
             let buffer = try await request.body.collect(upTo: context.maxUploadSize)
@@ -37,28 +48,13 @@ struct MLSimResponder: HTTPResponder {
             return Self.errorResponse(MLServiceError(status: 413, code: "MemoryQuotaViolation", message: "The request body is too large.",
                                                      detailCode: "OutOfMemoryLimit", detailMessage: "The request body is too large."))
         }
-        let route = self.route(method: method, segments: segments, query: query, rawQuery: request.uri.query ?? "",
-                               headers: request.headers, bearer: bearer, body: body)
+        let route = self.route(method: method, segments: segments, query: query, bearer: bearer, body: body)
 
         var faultLabel: String?
-        if let operation = route.fault, case .delay(let milliseconds, let outcome) = faults.decide(operation) {
-            if milliseconds > 0 { try? await Task.sleep(for: .milliseconds(milliseconds)) }
-            switch outcome {
-            case .proceed:
-                break
-            case .drop:
-                if isMutating { record(route.opName, method, rawPath, status: nil, facts: OperationFacts(), fault: "drop") }
-                context.channel.close(promise: nil)
-                throw DroppedConnection()
-            case .malformed:
-                if isMutating { record(route.opName, method, rawPath, status: 200, facts: OperationFacts(), fault: "malformed") }
-                return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-                                body: .init(byteBuffer: ByteBuffer(string: "{\"StatusCode\": \"Finis")))
-            case .error(let error):
-                if isMutating { record(route.opName, method, rawPath, status: error.status, facts: OperationFacts(), fault: String(error.status)) }
-                return Self.errorResponse(error)
-            }
-            faultLabel = milliseconds > 0 ? "latency" : nil
+        switch try await injectFault(route.fault, opName: route.opName, method: method, path: rawPath,
+                                     isMutating: isMutating, context: context, blob: false) {
+        case .answer(let response): return response
+        case .proceed(let label): faultLabel = label
         }
 
         let response: Response
@@ -72,6 +68,102 @@ struct MLSimResponder: HTTPResponder {
         return response
     }
 
+    /// Blob requests go to the blob service (which authorizes them) after fault injection (operation `blob`);
+    /// mutating ones are logged with the request path only, never the query that may carry a SAS.
+    private func respondBlob(to request: Request, context: MLSimRequestContext, isMutating: Bool) async throws -> Response {
+        let rawPath = request.uri.path
+        let method = request.method
+        let query = Self.parseQuery(request.uri.query ?? "")
+        let (opName, location) = Self.blobOperation(method: method, path: rawPath, accountName: blobService.accountName,
+                                                    query: query)
+        var faultLabel: String?
+        switch try await injectFault(.blob, opName: opName, method: method, path: rawPath, isMutating: isMutating,
+                                     context: context, blob: true) {
+        case .answer(let response): return response
+        case .proceed(let label): faultLabel = label
+        }
+        let response = try await blobService.respond(to: request, context: context)
+        if isMutating {
+            record(opName, method, rawPath, status: response.status.code, facts: OperationFacts(resourceLocation: location),
+                   fault: faultLabel)
+        }
+        return response
+    }
+
+    /// The operations-log name of a blob call and the `container[/blob]` it addresses.
+    static func blobOperation(method: HTTPRequest.Method, path: String, accountName: String,
+                              query: [String: String]) -> (op: String, location: String?) {
+        let rest = path.dropFirst(accountName.count + 1).drop { $0 == "/" }
+        let location = rest.isEmpty ? nil : (String(rest).removingPercentEncoding ?? String(rest))
+        let isContainer = location.map { !$0.contains("/") } ?? false
+        let comp = query["comp"]
+        switch method {
+        case .put where isContainer && query["restype"] == "container": return ("container-create", location)
+        case .delete where isContainer && query["restype"] == "container": return ("container-delete", location)
+        case .put where !isContainer && comp == "block": return ("block-put", location)
+        case .put where !isContainer && comp == "blocklist": return ("blocklist-put", location)
+        case .put where !isContainer && comp == nil: return ("blob-put", location)
+        case .delete where !isContainer: return ("blob-delete", location)
+        default: return ("blob", location)
+        }
+    }
+
+    /// Applies the fault plan of `operation` to one call, logging faulted mutating calls. Blob calls get
+    /// Azure Storage's error shape (XML body, `x-ms-error-code`), the rest the ML service's JSON envelope.
+    private func injectFault(_ operation: FaultOperation?, opName: String, method: HTTPRequest.Method, path: String,
+                             isMutating: Bool, context: MLSimRequestContext, blob: Bool) async throws -> FaultDecision {
+        guard let operation, case .delay(let milliseconds, let outcome) = faults.decide(operation) else {
+            return .proceed(label: nil)
+        }
+        if milliseconds > 0 { try? await Task.sleep(for: .milliseconds(milliseconds)) }
+        switch outcome {
+        case .proceed:
+            return .proceed(label: milliseconds > 0 ? "latency" : nil)
+        case .drop:
+            if isMutating { record(opName, method, path, status: nil, facts: OperationFacts(), fault: "drop") }
+            context.channel.close(promise: nil)
+            throw DroppedConnection()
+        case .malformed:
+            if isMutating { record(opName, method, path, status: 200, facts: OperationFacts(), fault: "malformed") }
+            if blob {
+                return .answer(Response(status: .ok, headers: [.contentType: "application/xml"],
+                                        body: .init(byteBuffer: ByteBuffer(string: "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults"))))
+            }
+            return .answer(Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                                    body: .init(byteBuffer: ByteBuffer(string: "{\"StatusCode\": \"Finis"))))
+        case .error(let error):
+            if isMutating { record(opName, method, path, status: error.status, facts: OperationFacts(), fault: String(error.status)) }
+            return .answer(blob ? Self.blobErrorResponse(error) : Self.errorResponse(error))
+        }
+    }
+
+    /// An injected failure as Azure Storage answers it: 503 `ServerBusy`, 500 `InternalError`.
+    static func blobErrorResponse(_ error: MLServiceError) -> Response {
+        let code = error.status == 500 ? "InternalError" : "ServerBusy"
+        let message = error.status == 500 ? "The server encountered an internal error. Please retry the request."
+            : "The server is currently unable to receive requests. Please retry your request."
+        let xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>\(code)</Code><Message>\(message)</Message></Error>"
+        var response = Response(status: HTTPResponse.Status(code: error.status),
+                                headers: [.contentType: "application/xml"], body: .init(byteBuffer: ByteBuffer(string: xml)))
+        if let name = HTTPField.Name("x-ms-error-code") { response.headers[name] = code }
+        if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
+    }
+
+    /// Parses `a=b&c=d` (leading `?` optional) into percent-decoded items; the first of repeated names wins.
+    static func parseQuery(_ query: String) -> [String: String] {
+        var text = Substring(query)
+        if text.hasPrefix("?") { text = text.dropFirst() }
+        var items: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(parts[0]).removingPercentEncoding ?? String(parts[0])
+            let raw = parts.count > 1 ? String(parts[1]) : ""
+            if items[name] == nil { items[name] = raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? raw }
+        }
+        return items
+    }
+
     private func record(_ op: String, _ method: HTTPRequest.Method, _ path: String, status: Int?, facts: OperationFacts, fault: String?) {
         log.append(OperationRecord(at: now(), op: op, method: method.rawValue, path: path, status: status, jobId: facts.jobId,
                                    endpoint: facts.endpoint, resourceLocation: facts.resourceLocation, fault: fault))
@@ -79,8 +171,8 @@ struct MLSimResponder: HTTPResponder {
 
     // MARK: - Routing
 
-    private func route(method: HTTPRequest.Method, segments s: [String], query: [String: String], rawQuery: String,
-                       headers: HTTPFields, bearer: String?, body: Data) -> Route {
+    private func route(method: HTTPRequest.Method, segments s: [String], query: [String: String],
+                       bearer: String?, body: Data) -> Route {
         let emulator = self.emulator
         let version = query["api-version"]
         let notFound = Route(fault: nil, opName: "unknown") { () throws(MLServiceError) in
@@ -160,18 +252,6 @@ struct MLSimResponder: HTTPResponder {
         }
         if s.count == 2, s[0] == "admin" {
             return adminRoute(method: method, name: s[1], bearer: bearer, body: body) ?? notFound
-        }
-        if s.count >= 3, s[0] == accountName, let blobRoutes {
-            let container = s[1], blob = s[2...].joined(separator: "/")
-            return Route(fault: .blob, opName: method == .put ? "blob-put" : "blob") { () throws(MLServiceError) in
-                guard splitBlobPath("\(container)/\(blob)") != nil else {
-                    throw .badArgument("InvalidBlob", "The blob path must be container/path without empty or dot segments.")
-                }
-                let store = try await emulator.blobs
-                let response = try await blobRoutes.respond(method: method, container: container, blob: blob, query: rawQuery,
-                                                            headers: headers, body: body, store: store)
-                return (response, OperationFacts(resourceLocation: "\(container)/\(blob)"))
-            }
         }
         return notFound
     }

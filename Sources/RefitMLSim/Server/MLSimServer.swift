@@ -14,32 +14,33 @@ public enum MLSimServer {
         let emulator = try Emulator(configuration: configuration, faults: faults)
         let log = OperationsLog(fileURL: configuration.stateDirectory?.appendingPathComponent("operations.jsonl"))
         let credentials = await emulator.storageCredentials
-        let responder = MLSimResponder(emulator: emulator, faults: faults, log: log, blobRoutes: configuration.blobRoutes,
-                                       accountName: credentials.name, now: configuration.now)
+        let urlHost = Self.urlHost(configuration.host)
+        // The one blob implementation: Azure's Blob REST API with Shared Key and SAS, over the account whose
+        // key the workspace state keeps, so the connection string survives restarts with `--state`.
+        let blobService: BlobService
+        do {
+            let account = try StorageAccount(name: credentials.name, key: credentials.key, host: urlHost,
+                                             port: configuration.port)
+            let store = try configuration.stateDirectory.map { try BlobStore(stateDirectory: $0) } ?? BlobStore()
+            blobService = BlobService(account: account, store: store)
+        } catch let error as BlobError {
+            throw BlobAccessError("The blob service cannot start: \(error.message)")
+        }
+        let responder = MLSimResponder(emulator: emulator, faults: faults, log: log, blobService: blobService,
+                                       now: configuration.now)
         // Hummingbird reports routine shutdown cancellation at error level; keep the default logger quiet.
         var configuredLogger = logger ?? Logger(label: "refit-mlsim")
         if logger == nil { configuredLogger.logLevel = .critical }
         let quiet = configuredLogger
-        let urlHost = Self.urlHost(configuration.host)
         let app = Application(
             responder: responder,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 let baseURL = "http://\(urlHost):\(port)"
-                let settings = BlobStoreSettings(accountName: credentials.name, accountKey: credentials.key,
-                                                 blobEndpoint: "\(baseURL)/\(credentials.name)",
-                                                 stateDirectory: configuration.stateDirectory)
-                let blobs: any BlobAccess
-                if let factory = configuration.blobAccess {
-                    blobs = factory(settings)
-                } else if let dir = configuration.stateDirectory {
-                    blobs = FileBlobAccess(settings: settings, root: dir.appendingPathComponent("blobs"), now: configuration.now)
-                } else {
-                    blobs = InMemoryBlobAccess(settings: settings, now: configuration.now)
-                }
+                blobService.setListeningAddress(host: urlHost, port: port)
                 do {
-                    try await emulator.attach(baseURL: baseURL, blobs: blobs)
+                    try await emulator.attach(baseURL: baseURL, blobs: blobService)
                 } catch {
                     quiet.critical("The emulator could not prepare its blob store: \(error)")
                 }

@@ -639,6 +639,8 @@ actor Emulator {
     func instanceInfo() -> InstanceInfo {
         let ws = state.workspaceId
         let blobEndpoint = blobStore?.blobEndpoint ?? "\(baseURL)/\(state.storageAccountName)"
+        let connectionString = blobStore?.connectionString
+            ?? "DefaultEndpointsProtocol=http;AccountName=\(state.storageAccountName);AccountKey=\(state.storageAccountKey);BlobEndpoint=\(blobEndpoint);"
         let training = state.training.endpoints[0]
         func managementURL(_ service: WebServiceState, _ name: String) -> String {
             "\(baseURL)/workspaces/\(ws)/webservices/\(service.id)/endpoints/\(name)"
@@ -647,7 +649,7 @@ actor Emulator {
             baseURL: baseURL, workspaceId: ws, managementToken: state.managementToken, adminURL: "\(baseURL)/admin",
             stateDirectory: settings.stateDirectory?.path,
             storage: .init(accountName: state.storageAccountName, accountKey: state.storageAccountKey, blobEndpoint: blobEndpoint,
-                           connectionString: "DefaultEndpointsProtocol=http;AccountName=\(state.storageAccountName);AccountKey=\(state.storageAccountKey);BlobEndpoint=\(blobEndpoint);"),
+                           connectionString: connectionString, sasToken: blobStore?.accountSASToken ?? ""),
             training: .init(webServiceId: state.training.id, serviceId: training.serviceId,
                             jobsURL: "\(baseURL)/workspaces/\(ws)/services/\(training.serviceId)/jobs?api-version=2.0",
                             apiKey: training.primaryKey, managementURL: managementURL(state.training, training.name)),

@@ -1,15 +1,14 @@
 import Foundation
 
-/// The emulator's only view of blob storage.
+/// The emulator's view of blob storage: what jobs, endpoints and scoring need, and nothing of HTTP.
 ///
-/// Keeping every blob read, write and SAS decision behind this protocol lets the emulator run on a
-/// simple local store today and on an Azure-faithful blob service later without touching job,
-/// endpoint or scoring code.
+/// Job, endpoint and scoring code depend only on this protocol; the emulator's implementation is the
+/// Azure-faithful `BlobService`, whose HTTP face serves the same blobs to clients.
 public protocol BlobAccess: Sendable {
     /// Returns the blob's bytes, or nil when it does not exist.
     func read(container: String, blob: String) async throws -> Data?
-    /// Creates or replaces a blob.
-    func write(container: String, blob: String, data: Data, contentType: String) async throws
+    /// Creates or replaces a blob, creating its container when needed.
+    func write(container: String, blob: String, data: Data, contentType: String?) async throws
     /// A read-only SAS query string (starting with `?`) for one blob; every call yields a fresh token.
     func readSASToken(container: String, blob: String, validFor: Duration) -> String
     /// Whether `token` (with or without the leading `?`) currently grants read access to that blob.
@@ -18,28 +17,15 @@ public protocol BlobAccess: Sendable {
     var blobEndpoint: String { get }
     /// Storage account name that connection strings must name.
     var accountName: String { get }
+    /// The connection string clients are given (account name, key and blob endpoint).
+    var connectionString: String { get }
+    /// A long-lived account SAS (with leading `?`) for clients that cannot sign with Shared Key, e.g. curl.
+    var accountSASToken: String { get }
 }
 
-/// What a blob store needs to know once the server's address is known.
-public struct BlobStoreSettings: Sendable {
-    /// Storage account name (the first path segment of the blob endpoint).
-    public var accountName: String
-    /// Base64 account key; signs the emulator's SAS tokens.
-    public var accountKey: String
-    /// Account base URL without a trailing slash.
-    public var blobEndpoint: String
-    /// State folder, when blobs must survive restarts.
-    public var stateDirectory: URL?
+extension BlobService: BlobAccess {}
 
-    public init(accountName: String, accountKey: String, blobEndpoint: String, stateDirectory: URL?) {
-        self.accountName = accountName
-        self.accountKey = accountKey
-        self.blobEndpoint = blobEndpoint
-        self.stateDirectory = stateDirectory
-    }
-}
-
-/// Failures of the local blob stores.
+/// Failures of the emulator's state handling (state file, start-up).
 public struct BlobAccessError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }

@@ -2,7 +2,8 @@
 """Drives the emulator's Blob service with the official Azure Storage SDK for Python (azure-storage-blob),
 an independent client: it signs every request with Shared Key and mints SAS tokens by itself.
 
-Usage: blob_sdk_check.py CONNECTION_STRING [EMULATOR_SAS_URL EXPECTED_TEXT]
+Usage: blob_sdk_check.py CONNECTION_STRING [EMULATOR_SAS_URL EXPECTED_TEXT [ACCOUNT_SAS]]
+ACCOUNT_SAS is the emulator's printed account SAS (storage.sasToken), checked as a credential on its own.
 Exits 0 when every step behaves as Azure would, 1 with one line on stderr naming the failed step.
 """
 import datetime
@@ -11,8 +12,9 @@ import sys
 import uuid
 
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceExistsError
-from azure.storage.blob import (BlobClient, BlobSasPermissions, BlobServiceClient, ContainerClient,
-                                ContentSettings, generate_blob_sas, generate_container_sas)
+from azure.storage.blob import (AccountSasPermissions, BlobClient, BlobSasPermissions, BlobServiceClient,
+                                ContainerClient, ContentSettings, ResourceTypes, generate_account_sas,
+                                generate_blob_sas, generate_container_sas)
 
 
 def fail(step, detail):
@@ -30,9 +32,28 @@ def expect_status(step, status, action):
     fail(step, f"expected HTTP {status}, the call succeeded")
 
 
+def check_account_sas(step, endpoint, sas):
+    """Creates a container, uploads, lists, downloads and deletes with nothing but an account SAS."""
+    service = BlobServiceClient(account_url=endpoint, credential=sas)
+    name = "acct-" + uuid.uuid4().hex[:12]
+    try:
+        container = service.create_container(name)
+        container.upload_blob("data/x.csv", b"x\n1\n")
+        if [b.name for b in container.list_blobs()] != ["data/x.csv"]:
+            fail(step, "listing differs")
+        if container.download_blob("data/x.csv").readall() != b"x\n1\n":
+            fail(step, "content differs")
+        if name not in [c.name for c in service.list_containers(name_starts_with="acct-")]:
+            fail(step, "container not listed")
+        container.delete_blob("data/x.csv")
+        container.delete_container()
+    except HttpResponseError as error:
+        fail(step, f"HTTP {error.status_code} ({error.error_code})")
+
+
 def main():
-    if len(sys.argv) not in (2, 4):
-        fail("usage", "blob_sdk_check.py CONNECTION_STRING [EMULATOR_SAS_URL EXPECTED_TEXT]")
+    if len(sys.argv) not in (2, 4, 5):
+        fail("usage", "blob_sdk_check.py CONNECTION_STRING [EMULATOR_SAS_URL EXPECTED_TEXT [ACCOUNT_SAS]]")
     conn = sys.argv[1]
     parts = dict(p.split("=", 1) for p in conn.split(";") if "=" in p)
     account, key, endpoint = parts["AccountName"], parts["AccountKey"], parts["BlobEndpoint"]
@@ -126,8 +147,36 @@ def main():
     if len(listed) != 3:
         fail("list with SDK container SAS", repr(listed))
 
+    # An account SAS minted by the SDK covers containers and blobs of the Blob service.
+    account_sas = generate_account_sas(account, key, resource_types=ResourceTypes(service=True, container=True, object=True),
+                                       permission=AccountSasPermissions(read=True, write=True, delete=True, list=True,
+                                                                        create=True), expiry=expiry)
+    check_account_sas("SDK account SAS", endpoint, account_sas)
+    read_only = generate_account_sas(account, key, resource_types=ResourceTypes(object=True),
+                                     permission=AccountSasPermissions(read=True), expiry=expiry)
+    ro_blob = BlobClient(account_url=endpoint, container_name=name, blob_name=blob_name, credential=read_only)
+    if ro_blob.download_blob().readall() != payload:
+        fail("read with read-only account SAS", "content differs")
+    error = expect_status("upload with read-only account SAS", 403, lambda: ro_blob.upload_blob(b"x", overwrite=True))
+    if error.error_code != "AuthorizationPermissionMismatch":
+        fail("upload with read-only account SAS", f"error code {error.error_code}")
+    error = expect_status("list with object-only account SAS", 403, lambda: list(ContainerClient(
+        account_url=endpoint, container_name=name, credential=read_only).list_blobs()))
+    if error.error_code != "AuthorizationResourceTypeMismatch":
+        fail("list with object-only account SAS", f"error code {error.error_code}")
+
+    # The emulator's printed account SAS works with the SDK; a forged one does not.
+    if len(sys.argv) == 5:
+        printed = sys.argv[4].lstrip("?")
+        check_account_sas("printed account SAS", endpoint, printed)
+        forged_sas = re.sub(r"sig=[^&]*", "sig=" + "A" * 43 + "%3D", printed)
+        error = expect_status("forged account SAS", 403, lambda: BlobClient(
+            account_url=endpoint, container_name=name, blob_name=blob_name, credential=forged_sas).download_blob())
+        if error.error_code != "AuthenticationFailed":
+            fail("forged account SAS", f"error code {error.error_code}")
+
     # A SAS the emulator minted works with the SDK.
-    if len(sys.argv) == 4:
+    if len(sys.argv) >= 4:
         from_emulator = BlobClient.from_blob_url(sys.argv[2])
         text = from_emulator.download_blob().readall().decode("utf-8")
         if text != sys.argv[3]:

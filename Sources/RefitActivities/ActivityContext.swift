@@ -1,0 +1,146 @@
+import Foundation
+import RefitCore
+import RefitDefinitions
+import RefitHTTP
+import RefitStorage
+
+extension SecretResolver {
+    /// The secret's value, or a configuration error that names the reference (never a value).
+    func value(of secret: Secret, what: String) throws(ActivityError) -> String {
+        do {
+            return try resolve(secret)
+        } catch {
+            throw ActivityError(.configuration, "The \(what) is unavailable: \(error)")
+        }
+    }
+
+    /// An endpoint setting's value: inline, or from the environment.
+    func value(of setting: Setting, what: String) throws(ActivityError) -> String {
+        guard let value = setting.resolve(environment: environment) else {
+            throw ActivityError(.configuration, "The \(what) comes from environment variable \(setting.description.dropFirst()), which is not set.")
+        }
+        return value
+    }
+}
+
+/// Everything one execution of an activity window needs: the definitions, the window, the
+/// journal of this attempt, and the means to talk to the outside (HTTP, secrets, time).
+public struct ActivityContext: Sendable {
+    public var factory: Factory
+    public var pipelineName: String
+    public var activity: Activity
+    public var window: Slice
+    public var journal: any StepJournal
+    public var http: HTTPClient
+    public var secrets: SecretResolver
+    /// When the activity's `policy.timeout` ends (nil: no timeout).
+    public var deadline: ContinuousClock.Instant?
+    /// Wall-clock time (SAS expiry).
+    public var now: @Sendable () -> Date
+    /// Waits between polls; tests may shorten it.
+    public var sleep: @Sendable (Duration) async throws -> Void
+
+    public init(factory: Factory, pipelineName: String, activity: Activity, window: Slice, journal: any StepJournal,
+                http: HTTPClient, secrets: SecretResolver = SecretResolver(baseDirectory: "."), deadline: ContinuousClock.Instant? = nil,
+                now: @escaping @Sendable () -> Date = { Date() },
+                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
+        self.factory = factory; self.pipelineName = pipelineName; self.activity = activity; self.window = window
+        self.journal = journal; self.http = http; self.secrets = secrets; self.deadline = deadline
+        self.now = now; self.sleep = sleep
+    }
+
+    /// The deadline implied by the activity's `policy.timeout`, counted from now.
+    public static func deadline(for activity: Activity) -> ContinuousClock.Instant? {
+        activity.policy.timeout.seconds > 0 ? ContinuousClock.now + .seconds(activity.policy.timeout.seconds) : nil
+    }
+
+    // MARK: - Resolution helpers
+
+    func linkedService(_ name: String?, what: String) throws(ActivityError) -> LinkedService {
+        guard let name else {
+            throw ActivityError(.configuration, "Activity '\(activity.name)' names no \(what) linked service.")
+        }
+        guard let service = factory.linkedServices[name] else {
+            throw ActivityError(.configuration, "Linked service '\(name)' of activity '\(activity.name)' is not defined.")
+        }
+        return service
+    }
+
+    func dataset(_ name: String) throws(ActivityError) -> Dataset {
+        guard let dataset = factory.datasets[name] else {
+            throw ActivityError(.configuration, "Dataset '\(name)' of activity '\(activity.name)' is not defined.")
+        }
+        return dataset
+    }
+
+    /// `folderPath/fileName` of a dataset for this window, with `{tokens}` expanded.
+    func path(of dataset: Dataset) throws(ActivityError) -> String {
+        func expand(_ template: String?) throws(ActivityError) -> String {
+            guard let template, !template.isEmpty else { return "" }
+            do {
+                return try PartitionedPath.expand(template, tokens: dataset.location.partitionedBy, slice: window)
+            } catch {
+                throw ActivityError(.configuration, "Dataset '\(dataset.name)': \(error.description)")
+            }
+        }
+        let folder = try expand(dataset.location.folderPath ?? dataset.location.key)
+        let file = try expand(dataset.location.fileName)
+        let joined = [folder, file].filter { !$0.isEmpty }.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "/")) }
+            .joined(separator: "/")
+        guard !joined.isEmpty else {
+            throw ActivityError(.configuration, "Dataset '\(dataset.name)' has no folderPath or fileName.")
+        }
+        return joined
+    }
+
+    /// The storage account of an AzureStorage linked service.
+    func storageAccount(_ name: String) throws(ActivityError) -> AzureStorageAccount {
+        let service = try linkedService(name, what: "storage")
+        guard case .azureStorage(let storage) = service.kind, let secret = storage.connectionString else {
+            throw ActivityError(.configuration, "Linked service '\(name)' is not an AzureStorage service with a connection string.")
+        }
+        let text = try secrets.value(of: secret, what: "connection string of '\(name)'")
+        do {
+            return try AzureStorageAccount(connectionString: text)
+        } catch {
+            throw ActivityError(.configuration, "Linked service '\(name)': \(error.message)")
+        }
+    }
+
+    /// The AzureML linked service of this activity, with its key resolved.
+    func azureML() throws(ActivityError) -> (service: LinkedService.AzureML, apiKey: String, name: String) {
+        let service = try linkedService(activity.linkedServiceName, what: "AzureML")
+        guard case .azureML(let ml) = service.kind else {
+            throw ActivityError(.configuration, "Linked service '\(service.name)' of activity '\(activity.name)' is not AzureML.")
+        }
+        return (ml, try secrets.value(of: ml.apiKey, what: "apiKey of '\(service.name)'"), service.name)
+    }
+
+    /// `yyyyMMddHHmmss` of the window start: the per-window folder name.
+    var windowStamp: String {
+        let c = window.start.components
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return pad(c.year, 4) + pad(c.month, 2) + pad(c.day, 2) + pad(c.hour, 2) + pad(c.minute, 2) + pad(c.second, 2)
+    }
+
+    func journalCall<T>(_ body: () throws -> T) throws(ActivityError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw ActivityError(.journal, "The step journal failed: \(error)")
+        }
+    }
+}
+
+/// Splits `container/path/to/blob` into its container and blob name.
+func splitBlobPath(_ path: String) throws(ActivityError) -> (container: String, blob: String) {
+    let trimmed = path.hasPrefix("/") ? String(path.dropFirst()) : path
+    guard let slash = trimmed.firstIndex(of: "/"), slash != trimmed.startIndex,
+          trimmed.index(after: slash) != trimmed.endIndex else {
+        throw ActivityError(.configuration, "Blob path '\(path)' must be container/path.")
+    }
+    return (String(trimmed[..<slash]), String(trimmed[trimmed.index(after: slash)...]))
+}

@@ -1,0 +1,283 @@
+import Foundation
+import RefitCore
+import RefitHTTP
+import RefitStorage
+
+/// What a retrain produced.
+public struct BatchExecutionOutcome: Hashable, Sendable {
+    public var jobID: String
+    /// Web service output name → `container/path` it was written to.
+    public var outputs: [String: String]
+    /// Evaluation metrics read from the evaluation output (`Metric,Value` rows).
+    public var metrics: [String: Double]
+    /// Things the audit log should say, e.g. a possibly orphaned job after a crash.
+    public var notes: [String]
+}
+
+/// `AzureMLBatchExecution`: stage inputs → submit → start → poll → collect, each step journaled
+/// so a re-execution resumes the recorded job instead of submitting another.
+public struct BatchExecutionActivity: Sendable {
+    /// Poll interval bounds: starts at `initialPoll`, doubles up to `maxPoll`.
+    public var initialPoll: Duration = .milliseconds(500)
+    public var maxPoll: Duration = .seconds(5)
+    /// Consecutive retryable poll failures tolerated before giving up.
+    public var maxTransientPollFailures = 8
+
+    public static let orphanNote = "a previous submit's outcome is unknown; its job may be orphaned"
+
+    public init() {}
+
+    public func execute(_ context: ActivityContext) async throws(ActivityError) -> BatchExecutionOutcome {
+        guard case .azureMLBatchExecution(let spec) = context.activity.kind else {
+            throw ActivityError(.configuration, "Activity '\(context.activity.name)' is not an AzureMLBatchExecution activity.")
+        }
+        let (ml, apiKey, serviceName) = try context.azureML()
+        let client = try AzureMLBatchClient(mlEndpoint: context.secrets.value(of: ml.mlEndpoint, what: "mlEndpoint of '\(serviceName)'"), apiKey: apiKey, http: context.http)
+        let request = try await buildRequest(spec, context)
+        var notes: [String] = []
+
+        let jobID = try await submit(request, client: client, context: context, notes: &notes)
+        try await start(jobID, client: client, context: context)
+        let status = try await poll(jobID, client: client, context: context)
+        return try await collect(jobID, status: status, spec: spec, context: context, notes: notes)
+    }
+
+    // MARK: - Request building (stage-inputs)
+
+    /// Inputs from the input datasets (FileShare staged into blob storage first), outputs at the
+    /// output datasets' per-window locations, global parameters with `$$` resolved.
+    public func buildRequest(_ spec: Activity.BatchExecution, _ context: ActivityContext) async throws(ActivityError)
+        -> BatchExecutionRequest
+    {
+        var inputNames = spec.webServiceInputs
+        if let single = spec.webServiceInput { inputNames.insert(NamedValue("input1", single), at: 0) }
+        var inputs: [String: BlobReference] = [:]
+        var staging: [(name: String, file: String, account: AzureStorageAccount, container: String, blob: String)] = []
+        for entry in inputNames {
+            let dataset = try context.dataset(entry.value)
+            let path = try context.path(of: dataset)
+            switch dataset.kind {
+            case .azureBlob:
+                let account = try context.storageAccount(dataset.linkedServiceName)
+                inputs[entry.name] = BlobReference(connectionString: account.connectionString, relativeLocation: path)
+            case .fileShare:
+                guard let stagingService = spec.stagingLinkedService else {
+                    throw ActivityError(.configuration, "Input '\(dataset.name)' is a FileShare dataset; activity '\(context.activity.name)' needs typeProperties.stagingLinkedService to stage it.")
+                }
+                let server = try context.linkedService(dataset.linkedServiceName, what: "file server")
+                guard case .fileServer(let files) = server.kind else {
+                    throw ActivityError(.configuration, "Linked service '\(server.name)' is not an OnPremisesFileServer.")
+                }
+                let account = try context.storageAccount(stagingService)
+                let fileName = (path as NSString).lastPathComponent
+                let blob = [context.pipelineName, context.activity.name, context.windowStamp, entry.name, fileName]
+                    .joined(separator: "/")
+                staging.append((entry.name, files.host + "/" + path, account, "refit-staging", blob))
+                inputs[entry.name] = BlobReference(connectionString: account.connectionString,
+                                                   relativeLocation: "refit-staging/" + blob)
+            case .amazonS3:
+                throw ActivityError(.configuration, "Input '\(dataset.name)' is an AmazonS3 dataset, which Azure ML batch jobs cannot read.")
+            }
+        }
+        if !staging.isEmpty { try await stage(staging, context) }
+
+        var outputs: [String: BlobReference] = [:]
+        for entry in spec.webServiceOutputs {
+            let dataset = try context.dataset(entry.value)
+            guard dataset.kind == .azureBlob else {
+                throw ActivityError(.configuration, "Output '\(dataset.name)' must be an AzureBlob dataset.")
+            }
+            let account = try context.storageAccount(dataset.linkedServiceName)
+            let path = try context.path(of: dataset)
+            _ = try splitBlobPath(path)
+            outputs[entry.name] = BlobReference(connectionString: account.connectionString, relativeLocation: path)
+        }
+
+        var parameters: [String: String] = [:]
+        let expressionContext = ExpressionContext(window: context.window)
+        for parameter in spec.globalParameters {
+            do {
+                parameters[parameter.name] = try ExpressionTemplate.expand(parameter.value, in: expressionContext)
+            } catch {
+                throw ActivityError(.configuration, "Global parameter '\(parameter.name)': \(error.message)")
+            }
+        }
+        return BatchExecutionRequest(inputs: inputs, outputs: outputs, globalParameters: parameters)
+    }
+
+    /// Uploads FileShare inputs to their deterministic staging blobs (PUT is idempotent, so a
+    /// re-execution simply uploads again unless the journal shows the same staging done).
+    private func stage(_ files: [(name: String, file: String, account: AzureStorageAccount, container: String, blob: String)],
+                       _ context: ActivityContext) async throws(ActivityError) {
+        var intent: [String: String] = [:]
+        for file in files { intent[file.name] = file.container + "/" + file.blob }
+        let journal = context.journal
+        if let previous = try context.journalCall({ try journal.lookup(step: "stage-inputs") }),
+           previous.state == .done, previous.intent == intent, previous.runID == journal.runID {
+            return
+        }
+        try context.journalCall { try journal.record(intent: intent, step: "stage-inputs") }
+        do throws(ActivityError) {
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: file.file) else {
+                    throw ActivityError(.configuration, "Input file '\(file.file)' cannot be read.")
+                }
+                let client = AzureBlobClient(account: file.account, http: context.http)
+                do {
+                    try await client.createContainer(file.container)
+                    try await client.putBlob(container: file.container, blob: file.blob, data: data, contentType: "text/csv")
+                } catch {
+                    throw ActivityError.from(error)
+                }
+            }
+        } catch {
+            try? journal.record(failure: ["message": error.message], step: "stage-inputs")
+            throw error
+        }
+        try context.journalCall { try journal.record(result: intent, step: "stage-inputs") }
+    }
+
+    // MARK: - submit / start / poll / collect
+
+    private func submit(_ request: BatchExecutionRequest, client: AzureMLBatchClient, context: ActivityContext,
+                        notes: inout [String]) async throws(ActivityError) -> String {
+        let journal = context.journal
+        let previous = try context.journalCall { try journal.lookup(step: "submit") }
+        if let previous, previous.state == .done, let jobID = previous.result?["jobId"] {
+            return jobID  // A recorded job is resumed, never resubmitted.
+        }
+        var result: [String: String] = [:]
+        if let previous, previous.state == .intent {
+            notes.append(Self.orphanNote)
+            result["orphan"] = Self.orphanNote
+            result["orphanRun"] = previous.runID
+        }
+        try context.journalCall { try journal.record(intent: ["service": client.jobsURL], step: "submit") }
+        let jobID: String
+        do {
+            jobID = try await client.submit(request)
+        } catch {
+            try? journal.record(failure: ["message": error.message], step: "submit")
+            throw error
+        }
+        result["jobId"] = jobID
+        try context.journalCall { try journal.record(result: result, step: "submit") }
+        return jobID
+    }
+
+    private func start(_ jobID: String, client: AzureMLBatchClient, context: ActivityContext) async throws(ActivityError) {
+        let journal = context.journal
+        if let previous = try context.journalCall({ try journal.lookup(step: "start") }), previous.state == .done,
+           previous.intent["jobId"] == jobID {
+            return
+        }
+        try context.journalCall { try journal.record(intent: ["jobId": jobID], step: "start") }
+        do {
+            try await client.start(jobID: jobID)
+        } catch where error.serviceCode == "CannotStartJob" {
+            // Already left NotStarted (an earlier start got through): confirm with a GET.
+            let status = try await client.status(jobID: jobID)
+            guard status.state != .notStarted else {
+                try? journal.record(failure: ["message": error.message], step: "start")
+                throw error
+            }
+        } catch {
+            try? journal.record(failure: ["message": error.message], step: "start")
+            throw error
+        }
+        try context.journalCall { try journal.record(result: ["jobId": jobID], step: "start") }
+    }
+
+    private func poll(_ jobID: String, client: AzureMLBatchClient, context: ActivityContext) async throws(ActivityError)
+        -> BatchJobStatus
+    {
+        let journal = context.journal
+        try context.journalCall { try journal.record(intent: ["jobId": jobID], step: "poll") }
+        var delay = initialPoll
+        var transientFailures = 0
+        while true {
+            if let deadline = context.deadline, ContinuousClock.now >= deadline {
+                try? await client.delete(jobID: jobID)
+                let error = ActivityError(.timedOut, "Batch job \(jobID) did not finish within the activity timeout; it was deleted.")
+                try? journal.record(failure: ["message": error.message, "state": "TimedOut"], step: "poll")
+                throw error
+            }
+            do throws(ActivityError) {
+                let status = try await client.status(jobID: jobID)
+                transientFailures = 0
+                switch status.state {
+                case .finished:
+                    try context.journalCall { try journal.record(result: ["state": "Finished"], step: "poll") }
+                    return status
+                case .failed:
+                    let details = status.details.map { ": " + ActivityError.clip($0) } ?? "."
+                    let error = ActivityError(.jobFailed, "Batch job \(jobID) failed" + details)
+                    try? journal.record(failure: ["message": error.message, "state": "Failed"], step: "poll")
+                    throw error
+                case .cancelled:
+                    let error = ActivityError(.canceled, "Batch job \(jobID) was cancelled.")
+                    try? journal.record(failure: ["message": error.message, "state": "Cancelled"], step: "poll")
+                    throw error
+                case .notStarted, .running:
+                    break
+                }
+            } catch where error.isRetryable && transientFailures < maxTransientPollFailures {
+                transientFailures += 1
+                if let wait = error.retryAfter, wait > delay { delay = min(wait, .seconds(60)) }
+            } catch {
+                if error.code != .jobFailed && error.code != .canceled {
+                    try? journal.record(failure: ["message": error.message], step: "poll")
+                }
+                throw error
+            }
+            var wait = delay
+            if let deadline = context.deadline { wait = min(wait, max(.zero, deadline - ContinuousClock.now)) }
+            do {
+                try await context.sleep(wait)
+            } catch {
+                try? await client.delete(jobID: jobID)
+                throw ActivityError(.canceled, "Waiting for batch job \(jobID) was cancelled; the job was deleted.")
+            }
+            delay = min(delay * 2, maxPoll)
+        }
+    }
+
+    private func collect(_ jobID: String, status: BatchJobStatus, spec: Activity.BatchExecution, context: ActivityContext,
+                         notes: [String]) async throws(ActivityError) -> BatchExecutionOutcome {
+        let journal = context.journal
+        try context.journalCall { try journal.record(intent: ["jobId": jobID], step: "collect") }
+        var outputs: [String: String] = [:]
+        for entry in spec.webServiceOutputs {
+            outputs[entry.name] = try context.path(of: try context.dataset(entry.value))
+        }
+        for (name, ref) in status.results where outputs[name] == nil {
+            outputs[name] = ref.RelativeLocation
+        }
+        var metrics: [String: Double] = [:]
+        // The evaluation output: the CSV result (output2 by convention).
+        let evaluation = status.results.sorted { $0.key < $1.key }.first {
+            $0.value.RelativeLocation.lowercased().hasSuffix(".csv")
+        }
+        if let evaluation, let url = evaluation.value.sasURL {
+            let response = try await AzureMLHTTP.send(context.http, HTTPRequest(url: url),
+                                                      operation: "Reading evaluation output '\(evaluation.key)'")
+            metrics = Self.parseMetrics(response.text)
+        }
+        var result = outputs.mapValues { $0 }
+        for (name, value) in metrics { result["metric:" + name] = String(value) }
+        try context.journalCall { try journal.record(result: result, step: "collect") }
+        return BatchExecutionOutcome(jobID: jobID, outputs: outputs, metrics: metrics, notes: notes)
+    }
+
+    /// `Metric,Value` rows (a header row and non-numeric values are skipped).
+    public static func parseMetrics(_ csv: String) -> [String: Double] {
+        var metrics: [String: Double] = [:]
+        for line in csv.split(whereSeparator: \.isNewline) {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"")) }
+            guard fields.count >= 2, !fields[0].isEmpty, let value = Double(fields[1]) else { continue }
+            metrics[fields[0]] = value
+        }
+        return metrics
+    }
+}

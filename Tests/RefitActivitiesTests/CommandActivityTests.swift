@@ -1,0 +1,85 @@
+import Foundation
+import RefitActivities
+import RefitCore
+import RefitHTTP
+import Testing
+
+private let here = SourcePosition(file: "test.json", line: 1, column: 1)
+
+func commandContext(_ script: String, timeout: Duration? = nil, journal: InMemoryStepJournal = InMemoryStepJournal())
+    -> ActivityContext
+{
+    let files = LinkedService(name: "files", typeName: "OnPremisesFileServer",
+                              kind: .fileServer(.init(host: "/data")), position: here)
+    let availability = Availability(frequency: .day, interval: 1)
+    let input = Dataset(name: "raw-data", kind: .fileShare, linkedServiceName: "files",
+                        location: .init(folderPath: "in/{d}", fileName: "x.csv",
+                                        partitionedBy: [PartitionToken(name: "d", date: .sliceStart, format: "yyyyMMdd")]),
+                        availability: availability, position: here)
+    let output = Dataset(name: "model", kind: .azureBlob, linkedServiceName: "files",
+                         location: .init(folderPath: "models/{d}", fileName: "m.ilearner",
+                                         partitionedBy: [PartitionToken(name: "d", date: .sliceStart, format: "yyyyMMdd")]),
+                         availability: availability, position: here)
+    let activity = Activity(name: "train", typeName: "Command",
+                            kind: .command(.init(arguments: ["/bin/sh", "-c", script])),
+                            inputs: [.init(name: "raw-data", position: here)], outputs: ["model"],
+                            linkedServiceName: nil, position: here)
+    let factory = Factory(linkedServices: ["files": files], datasets: ["raw-data": input, "model": output])
+    let window = Slice(start: Instant(year: 2024, month: 3, day: 5), end: Instant(year: 2024, month: 3, day: 6))
+    return ActivityContext(factory: factory, pipelineName: "p", activity: activity, window: window, journal: journal,
+                           http: HTTPClient(), deadline: timeout.map { ContinuousClock.now + $0 })
+}
+
+@Suite struct CommandActivityTests {
+    @Test func environmentAndOutputTail() async throws {
+        let journal = InMemoryStepJournal()
+        let outcome = try await CommandActivity().execute(commandContext(
+            "echo \"$REFIT_WINDOW_START $REFIT_WINDOW_END\"; echo \"$REFIT_INPUT_RAW_DATA\" >&2; echo \"$REFIT_OUTPUT_MODEL\"",
+            journal: journal))
+        #expect(outcome.exitStatus == 0)
+        #expect(outcome.outputTail.contains("2024-03-05T00:00:00Z 2024-03-06T00:00:00Z"))
+        #expect(outcome.outputTail.contains("/data/in/20240305/x.csv"))
+        #expect(outcome.outputTail.contains("models/20240305/m.ilearner"))
+        #expect(try journal.lookup(step: "command")?.result?["exitStatus"] == "0")
+    }
+
+    @Test func nonZeroExitAndTailLimit() async throws {
+        let journal = InMemoryStepJournal()
+        do {
+            _ = try await CommandActivity().execute(commandContext(
+                "i=0; while [ $i -lt 2000 ]; do echo line-$i; i=$((i+1)); done; exit 3", journal: journal))
+            Issue.record("a failing command succeeded")
+        } catch {
+            #expect(error.code == .commandFailed && error.message.contains("status 3"))
+        }
+        let record = try #require(try journal.lookup(step: "command"))
+        #expect(record.state == .failed && record.result?["exitStatus"] == "3")
+        let tail = try #require(record.result?["outputTail"])
+        #expect(tail.utf8.count <= CommandActivity.tailBytes && tail.hasSuffix("line-1999\n") && !tail.contains("line-0\n"))
+    }
+
+    @Test func timeoutKillsTheProcessGroup() async throws {
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("refit-cmd-\(UUID().uuidString)")
+        // The child sleep writes the marker only if it survives the timeout.
+        let script = "(sleep 3; touch '\(marker.path)') & echo started; wait"
+        do {
+            _ = try await CommandActivity().execute(commandContext(script, timeout: .milliseconds(300)))
+            Issue.record("a timed-out command succeeded")
+        } catch {
+            #expect(error.code == .timedOut)
+        }
+        try await Task.sleep(for: .seconds(4))
+        #expect(!FileManager.default.fileExists(atPath: marker.path))
+    }
+
+    @Test func missingProgramIsAClearError() async {
+        var context = commandContext("true")
+        context.activity.kind = .command(.init(arguments: ["/nonexistent/refit-no-such-program"]))
+        do {
+            _ = try await CommandActivity().execute(context)
+            Issue.record("a missing program succeeded")
+        } catch {
+            #expect(error.code == .commandFailed)
+        }
+    }
+}
