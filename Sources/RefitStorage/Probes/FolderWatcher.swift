@@ -18,10 +18,6 @@ public final class FolderWatcher: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
     private let stopWrite: Int32
-    private let stopRead: Int32
-    private let inotify: Int32
-    private let root: String
-    private let debounceMilliseconds: Int32
 
     /// Starts watching `root` (which must be an existing folder).
     public init(root: String, debounce: Duration = .milliseconds(200)) throws(StorageError) {
@@ -39,12 +35,9 @@ public final class FolderWatcher: @unchecked Sendable {
             close(fd)
             throw StorageError(.localFile, "Cannot watch \(root): no pipe available (\(String(cString: strerror(errno)))).")
         }
-        self.inotify = fd
-        self.stopRead = fds[0]
         self.stopWrite = fds[1]
-        self.root = root
         let ms = debounce.components.seconds * 1000 + debounce.components.attoseconds / 1_000_000_000_000_000
-        self.debounceMilliseconds = Int32(clamping: max(ms, 0))
+        let debounceMilliseconds = Int32(clamping: max(ms, 0))
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.changes = stream
         self.continuation = continuation
@@ -72,7 +65,12 @@ public final class FolderWatcher: @unchecked Sendable {
         #endif
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        #if canImport(Glibc)
+        close(stopWrite)  // the reader thread owns and closes the other descriptors
+        #endif
+    }
 }
 
 #if canImport(Glibc)
