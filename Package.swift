@@ -53,7 +53,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
 
         // Storage clients: Azure Blob (Shared Key, SAS). No swift-crypto: HMAC comes from RefitCore.
-        .target(name: "RefitStorage", dependencies: ["RefitCore", "RefitHTTP"], swiftSettings: swiftSettings),
+        .target(name: "RefitStorage", dependencies: ["RefitCore", "RefitHTTP", "RefitDefinitions"], swiftSettings: swiftSettings),
         // Activity kinds: AzureMLBatchExecution, AzureMLUpdateResource, Command; journaled steps.
         .target(name: "RefitActivities", dependencies: ["RefitCore", "RefitDefinitions", "RefitHTTP", "RefitStorage"],
                 swiftSettings: swiftSettings),
