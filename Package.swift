@@ -71,7 +71,6 @@ let package = Package(
                                .product(name: "NIOCore", package: "swift-nio"),
                                .product(name: "HTTPTypes", package: "swift-http-types"),
                                .product(name: "Logging", package: "swift-log")],
-                exclude: ["README-snippet.md"],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "refit-mlsim",
                           dependencies: ["RefitMLSim",
