@@ -69,7 +69,7 @@ let package = Package(
                           swiftSettings: swiftSettings),
 
         // Helpers for tests (ours and users' own pipeline tests): process runner, manual clock.
-        .target(name: "RefitTestKit", dependencies: ["RefitCore"], swiftSettings: swiftSettings),
+        .target(name: "RefitTestKit", dependencies: ["RefitCore", "RefitHTTP"], swiftSettings: swiftSettings),
         // Azure ML Studio (classic) emulator: BES jobs, endpoint management, RRS scoring, blob stand-in.
         .target(name: "RefitMLSim",
                 dependencies: [.product(name: "Hummingbird", package: "hummingbird"),
@@ -77,7 +77,6 @@ let package = Package(
                                .product(name: "NIOCore", package: "swift-nio"),
                                .product(name: "HTTPTypes", package: "swift-http-types"),
                                .product(name: "Logging", package: "swift-log")],
-                exclude: ["README-snippet.md"],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "refit-mlsim",
                           dependencies: ["RefitMLSim",

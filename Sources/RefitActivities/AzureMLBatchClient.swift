@@ -142,9 +142,11 @@ public struct AzureMLBatchClient: Sendable {
         _ = try await send(.post, url("/\(Self.escape(jobID))/start"), body: Data(), operation: "Starting batch job \(jobID)")
     }
 
-    /// Reads a job's state, results and details.
-    public func status(jobID: String) async throws(ActivityError) -> BatchJobStatus {
-        let response = try await send(.get, url("/\(Self.escape(jobID))"), operation: "Reading batch job \(jobID)")
+    /// Reads a job's state, results and details. `timeout` caps this one request (the poll passes
+    /// what is left of the activity timeout, so a slow answer cannot outlast it).
+    public func status(jobID: String, timeout: Duration? = nil) async throws(ActivityError) -> BatchJobStatus {
+        let response = try await send(.get, url("/\(Self.escape(jobID))"), operation: "Reading batch job \(jobID)",
+                                      timeout: timeout)
         return try Self.parseStatus(response.body)
     }
 
@@ -195,12 +197,13 @@ public struct AzureMLBatchClient: Sendable {
         id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
     }
 
-    func send(_ method: HTTPMethod, _ url: String, body: Data? = nil, operation: String) async throws(ActivityError)
-        -> HTTPResponse
+    func send(_ method: HTTPMethod, _ url: String, body: Data? = nil, operation: String, timeout: Duration? = nil)
+        async throws(ActivityError) -> HTTPResponse
     {
         var headers: HTTPHeaders = ["Authorization": "Bearer \(apiKey)", "Accept": "application/json"]
         if body != nil { headers.set("Content-Type", "application/json") }
-        return try await AzureMLHTTP.send(http, HTTPRequest(method: method, url: url, headers: headers, body: body),
+        return try await AzureMLHTTP.send(http, HTTPRequest(method: method, url: url, headers: headers, body: body,
+                                                            timeout: timeout),
                                           operation: operation)
     }
 }

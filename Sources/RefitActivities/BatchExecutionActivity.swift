@@ -37,9 +37,33 @@ public struct BatchExecutionActivity: Sendable {
         var notes: [String] = []
 
         let jobID = try await submit(request, client: client, context: context, notes: &notes)
-        try await start(jobID, client: client, context: context)
-        let status = try await poll(jobID, client: client, context: context)
+        let status: BatchJobStatus
+        do {
+            try await start(jobID, client: client, context: context)
+            status = try await poll(jobID, client: client, context: context)
+        } catch where error.code == .notFound {
+            throw try forgetUnknownJob(jobID, cause: error, context: context)
+        }
         return try await collect(jobID, status: status, spec: spec, context: context, notes: notes)
+    }
+
+    /// The service does not know the job (expired, or the service lost its state): resuming it can
+    /// never succeed, so the submit step is marked failed for this run and the next attempt submits
+    /// a new job instead of polling this id again.
+    private func forgetUnknownJob(_ jobID: String, cause: ActivityError, context: ActivityContext) throws(ActivityError)
+        -> ActivityError
+    {
+        let journal = context.journal
+        let error = ActivityError(.notFound, "Batch job \(jobID) is unknown to the service (HTTP 404); the next attempt will submit a new job.",
+                                  isRetryable: true, status: cause.status, serviceCode: cause.serviceCode)
+        let previous = try context.journalCall { try journal.lookup(step: "submit") }
+        var failure = previous?.result ?? [:]
+        failure["jobId"] = nil
+        failure["unknownJobId"] = jobID
+        failure["message"] = error.message
+        try context.journalCall { try journal.record(intent: previous?.intent ?? [:], step: "submit") }
+        try context.journalCall { try journal.record(failure: failure, step: "submit") }
+        return error
     }
 
     // MARK: - Request building (stage-inputs)
@@ -144,7 +168,10 @@ public struct BatchExecutionActivity: Sendable {
         let journal = context.journal
         let previous = try context.journalCall { try journal.lookup(step: "submit") }
         if let previous, previous.state == .done, let jobID = previous.result?["jobId"] {
-            return jobID  // A recorded job is resumed, never resubmitted.
+            // A recorded job is resumed, never resubmitted; an orphan noted when it was submitted
+            // stays in the outcome so the worker can still audit it.
+            if let orphan = previous.result?["orphan"] { notes.append(orphan) }
+            return jobID
         }
         var result: [String: String] = [:]
         if let previous, previous.state == .intent {
@@ -203,7 +230,11 @@ public struct BatchExecutionActivity: Sendable {
                 throw error
             }
             do throws(ActivityError) {
-                let status = try await client.status(jobID: jobID)
+                // A slow answer must not outlast the activity timeout.
+                let remaining = context.deadline.map { deadline in
+                    min(max(deadline - ContinuousClock.now, .milliseconds(100)), context.http.configuration.totalTimeout)
+                }
+                let status = try await client.status(jobID: jobID, timeout: remaining)
                 transientFailures = 0
                 switch status.state {
                 case .finished:

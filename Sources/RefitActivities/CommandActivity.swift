@@ -136,10 +136,16 @@ enum ProcessGroupRunner {
         }
         reader.start()
 
-        let waiter = Task.detached { () -> Int32 in
-            var status: Int32 = 0
-            while waitpid(child, &status, 0) < 0 && errno == EINTR {}
-            return status
+        // waitpid blocks: wait on a thread of its own, never on the cooperative pool (a blocked
+        // pool thread would delay the timeout's kill below).
+        let waiter = Task { () -> Int32 in
+            await withCheckedContinuation { continuation in
+                Thread {
+                    var status: Int32 = 0
+                    while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+                    continuation.resume(returning: status)
+                }.start()
+            }
         }
         var timedOut = false
         let killer: Task<Void, Never>? = timeout.map { timeout in

@@ -72,6 +72,10 @@ public struct AzureBlobClient: Sendable {
                 throw StorageError(.malformedResponse, "Listing blobs in '\(container)' returned unreadable XML.")
             }
             result += page.blobs
+            // A service that hands back the marker it was given would page forever.
+            if let next = page.nextMarker, next == marker {
+                throw StorageError(.malformedResponse, "Listing blobs in '\(container)' returned the same NextMarker twice.")
+            }
             marker = page.nextMarker
         } while marker != nil
         return result
@@ -111,7 +115,8 @@ enum BlobListParser {
         let delegate = Delegate()
         let parser = XMLParser(data: data)
         parser.delegate = delegate
-        guard parser.parse(), delegate.sawRoot else { return nil }
+        // A truncated body can parse without error on some platforms: require the closed root.
+        guard parser.parse(), delegate.sawRoot, delegate.closedRoot else { return nil }
         return Page(blobs: delegate.blobs, nextMarker: delegate.nextMarker?.isEmpty == false ? delegate.nextMarker : nil)
     }
 
@@ -119,6 +124,7 @@ enum BlobListParser {
         var blobs: [BlobProperties] = []
         var nextMarker: String?
         var sawRoot = false
+        var closedRoot = false
         private var path: [String] = []
         private var text = ""
         private var current: BlobProperties?
@@ -142,6 +148,7 @@ enum BlobListParser {
             case "Last-Modified": current?.lastModified = text
             case "Blob": if let current { blobs.append(current) }; current = nil
             case "NextMarker" where path.last == "EnumerationResults": nextMarker = text
+            case "EnumerationResults" where path.isEmpty: closedRoot = true
             default: break
             }
             text = ""

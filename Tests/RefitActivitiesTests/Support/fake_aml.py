@@ -1,8 +1,9 @@
-"""A tiny classic-AML stand-in for RefitActivities tests (until refit-mlsim lands on this branch).
+"""A tiny classic-AML stand-in for what refit-mlsim cannot produce (everything else is tested
+against the real emulator): `StatusCode` as an integer, and an oversized status response.
 
 BES jobs, endpoint PATCH, blob GET of outputs, and GET /admin/operations (the operations log).
 Usage: fake_aml.py MODE KEY; prints its port, exits when stdin closes.
-MODE: ok | fail | slow | intstatus | malformed | huge
+MODE: ok | intstatus | huge
 """
 import json, os, sys, threading, time, uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -72,11 +73,9 @@ class Handler(BaseHTTPRequestHandler):
             if method == "GET":
                 if MODE == "huge":
                     return self.reply(200, b"[" + b"0," * 1_000_000 + b"0]")
-                if MODE == "malformed":
-                    return self.reply(200, b"{not json", "application/json")
                 record["gets"] += 1
-                if record["state"] == "Running" and record["gets"] >= 2 and MODE != "slow":
-                    record["state"] = "Failed" if MODE == "fail" else "Finished"
+                if record["state"] == "Running" and record["gets"] >= 2:
+                    record["state"] = "Finished"
                 state = record["state"]
                 status = {"StatusCode": STATES.index(state) if MODE == "intstatus" else state, "Results": None, "Details": None}
                 if state == "Finished":
@@ -85,8 +84,6 @@ class Handler(BaseHTTPRequestHandler):
                                                 "BaseLocation": "http://127.0.0.1:%d/blob/" % port,
                                                 "SasBlobToken": "?sv=emu&sp=r&sig=fresh"}
                                          for name, ref in record["outputs"].items()}
-                if state == "Failed":
-                    status["Details"] = "Module: Train Model; Error 0003: column 'y' has missing values."
                 return self.reply(200, status)
         return self.error(404, "NotFound", "NotFound", "No such resource.")
 
