@@ -47,21 +47,23 @@ public func runProcess(_ executable: URL, _ arguments: [String], environment: [S
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    // Drain both pipes concurrently so a chatty process never blocks on a full pipe.
+    // Drain both pipes on threads of their own, so a chatty process never blocks on a full pipe
+    // and no blocking read ever occupies Swift's (two-thread, on this machine) cooperative pool.
     let outData = LockedData(), errData = LockedData()
-    let group = DispatchGroup()
+    let drained = DispatchSemaphore(value: 0)
     for (pipe, sink) in [(out, outData), (err, errData)] {
-        group.enter()
-        DispatchQueue.global().async {
+        Thread {
             sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
-            group.leave()
-        }
+            drained.signal()
+        }.start()
     }
     let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
-    if group.wait(timeout: .now() + seconds) == .timedOut {
-        process.terminate()
+    let end = DispatchTime.now() + seconds
+    var finished = 0
+    while finished < 2, drained.wait(timeout: end) == .success { finished += 1 }
+    if finished < 2 {
         kill(process.processIdentifier, SIGKILL)
-        group.wait()
+        while finished < 2 { drained.wait(); finished += 1 }
     }
     process.waitUntilExit()
     return ProcessResult(exitCode: process.terminationStatus,

@@ -13,14 +13,19 @@ public final class Statement {
 
     init(connection: SQLiteConnection, sql: String) throws {
         self.connection = connection
-        var statement: OpaquePointer?
-        var tail: UnsafePointer<CChar>?
-        let result = sqlite3_prepare_v2(connection.handle, sql, -1, &statement, &tail)
+        // `tail` points into the C string, so it is read inside the closure that keeps it alive.
+        let (result, statement, extra): (Int32, OpaquePointer?, Bool) = sql.withCString { text in
+            var statement: OpaquePointer?
+            var tail: UnsafePointer<CChar>?
+            let result = sqlite3_prepare_v2(connection.handle, text, -1, &statement, &tail)
+            let extra = tail.map { !String(cString: $0).allSatisfy({ $0.isWhitespace || $0 == ";" }) } ?? false
+            return (result, statement, extra)
+        }
         guard result == SQLITE_OK, let statement else {
             if let statement { sqlite3_finalize(statement) }
             throw connection.error(result, context: "preparing a statement")
         }
-        if let tail, !String(cString: tail).allSatisfy({ $0.isWhitespace || $0 == ";" }) {
+        if extra {
             sqlite3_finalize(statement)
             throw StoreError(.other, "A statement must hold exactly one SQL command; use executeScript for several.")
         }
