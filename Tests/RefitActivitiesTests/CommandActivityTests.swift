@@ -30,7 +30,7 @@ func commandContext(_ script: String, timeout: Duration? = nil, journal: InMemor
                            http: HTTPClient(), deadline: timeout.map { ContinuousClock.now + $0 })
 }
 
-@Suite struct CommandActivityTests {
+@Suite(.timeLimit(.minutes(1))) struct CommandActivityTests {
     @Test func environmentAndOutputTail() async throws {
         let journal = InMemoryStepJournal()
         let outcome = try await CommandActivity().execute(commandContext(

@@ -17,7 +17,7 @@ private func isAbsent(_ outcome: ProbeOutcome?) -> Bool {
 private let credentials = SigV4Credentials(region: "us-east-1", accessKeyId: "AKIDPROBES", secretAccessKey: "probe-secret-value")
 
 /// Against a real moto S3 server on loopback (started per test; `moto[server]` from scripts/setup.sh).
-@Suite(.serialized) struct ProbesS3Tests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct ProbesS3Tests {
     @Test func manySlicesOneListingWithSizesAndETags() async throws {
         let moto = try await MotoServer()
         defer { moto.stop() }

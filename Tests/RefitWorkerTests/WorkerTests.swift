@@ -4,7 +4,7 @@ import RefitStore
 import RefitWorker
 import Testing
 
-@Suite("Worker end to end (manual clock, real SQLite)")
+@Suite("Worker end to end (manual clock, real SQLite)", .timeLimit(.minutes(1)))
 struct WorkerTests {
     /// External hourly data → Retrain → TrainedModel → Update, like the example pipeline.
     static func chain(start: String, end: String, retrain: ActivityPolicy = ActivityPolicy(concurrency: 4),
@@ -344,7 +344,7 @@ struct WorkerTests {
     }
 }
 
-@Suite("Worker run loop, shutdown and deployments")
+@Suite("Worker run loop, shutdown and deployments", .timeLimit(.minutes(1)))
 struct WorkerLoopTests {
     static func single(_ policy: ActivityPolicy = ActivityPolicy(), end: String = "2026-01-01T01:00:00Z") -> Factory {
         TestDefinitions.factory(
