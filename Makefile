@@ -12,10 +12,12 @@ build: setup
 release: setup
 	$(SWIFT) build -c release
 
-# Builds everything and runs every test (unit, store, CLI end-to-end).
+# Builds everything and runs every test (unit, store, HTTP, emulator, activities, worker, CLI).
+# The watchdog turns a hung test run into a clear failure instead of a stalled CI job.
+TEST_TIMEOUT ?= 1500
 test: setup
-	$(SWIFT) build
-	$(SWIFT) test
+	$(SWIFT) build --build-tests
+	timeout --kill-after=30 $(TEST_TIMEOUT) $(SWIFT) test --skip-build
 
 # Regenerates Sources/RefitStore/EmbeddedMigrations.swift from migrations/*.sql.
 migrations:

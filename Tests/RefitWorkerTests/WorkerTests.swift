@@ -410,8 +410,15 @@ struct WorkerLoopTests {
         await worker.stop()
         try await Task.sleep(for: .milliseconds(20))
         #expect(try RunRepository(store).history().first?.status == "InProgress")
-        clock.advance(by: TimeSpan(seconds: 31))
-        await loop.value
+        // The worker computes its grace deadline when it starts draining, which may come after
+        // this point under load: keep moving the clock past it until the loop has ended.
+        let ended = Flag()
+        let waiter = Task { await loop.value; ended.set() }
+        while !ended.isSet {
+            clock.advance(by: TimeSpan(seconds: 31))
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        await waiter.value
         let run = try RunRepository(store).history().first
         #expect(run?.status == "Failed" && run?.errorClass == "interrupted")
         let window = try WindowRepository(store).window(ActivityKey(pipeline: "P", activity: "Job"), start: t("2026-01-01"))
@@ -440,4 +447,12 @@ struct WorkerLoopTests {
         let deployed = try store.database.query("SELECT model_location FROM deployments").compactMap { $0.string("model_location") }
         #expect(deployed == ["models/2026-01-01T01:00:00Z"])
     }
+}
+
+/// A thread-safe one-way flag for tests.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }
