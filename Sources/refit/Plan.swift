@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import RefitCore
 
 /// `refit plan`: the activity windows of a pipeline in a period, with due times and the input
@@ -52,18 +53,35 @@ struct Plan: ParsableCommand {
             throw CLIFailure.invalidInput("No pipeline named '\(self.pipeline)' in \(definitions.schedules)"
                                           + (known.isEmpty ? "." : "; pipelines: \(known)."))
         }
-        let planned = try PlanBuilder(factory: factory, pipeline: pipeline, from: from, to: to,
-                                      maximumWindows: Plan.maximumWindows).build()
+        let builder = try PlanBuilder(factory: factory, pipeline: pipeline, from: from, to: to,
+                                      maximumWindows: Plan.maximumWindows)
+        // Windows are rendered and written one at a time, so a plan of a million windows streams
+        // out in constant memory instead of building one large document first.
+        var output = StandardOutput()
         switch format {
-        case .json: print(JSONOutput.array(planned.map(\.json)).render())
+        case .json:
+            var first = true
+            output.write("[")
+            try builder.forEach { window in
+                output.write((first ? "\n  " : ",\n  ") + window.json.render(indent: 2))
+                first = false
+            }
+            output.write(first ? "]\n" : "\n]\n")
         case .table:
-            print(TableOutput.render(
-                header: ["ACTIVITY", "WINDOW START", "WINDOW END", "DUE AT", "INPUTS"],
-                rows: planned.map { window in
-                    [window.activity, window.window.start.iso8601, window.window.end.iso8601, window.dueAt.iso8601,
-                     window.inputs.isEmpty ? "-" : window.inputs.map(\.summary).joined(separator: "; ")]
-                }))
+            // Column widths are fixed by the data's shape: names, then ISO times.
+            let width = max("ACTIVITY".count, pipeline.activities.map(\.name.count).max() ?? 0)
+            func row(_ cells: [String]) -> String {
+                let name = cells[0] + String(repeating: " ", count: max(0, width - cells[0].count))
+                return ([name] + cells[1...].map { $0.count < 20 ? $0 + String(repeating: " ", count: 20 - $0.count) : $0 })
+                    .joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
+            }
+            output.write(row(["ACTIVITY", "WINDOW START", "WINDOW END", "DUE AT", "INPUTS"]))
+            try builder.forEach { window in
+                output.write(row([window.activity, window.window.start.iso8601, window.window.end.iso8601, window.dueAt.iso8601,
+                                  window.inputs.isEmpty ? "-" : window.inputs.map(\.summary).joined(separator: "; ")]))
+            }
         }
+        output.flush()
     }
 }
 
@@ -111,7 +129,10 @@ struct PlanBuilder {
     var to: Instant?
     var maximumWindows: Int
 
-    func build() throws -> [PlannedWindow] {
+    private var ranges: [(Activity, ActivityWindows, SliceRange)] = []
+
+    init(factory: Factory, pipeline: Pipeline, from: Instant?, to: Instant?, maximumWindows: Int) throws {
+        self.factory = factory; self.pipeline = pipeline; self.from = from; self.to = to; self.maximumWindows = maximumWindows
         guard let active = pipeline.activePeriod else {
             throw CLIFailure.invalidInput("Pipeline '\(pipeline.name)' has no start, so it has no activity windows.")
         }
@@ -120,7 +141,6 @@ struct PlanBuilder {
             throw CLIFailure.invalidInput("Pipeline '\(pipeline.name)' has no end (9999-09-09), so its plan is unbounded; "
                                           + "give --to to bound it.")
         }
-        var ranges: [(Activity, ActivityWindows, SliceRange)] = []
         var total = 0
         for activity in pipeline.activities {
             let windows: ActivityWindows
@@ -137,8 +157,10 @@ struct PlanBuilder {
             }
             ranges.append((activity, windows, range))
         }
-        var planned: [PlannedWindow] = []
-        planned.reserveCapacity(total)
+    }
+
+    /// Every planned window, per activity in definition order, oldest first.
+    func forEach(_ body: (PlannedWindow) throws -> Void) throws {
         for (activity, windows, range) in ranges {
             for window in range {
                 var inputs: [PlannedWindow.Input] = []
@@ -151,10 +173,31 @@ struct PlanBuilder {
                         throw CLIFailure.invalidInput("Activity '\(activity.name)', input '\(input.name)': \(error)")
                     }
                 }
-                planned.append(PlannedWindow(activity: activity.name, window: window, dueAt: windows.dueTime(of: window),
-                                             inputs: inputs))
+                try body(PlannedWindow(activity: activity.name, window: window, dueAt: windows.dueTime(of: window), inputs: inputs))
             }
         }
-        return planned
+    }
+}
+
+/// Buffered writes to standard output, flushed in large chunks.
+struct StandardOutput {
+    private var buffer: [UInt8] = []
+
+    mutating func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        guard !buffer.isEmpty else { return }
+        buffer.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Foundation.write(1, bytes.baseAddress! + offset, bytes.count - offset)
+                if n <= 0 { break }
+                offset += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
     }
 }
