@@ -64,6 +64,7 @@ let package = Package(
 
         .executableTarget(name: "refit",
                           dependencies: ["RefitCore", "RefitDefinitions", "RefitStore", "RefitWorker",
+                                         "RefitActivities", "RefitStorage", "RefitHTTP",
                                          .product(name: "Logging", package: "swift-log"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swiftSettings),

@@ -26,7 +26,7 @@ struct RunWorker: ParsableCommand {
     func run() throws {
         let factory = try definitions.loadFactory()
         let store = try database.open()
-        let worker = try WorkerSetup.make(factory: factory, store: store, maxParallel: maxParallel, logFormat: logFormat)
+        let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: maxParallel, logFormat: logFormat)
         var sources: [any DispatchSourceSignal] = []
         for signalNumber in [SIGTERM, SIGINT] {
             signal(signalNumber, SIG_IGN)
@@ -35,7 +35,9 @@ struct RunWorker: ParsableCommand {
             source.resume()
             sources.append(source)
         }
-        try runBlocking { await worker.run() }
+        let wakeUps = FileShareWakeUps(factory: factory, schedulesDirectory: definitions.schedules)
+        try runBlocking { await worker.run(wakeUps: wakeUps.stream) }
+        wakeUps.stop()
         sources.forEach { $0.cancel() }
     }
 }

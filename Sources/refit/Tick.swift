@@ -25,7 +25,7 @@ struct Tick: ParsableCommand {
     func run() throws {
         let factory = try definitions.loadFactory()
         let store = try database.open()
-        let worker = try WorkerSetup.make(factory: factory, store: store, maxParallel: maxParallel, logFormat: logFormat)
+        let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: maxParallel, logFormat: logFormat)
         let report = try runBlocking { try await worker.tickAndWait() }
         Console.error("refit tick: \(report.started.count) attempt\(report.started.count == 1 ? "" : "s") started, "
                       + "\(report.materialized) window\(report.materialized == 1 ? "" : "s") created, \(report.checks) data check\(report.checks == 1 ? "" : "s").")

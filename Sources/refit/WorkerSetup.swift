@@ -1,13 +1,16 @@
 import Foundation
 import Logging
 import RefitCore
+import RefitHTTP
+import RefitStorage
 import RefitStore
 import RefitWorker
 
 /// Builds a `Worker` for `tick` and `run`: definitions, database, the definitions' hashes
-/// (recorded in `definitions`, named by every run), logging to stderr.
+/// (recorded in `definitions`, named by every run), logging to stderr, the real activities
+/// (`ActivitiesRunner`) and storage probes (`StorageLocations`), both sharing one HTTP client.
 enum WorkerSetup {
-    static func make(factory: Factory, store: Store, maxParallel: Int, logFormat: LogFormat = .text,
+    static func make(factory: Factory, store: Store, schedulesDirectory: String, maxParallel: Int, logFormat: LogFormat = .text,
                      logLevel: Logger.Level = .info) throws -> Worker {
         LoggingSystem.bootstrap { label in
             switch logFormat {
@@ -35,9 +38,45 @@ enum WorkerSetup {
         }
         let host = ProcessInfo.processInfo.hostName
         let workerID = "\(host):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8).lowercased())"
-        return Worker(factory: factory, store: store, runner: UnavailableActivityRunner(),
-                      locations: UnavailableStorageLocations.location(for:),
+        let environment = ProcessInfo.processInfo.environment
+        let http = HTTPClient()
+        let runner = ActivitiesRunner(store: store, http: http, environment: environment, baseDirectory: schedulesDirectory)
+        let locations = StorageLocations(factory: factory, environment: environment, baseDirectory: schedulesDirectory, http: http)
+        return Worker(factory: factory, store: store, runner: runner,
+                      locations: locations.resolver,
                       configuration: WorkerConfiguration(workerID: workerID, maxParallel: maxParallel, definitionSHA256: hashes),
                       logger: Logger(label: "refit.worker"))
+    }
+}
+
+/// File system watchers on the FileShare host folders, merged into one wake-up stream for
+/// `Worker.run(wakeUps:)`. A folder that is missing or cannot be watched is skipped: the
+/// worker's polling still finds its data, only later.
+final class FileShareWakeUps: Sendable {
+    let stream: AsyncStream<Void>
+    private let watchers: [FolderWatcher]
+    private let forwarders: [Task<Void, Never>]
+
+    init(factory: Factory, schedulesDirectory: String) {
+        var roots = Set<String>()
+        for service in factory.linkedServices.values {
+            guard case .fileServer(let server) = service.kind else { continue }
+            roots.insert(LocalFolderLocation(host: server.host, baseDirectory: schedulesDirectory).root)
+        }
+        let watchers = roots.sorted().compactMap { try? FolderWatcher(root: $0) }
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        self.stream = stream
+        self.watchers = watchers
+        self.forwarders = watchers.map { watcher in
+            Task {
+                for await _ in watcher.changes { continuation.yield() }
+            }
+        }
+    }
+
+    /// Stops every watcher (their forwarding tasks end with their streams).
+    func stop() {
+        watchers.forEach { $0.stop() }
+        forwarders.forEach { $0.cancel() }
     }
 }

@@ -28,12 +28,12 @@ struct WorkerCommandTests {
         var substatus: String?
     }
 
-    /// Two daily windows of a Command activity without inputs, both in the past.
+    /// Two daily windows of a Command activity without inputs, both in the past; the command fails.
     func schedules() throws -> ScratchSchedules {
         let folder = try ScratchSchedules()
         try folder.write("storage.json", #"{"name": "Storage", "properties": {"type": "AzureStorage", "typeProperties": {"connectionString": "UseDevelopmentStorage=true"}}}"#)
         try folder.write("out.json", #"{"name": "Out", "properties": {"type": "AzureBlob", "linkedServiceName": "Storage", "typeProperties": {"folderPath": "x"}, "availability": {"frequency": "Day", "interval": 1}}}"#)
-        try folder.write("p.json", #"{"name": "Nightly", "properties": {"start": "2026-01-01", "end": "2026-01-03", "activities": [{"name": "Train", "type": "Command", "typeProperties": {"arguments": ["true"]}, "outputs": [{"name": "Out"}], "policy": {"concurrency": 2, "retry": 2}}]}}"#)
+        try folder.write("p.json", #"{"name": "Nightly", "properties": {"start": "2026-01-01", "end": "2026-01-03", "activities": [{"name": "Train", "type": "Command", "typeProperties": {"arguments": ["false"]}, "outputs": [{"name": "Out"}], "policy": {"concurrency": 2, "retry": 2}}]}}"#)
         return folder
     }
 
@@ -53,7 +53,7 @@ struct WorkerCommandTests {
         for row in rows {
             #expect(row.pipeline == "Nightly" && row.activity == "Train" && row.attempt == 1)
             #expect(row.status == "Failed" && row.trigger == "backfill")
-            #expect(row.error == "Activity type Command is not wired yet in this build of refit.")
+            #expect(row.error == "Command 'false' exited with status 1.")
             #expect(row.endedAt != nil && row.externalJobId == nil)
         }
 

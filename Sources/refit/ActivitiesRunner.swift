@@ -1,0 +1,71 @@
+import Foundation
+import RefitActivities
+import RefitCore
+import RefitDefinitions
+import RefitHTTP
+import RefitStore
+
+/// The worker's bridge to RefitActivities: turns one `AttemptContext` into an `ActivityContext`
+/// (journal on the attempt's run row, one shared HTTP client, secrets relative to the schedules
+/// folder), runs the activity kind, and maps its outcome or `ActivityError` onto the worker's
+/// `AttemptOutcome` so retries, timeouts and D14 deployments are decided in one place.
+struct ActivitiesRunner: ActivityRunner {
+    let store: Store
+    let http: HTTPClient
+    let environment: [String: String]
+    /// The schedules folder: secret files and relative paths resolve against it.
+    let baseDirectory: String
+
+    func run(_ attempt: AttemptContext) async -> AttemptOutcome {
+        let context = ActivityContext(
+            factory: attempt.factory, pipelineName: attempt.pipeline.name, activity: attempt.activity,
+            window: attempt.window, journal: SQLiteStepJournal(store: store, runID: attempt.runID),
+            http: http, secrets: SecretResolver(environment: environment, baseDirectory: baseDirectory),
+            deadline: Self.continuousDeadline(attempt.deadline))
+        do {
+            switch attempt.activity.kind {
+            case .azureMLBatchExecution:
+                let outcome = try await BatchExecutionActivity().execute(context)
+                let metrics = outcome.metrics.isEmpty ? nil : Self.json(outcome.metrics)
+                let outputs = outcome.outputs.sorted { $0.key < $1.key }.map {
+                    ProducedOutput(name: $0.key, location: $0.value, evaluationJSON: metrics)
+                }
+                return .succeeded(AttemptResult(outputs: outputs, resultJSON: outcome.notes.isEmpty ? nil : Self.json(outcome.notes),
+                                                externalJobID: outcome.jobID))
+            case .azureMLUpdateResource:
+                let outcome = try await UpdateResourceActivity().execute(context)
+                let deployment = ProducedDeployment(endpoint: outcome.endpoint, modelLocation: outcome.modelLocation,
+                                                    modelWindow: attempt.window, reason: attempt.trigger.rawValue)
+                return .succeeded(AttemptResult(resultJSON: Self.json(["patched": outcome.patched ? "true" : "false"]),
+                                                deployment: deployment))
+            case .command:
+                let outcome = try await CommandActivity().execute(context)
+                return .succeeded(AttemptResult(resultJSON: Self.json(["exitStatus": String(outcome.exitStatus),
+                                                                       "outputTail": outcome.outputTail])))
+            }
+        } catch {
+            return Self.outcome(of: error)
+        }
+    }
+
+    /// An `ActivityError` as the worker's outcome: timeouts and cancellations keep their own
+    /// states; everything else fails retryable or terminal as the activity classified it.
+    static func outcome(of error: ActivityError) -> AttemptOutcome {
+        if error.code == .timedOut { return .timedOut(message: error.message) }
+        if error.code == .canceled || Task.isCancelled { return .canceled(message: error.message) }
+        return .failed(error.isRetryable ? .retryable : .terminal, message: error.message)
+    }
+
+    /// The worker's wall-clock deadline as a monotonic one (activities bound their polling with it).
+    static func continuousDeadline(_ deadline: Instant?) -> ContinuousClock.Instant? {
+        guard let deadline else { return nil }
+        let remaining = Double(deadline.secondsSinceEpoch) - Date().timeIntervalSince1970
+        return ContinuousClock.now + .milliseconds(Int64(max(0, remaining) * 1000))
+    }
+
+    static func json(_ value: some Encodable) -> String? {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) }
+    }
+}

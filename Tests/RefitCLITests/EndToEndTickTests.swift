@@ -1,0 +1,97 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import RefitTestKit
+
+/// `refit tick` against the real emulator with the repository's example schedules: FileShare
+/// probes find hourly CSVs, Retrain submits BES jobs, UpdateScoringEndpoint patches the retrain
+/// endpoint, and the newest window's model ends up serving.
+@Suite("refit tick end to end (emulator)", .timeLimit(.minutes(5)))
+struct EndToEndTickTests {
+    struct HistoryRow: Decodable {
+        var activity: String
+        var windowStart: String
+        var status: String
+        var substatus: String?
+        var error: String?
+        var externalJobId: String?
+    }
+
+    @Test("three hourly windows: three trainings, one submit each, the newest model serves")
+    func threeHourlyWindows() async throws {
+        let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
+        defer { emulator.stop() }
+        let info = emulator.info
+        let retrain = try #require(info.endpoint("retrain"))
+
+        let folder = try ScratchSchedules()
+        defer { folder.remove() }
+        try folder.copyExample()
+        let dataRoot = folder.root.appendingPathComponent("data")
+        // The example's host is ../.demo/data; an absolute one keeps parallel tests apart.
+        try folder.write("linked-services/demo-files.json", """
+            {"name": "DemoFiles", "properties": {"type": "OnPremisesFileServer", "typeProperties": {"host": \(jsonString(dataRoot.path))}}}
+            """)
+        let pipelinePath = "pipelines/retrain-pipeline.json"
+        let pipeline = try String(contentsOf: folder.root.appendingPathComponent(pipelinePath), encoding: .utf8)
+        #expect(pipeline.contains(#""end": "2026-01-02T00:00:00Z""#))
+        try folder.write(pipelinePath, pipeline.replacingOccurrences(of: #""end": "2026-01-02T00:00:00Z""#,
+                                                                     with: #""end": "2026-01-01T03:00:00Z""#))
+        for hour in 0..<3 {
+            var csv = "x1,x2,y\n"
+            for row in 0..<20 {
+                let x1 = Double(row), x2 = Double((row * 7) % 11)
+                csv += "\(x1),\(x2),\(2.0 * x1 - 0.5 * x2 + 3.0 + Double(hour))\n"
+            }
+            try folder.write("data/training/2026/01/01/0\(hour).csv", csv)
+        }
+
+        var execute = try #require(URLComponents(string: retrain.executeURL))
+        execute.query = nil
+        let jobs = try #require(execute.url).deletingLastPathComponent().appendingPathComponent("jobs").absoluteString
+        var environment = ProcessInfo.processInfo.environment
+        environment["REFIT_DEMO_STORAGE_CONNECTION_STRING"] = info.storage.connectionString
+        environment["REFIT_DEMO_TRAINING_JOBS_URL"] = info.training.jobsURL
+        environment["REFIT_DEMO_TRAINING_API_KEY"] = info.training.apiKey
+        environment["REFIT_DEMO_SCORING_JOBS_URL"] = jobs
+        environment["REFIT_DEMO_SCORING_API_KEY"] = retrain.apiKey
+        environment["REFIT_DEMO_SCORING_MANAGEMENT_URL"] = retrain.managementURL
+
+        let db = folder.root.appendingPathComponent("refit.sqlite").path
+        var rows: [HistoryRow] = []
+        var finished = false
+        for _ in 0..<8 where !finished {
+            let tick = try refit("tick", "--schedules", folder.root.path, "--db", db, environment: environment)
+            #expect(tick.exitCode == 0, "stderr: \(tick.stderr)")
+            let history = try refit("history", "--db", db, "--format", "json", environment: environment)
+            rows = try JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))
+            let trained = rows.filter { $0.activity == "Retrain" && $0.status == "Succeeded" }
+            let updatedWindows = Set(rows.filter { $0.activity == "UpdateScoringEndpoint" && ["Succeeded", "Skipped"].contains($0.status) }
+                .map(\.windowStart))
+            finished = trained.count == 3 && updatedWindows.count == 3
+        }
+        #expect(finished, "history: \(rows)")
+        let retrains = rows.filter { $0.activity == "Retrain" }
+        #expect(retrains.count == 3 && retrains.allSatisfy { $0.status == "Succeeded" && $0.externalJobId != nil })
+        #expect(Set(retrains.map(\.windowStart)) == ["2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z", "2026-01-01T02:00:00Z"])
+
+        #expect(try await emulator.operations("submit").count == 3)
+
+        var request = URLRequest(url: try #require(URL(string: retrain.managementURL)))
+        request.setValue("Bearer \(retrain.apiKey)", forHTTPHeaderField: "Authorization")
+        let (body, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        let resource = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+        let resources = resource?["Resources"] as? [[String: Any]]
+        let location = resources?.first?["Location"] as? [String: Any]
+        let relative = location?["RelativeLocation"] as? String
+        #expect(relative?.contains("2026010102") == true, "endpoint: \(String(decoding: body, as: UTF8.self))")
+    }
+
+    private func jsonString(_ text: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8)
+        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
+    }
+}
