@@ -1,7 +1,7 @@
 # Refit — the two commands a newcomer needs are `make test` and (with the worker) `make demo`.
 SWIFT ?= swift
 
-.PHONY: setup build test release migrations clean
+.PHONY: setup build test demo release migrations clean
 
 setup:
 	@bash scripts/setup.sh
@@ -18,6 +18,12 @@ TEST_TIMEOUT ?= 1500
 test: setup
 	$(SWIFT) build --build-tests
 	timeout --kill-after=30 $(TEST_TIMEOUT) $(SWIFT) test --skip-build
+
+# The example pipeline end to end on a local refit-mlsim: 24 hourly slices whose relation drifts,
+# retrained and deployed one by one; prints coefficients, evaluations, predictions and history.
+demo: setup
+	$(SWIFT) build
+	python3 scripts/demo.py
 
 # Regenerates Sources/RefitStore/EmbeddedMigrations.swift from migrations/*.sql.
 migrations:

@@ -4,6 +4,14 @@ import RefitDefinitions
 import RefitHTTP
 import RefitStorage
 
+extension ActivityContext {
+    /// A file server's folder: `host` as written when absolute, else relative to the schedules
+    /// folder (as the storage probes read it), so staging reads the same files the probe saw.
+    func folder(of files: LinkedService.FileServer) -> String {
+        SecretResolver.resolvePath(files.host, base: secrets.baseDirectory)
+    }
+}
+
 extension SecretResolver {
     /// The secret's value, or a configuration error that names the reference (never a value).
     func value(of secret: Secret, what: String) throws(ActivityError) -> String {

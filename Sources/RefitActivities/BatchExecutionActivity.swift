@@ -96,7 +96,7 @@ public struct BatchExecutionActivity: Sendable {
                 let fileName = (path as NSString).lastPathComponent
                 let blob = [context.pipelineName, context.activity.name, context.windowStamp, entry.name, fileName]
                     .joined(separator: "/")
-                staging.append((entry.name, files.host + "/" + path, account, "refit-staging", blob))
+                staging.append((entry.name, context.folder(of: files) + "/" + path, account, "refit-staging", blob))
                 inputs[entry.name] = BlobReference(connectionString: account.connectionString,
                                                    relativeLocation: "refit-staging/" + blob)
             case .amazonS3:

@@ -74,7 +74,7 @@ public struct CommandActivity: Sendable {
         let path = try context.path(of: dataset)
         if dataset.kind == .fileShare, let service = context.factory.linkedServices[dataset.linkedServiceName],
            case .fileServer(let files) = service.kind {
-            return files.host + "/" + path
+            return context.folder(of: files) + "/" + path
         }
         if dataset.kind == .amazonS3, let bucket = dataset.location.bucketName { return bucket + "/" + path }
         return path

@@ -29,10 +29,11 @@ struct EndToEndTickTests {
         let folder = try ScratchSchedules()
         defer { folder.remove() }
         try folder.copyExample()
-        let dataRoot = folder.root.appendingPathComponent("data")
-        // The example's host is ../.demo/data; an absolute one keeps parallel tests apart.
+        // A relative host is relative to the schedules folder (not to refit's working directory,
+        // which is the package root here): both the probe and the staging step must find the files.
+        // Each test's own folder keeps parallel tests apart.
         try folder.write("linked-services/demo-files.json", """
-            {"name": "DemoFiles", "properties": {"type": "OnPremisesFileServer", "typeProperties": {"host": \(jsonString(dataRoot.path))}}}
+            {"name": "DemoFiles", "properties": {"type": "OnPremisesFileServer", "typeProperties": {"host": "data"}}}
             """)
         let pipelinePath = "pipelines/retrain-pipeline.json"
         let pipeline = try String(contentsOf: folder.root.appendingPathComponent(pipelinePath), encoding: .utf8)
@@ -88,10 +89,5 @@ struct EndToEndTickTests {
         let location = resources?.first?["Location"] as? [String: Any]
         let relative = location?["RelativeLocation"] as? String
         #expect(relative?.contains("2026010102") == true, "endpoint: \(String(decoding: body, as: UTF8.self))")
-    }
-
-    private func jsonString(_ text: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8)
-        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
     }
 }
