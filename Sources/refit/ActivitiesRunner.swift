@@ -33,6 +33,11 @@ struct ActivitiesRunner: ActivityRunner {
                 return .succeeded(AttemptResult(outputs: outputs, resultJSON: outcome.notes.isEmpty ? nil : Self.json(outcome.notes),
                                                 externalJobID: outcome.jobID))
             case .azureMLUpdateResource:
+                // D14: never PATCH an older model over one trained on a newer window. Checked
+                // before the PATCH (the worker's own check at recording time is the backstop).
+                if let reason = try supersededReason(attempt) {
+                    return .skipped(.superseded, reason: reason)
+                }
                 let outcome = try await UpdateResourceActivity().execute(context)
                 let deployment = ProducedDeployment(endpoint: outcome.endpoint, modelLocation: outcome.modelLocation,
                                                     modelWindow: attempt.window, reason: attempt.trigger.rawValue)
@@ -46,6 +51,23 @@ struct ActivitiesRunner: ActivityRunner {
         } catch {
             return Self.outcome(of: error)
         }
+    }
+
+    /// Why this update window must not deploy (a newer window's model already serves its
+    /// endpoint), or nil.
+    func supersededReason(_ attempt: AttemptContext) throws(ActivityError) -> String? {
+        guard let service = attempt.activity.linkedServiceName.flatMap({ attempt.factory.linkedServices[$0] }),
+              case .azureML(let ml) = service.kind, let setting = ml.updateResourceEndpoint,
+              let endpoint = setting.resolve(environment: environment) else { return nil }
+        let serving: Instant?
+        do {
+            serving = try WindowRepository(store).servingModelWindowStart(endpoint: endpoint)
+        } catch {
+            throw ActivityError(.journal, "Could not read the deployments of the endpoint: \(error)", isRetryable: true)
+        }
+        guard let serving, serving > attempt.window.start else { return nil }
+        return "A model trained on the newer window starting \(serving.iso8601) already serves this endpoint; "
+            + "the model of \(attempt.window.start.iso8601) is not deployed over it (D14)."
     }
 
     /// An `ActivityError` as the worker's outcome: timeouts and cancellations keep their own

@@ -90,4 +90,73 @@ struct EndToEndTickTests {
         let relative = location?["RelativeLocation"] as? String
         #expect(relative?.contains("2026010102") == true, "endpoint: \(String(decoding: body, as: UTF8.self))")
     }
+
+    @Test("refit run over a day: the newest model serves, and no superseded window ever PATCHes (D14)")
+    func runDeploysMonotonically() async throws {
+        let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
+        defer { emulator.stop() }
+        let info = emulator.info
+        let retrain = try #require(info.endpoint("retrain"))
+        let folder = try ScratchSchedules()
+        defer { folder.remove() }
+        try folder.copyExample()
+        try folder.write("linked-services/demo-files.json", """
+            {"name": "DemoFiles", "properties": {"type": "OnPremisesFileServer", "typeProperties": {"host": "data"}}}
+            """)
+        for hour in 0..<24 {
+            var csv = "x1,x2,y\n"
+            for row in 0..<20 {
+                let x1 = Double(row), x2 = Double((row * 7) % 11)
+                csv += "\(x1),\(x2),\(2.0 * x1 - 0.5 * x2 + 3.0 + Double(hour))\n"
+            }
+            try folder.write("data/training/2026/01/01/\(hour < 10 ? "0" : "")\(hour).csv", csv)
+        }
+        var execute = try #require(URLComponents(string: retrain.executeURL))
+        execute.query = nil
+        let jobs = try #require(execute.url).deletingLastPathComponent().appendingPathComponent("jobs").absoluteString
+        var environment = ProcessInfo.processInfo.environment
+        environment["REFIT_DEMO_STORAGE_CONNECTION_STRING"] = info.storage.connectionString
+        environment["REFIT_DEMO_TRAINING_JOBS_URL"] = info.training.jobsURL
+        environment["REFIT_DEMO_TRAINING_API_KEY"] = info.training.apiKey
+        environment["REFIT_DEMO_SCORING_JOBS_URL"] = jobs
+        environment["REFIT_DEMO_SCORING_API_KEY"] = retrain.apiKey
+        environment["REFIT_DEMO_SCORING_MANAGEMENT_URL"] = retrain.managementURL
+        let db = folder.root.appendingPathComponent("refit.sqlite").path
+
+        let worker = Process()
+        worker.executableURL = BuiltProducts.executable("refit")
+        worker.arguments = ["run", "--schedules", folder.root.path, "--db", db]
+        worker.environment = environment
+        worker.standardOutput = FileHandle.nullDevice
+        worker.standardError = FileHandle.nullDevice
+        try worker.run()
+        var rows: [HistoryRow] = []
+        let deadline = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(300))
+            let history = try refit("history", "--db", db, "--format", "json", environment: environment)
+            rows = (try? JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))) ?? []
+            let updated = Set(rows.filter { $0.activity == "UpdateScoringEndpoint" && ["Succeeded", "Skipped"].contains($0.status) }
+                .map(\.windowStart))
+            if updated.count == 24 { break }
+        }
+        worker.terminate()
+        worker.waitUntilExit()
+        #expect(worker.terminationStatus == 0, "refit run exits 0 on SIGTERM")
+
+        let succeeded = rows.filter { $0.activity == "UpdateScoringEndpoint" && $0.status == "Succeeded" }
+        let superseded = rows.filter { $0.activity == "UpdateScoringEndpoint" && $0.status == "Skipped" }
+        #expect(succeeded.count + superseded.count == 24, "history: \(rows)")
+        #expect(superseded.allSatisfy { $0.substatus == "Superseded" })
+        // Every PATCH belongs to a window that deployed; a superseded window never touched the endpoint.
+        #expect(try await emulator.operations("patch").count == succeeded.count)
+
+        var request = URLRequest(url: try #require(URL(string: retrain.managementURL)))
+        request.setValue("Bearer \(retrain.apiKey)", forHTTPHeaderField: "Authorization")
+        let (body, _) = try await URLSession.shared.data(for: request)
+        let endpoint = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+        let location = ((endpoint?["Resources"] as? [[String: Any]])?.first?["Location"]) as? [String: Any]
+        #expect((location?["RelativeLocation"] as? String)?.contains("2026010123") == true,
+                "endpoint: \(String(decoding: body, as: UTF8.self))")
+    }
 }

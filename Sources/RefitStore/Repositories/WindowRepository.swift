@@ -388,6 +388,15 @@ public struct WindowRepository: Sendable {
                   .text(machine.nextTrigger.rawValue), StoreText.text(now), .integer(windowID)])
     }
 
+    /// The start of the training window of the model serving `endpoint` now, per the
+    /// deployments recorded; nil when nothing was deployed there yet. Checked before an
+    /// update-resource PATCH, so an older model never replaces a newer one (D14).
+    public func servingModelWindowStart(endpoint: String) throws -> Instant? {
+        guard let row = try database.query("SELECT model_window_start FROM deployments WHERE endpoint = ? ORDER BY id DESC LIMIT 1",
+                                           [.text(endpoint)]).first else { return nil }
+        return StoreText.instant(row, "model_window_start")
+    }
+
     /// Why `deployment` would replace a model trained on a newer window (D14), or nil.
     static func supersededReason(_ c: SQLiteConnection, _ deployment: ProducedDeployment) throws -> String? {
         guard !deployment.forced,
