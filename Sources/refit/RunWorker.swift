@@ -19,14 +19,22 @@ struct RunWorker: ParsableCommand {
     @Option(name: .customLong("log-format"), help: "Log lines on stderr as text or json (one object per line).")
     var logFormat: LogFormat = .text
 
+    /// Short leases let a crash test see a killed worker's windows recovered within seconds;
+    /// a daemon keeps the default.
+    @Option(name: .customLong("lease-seconds"),
+            help: ArgumentHelp("How long a claim stays valid without renewal; renewed every fifth of it.", visibility: .hidden))
+    var leaseSeconds: Int = 300
+
     func validate() throws {
         guard maxParallel >= 1 else { throw ValidationError("--max-parallel must be at least 1.") }
+        guard leaseSeconds >= 2 else { throw ValidationError("--lease-seconds must be at least 2.") }
     }
 
     func run() throws {
         let factory = try definitions.loadFactory()
         let store = try database.open()
-        let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: maxParallel, logFormat: logFormat)
+        let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: maxParallel, logFormat: logFormat,
+                                         leaseSeconds: Int64(leaseSeconds))
         var sources: [any DispatchSourceSignal] = []
         for signalNumber in [SIGTERM, SIGINT] {
             signal(signalNumber, SIG_IGN)

@@ -11,7 +11,7 @@ import RefitWorker
 /// (`ActivitiesRunner`) and storage probes (`StorageLocations`), both sharing one HTTP client.
 enum WorkerSetup {
     static func make(factory: Factory, store: Store, schedulesDirectory: String, maxParallel: Int, logFormat: LogFormat = .text,
-                     logLevel: Logger.Level = .info) throws -> Worker {
+                     logLevel: Logger.Level = .info, leaseSeconds: Int64 = 300) throws -> Worker {
         LoggingSystem.bootstrap { label in
             switch logFormat {
             case .json:
@@ -44,7 +44,9 @@ enum WorkerSetup {
         let locations = StorageLocations(factory: factory, environment: environment, baseDirectory: schedulesDirectory, http: http)
         return Worker(factory: factory, store: store, runner: runner,
                       locations: locations.resolver,
-                      configuration: WorkerConfiguration(workerID: workerID, maxParallel: maxParallel, definitionSHA256: hashes),
+                      configuration: WorkerConfiguration(workerID: workerID, leaseDuration: TimeSpan(seconds: leaseSeconds),
+                                                         leaseRenewalInterval: TimeSpan(seconds: max(1, leaseSeconds / 5)),
+                                                         maxParallel: maxParallel, definitionSHA256: hashes),
                       logger: Logger(label: "refit.worker"))
     }
 }
