@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import RefitTestKit
 
 /// Runs the built `refit` binary from the package root.
@@ -33,4 +34,42 @@ struct ScratchSchedules {
     }
 
     func remove() { try? FileManager.default.removeItem(at: root) }
+}
+
+extension ScratchSchedules {
+    /// Points the example's FileShare host at `data/` inside this folder (relative to the
+    /// schedules folder, so parallel tests never share files).
+    func useLocalDataHost() throws {
+        try write("linked-services/demo-files.json", """
+            {"name": "DemoFiles", "properties": {"type": "OnPremisesFileServer", "typeProperties": {"host": "data"}}}
+            """)
+    }
+
+    /// Hourly training CSVs for 2026-01-01, hours 0..<hours: y = 2·x1 − 0.5·x2 + 3 + hour.
+    func writeTrainingSlices(hours: Int) throws {
+        for hour in 0..<hours {
+            var csv = "x1,x2,y\n"
+            for row in 0..<20 {
+                let x1 = Double(row), x2 = Double((row * 7) % 11)
+                csv += "\(x1),\(x2),\(2.0 * x1 - 0.5 * x2 + 3.0 + Double(hour))\n"
+            }
+            try write("data/training/2026/01/01/\(hour < 10 ? "0" : "")\(hour).csv", csv)
+        }
+    }
+}
+
+/// The environment the example schedules read, pointed at a running emulator.
+func demoEnvironment(_ info: EmulatorProcess.Info) throws -> [String: String] {
+    let retrain = try #require(info.endpoint("retrain"))
+    var execute = try #require(URLComponents(string: retrain.executeURL))
+    execute.query = nil
+    let jobs = try #require(execute.url).deletingLastPathComponent().appendingPathComponent("jobs").absoluteString
+    var environment = ProcessInfo.processInfo.environment
+    environment["REFIT_DEMO_STORAGE_CONNECTION_STRING"] = info.storage.connectionString
+    environment["REFIT_DEMO_TRAINING_JOBS_URL"] = info.training.jobsURL
+    environment["REFIT_DEMO_TRAINING_API_KEY"] = info.training.apiKey
+    environment["REFIT_DEMO_SCORING_JOBS_URL"] = jobs
+    environment["REFIT_DEMO_SCORING_API_KEY"] = retrain.apiKey
+    environment["REFIT_DEMO_SCORING_MANAGEMENT_URL"] = retrain.managementURL
+    return environment
 }

@@ -95,9 +95,7 @@ struct CrashSuiteTests {
         let folder = try ScratchSchedules()
         defer { folder.remove() }
         try folder.copyExample()
-        try folder.write("linked-services/demo-files.json", """
-            {"name": "DemoFiles", "properties": {"type": "OnPremisesFileServer", "typeProperties": {"host": "data"}}}
-            """)
+        try folder.useLocalDataHost()
         let pipelinePath = "pipelines/retrain-pipeline.json"
         var pipeline = try String(contentsOf: folder.root.appendingPathComponent(pipelinePath), encoding: .utf8)
         #expect(pipeline.contains(#""end": "2026-01-02T00:00:00Z""#))
@@ -107,25 +105,9 @@ struct CrashSuiteTests {
         pipeline = pipeline.replacingOccurrences(of: #""retry": 2,"#, with: #""retry": 6,"#)
             .replacingOccurrences(of: #""retry": 3,"#, with: #""retry": 6,"#)
         try folder.write(pipelinePath, pipeline)
-        for hour in 0..<hours {
-            var csv = "x1,x2,y\n"
-            for row in 0..<20 {
-                let x1 = Double(row), x2 = Double((row * 7) % 11)
-                csv += "\(x1),\(x2),\(2.0 * x1 - 0.5 * x2 + 3.0 + Double(hour))\n"
-            }
-            try folder.write("data/training/2026/01/01/0\(hour).csv", csv)
-        }
+        try folder.writeTrainingSlices(hours: hours)
 
-        var execute = try #require(URLComponents(string: retrain.executeURL))
-        execute.query = nil
-        let jobs = try #require(execute.url).deletingLastPathComponent().appendingPathComponent("jobs").absoluteString
-        var environment = ProcessInfo.processInfo.environment
-        environment["REFIT_DEMO_STORAGE_CONNECTION_STRING"] = info.storage.connectionString
-        environment["REFIT_DEMO_TRAINING_JOBS_URL"] = info.training.jobsURL
-        environment["REFIT_DEMO_TRAINING_API_KEY"] = info.training.apiKey
-        environment["REFIT_DEMO_SCORING_JOBS_URL"] = jobs
-        environment["REFIT_DEMO_SCORING_API_KEY"] = retrain.apiKey
-        environment["REFIT_DEMO_SCORING_MANAGEMENT_URL"] = retrain.managementURL
+        let environment = try demoEnvironment(info)
 
         let db = folder.root.appendingPathComponent("refit.sqlite").path
         let arguments = ["--schedules", folder.root.path, "--db", db, "--log-format", "json", "--lease-seconds", "3"]

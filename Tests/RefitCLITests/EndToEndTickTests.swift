@@ -32,33 +32,15 @@ struct EndToEndTickTests {
         // A relative host is relative to the schedules folder (not to refit's working directory,
         // which is the package root here): both the probe and the staging step must find the files.
         // Each test's own folder keeps parallel tests apart.
-        try folder.write("linked-services/demo-files.json", """
-            {"name": "DemoFiles", "properties": {"type": "OnPremisesFileServer", "typeProperties": {"host": "data"}}}
-            """)
+        try folder.useLocalDataHost()
         let pipelinePath = "pipelines/retrain-pipeline.json"
         let pipeline = try String(contentsOf: folder.root.appendingPathComponent(pipelinePath), encoding: .utf8)
         #expect(pipeline.contains(#""end": "2026-01-02T00:00:00Z""#))
         try folder.write(pipelinePath, pipeline.replacingOccurrences(of: #""end": "2026-01-02T00:00:00Z""#,
                                                                      with: #""end": "2026-01-01T03:00:00Z""#))
-        for hour in 0..<3 {
-            var csv = "x1,x2,y\n"
-            for row in 0..<20 {
-                let x1 = Double(row), x2 = Double((row * 7) % 11)
-                csv += "\(x1),\(x2),\(2.0 * x1 - 0.5 * x2 + 3.0 + Double(hour))\n"
-            }
-            try folder.write("data/training/2026/01/01/0\(hour).csv", csv)
-        }
+        try folder.writeTrainingSlices(hours: 3)
 
-        var execute = try #require(URLComponents(string: retrain.executeURL))
-        execute.query = nil
-        let jobs = try #require(execute.url).deletingLastPathComponent().appendingPathComponent("jobs").absoluteString
-        var environment = ProcessInfo.processInfo.environment
-        environment["REFIT_DEMO_STORAGE_CONNECTION_STRING"] = info.storage.connectionString
-        environment["REFIT_DEMO_TRAINING_JOBS_URL"] = info.training.jobsURL
-        environment["REFIT_DEMO_TRAINING_API_KEY"] = info.training.apiKey
-        environment["REFIT_DEMO_SCORING_JOBS_URL"] = jobs
-        environment["REFIT_DEMO_SCORING_API_KEY"] = retrain.apiKey
-        environment["REFIT_DEMO_SCORING_MANAGEMENT_URL"] = retrain.managementURL
+        let environment = try demoEnvironment(info)
 
         let db = folder.root.appendingPathComponent("refit.sqlite").path
         var rows: [HistoryRow] = []
@@ -100,27 +82,9 @@ struct EndToEndTickTests {
         let folder = try ScratchSchedules()
         defer { folder.remove() }
         try folder.copyExample()
-        try folder.write("linked-services/demo-files.json", """
-            {"name": "DemoFiles", "properties": {"type": "OnPremisesFileServer", "typeProperties": {"host": "data"}}}
-            """)
-        for hour in 0..<24 {
-            var csv = "x1,x2,y\n"
-            for row in 0..<20 {
-                let x1 = Double(row), x2 = Double((row * 7) % 11)
-                csv += "\(x1),\(x2),\(2.0 * x1 - 0.5 * x2 + 3.0 + Double(hour))\n"
-            }
-            try folder.write("data/training/2026/01/01/\(hour < 10 ? "0" : "")\(hour).csv", csv)
-        }
-        var execute = try #require(URLComponents(string: retrain.executeURL))
-        execute.query = nil
-        let jobs = try #require(execute.url).deletingLastPathComponent().appendingPathComponent("jobs").absoluteString
-        var environment = ProcessInfo.processInfo.environment
-        environment["REFIT_DEMO_STORAGE_CONNECTION_STRING"] = info.storage.connectionString
-        environment["REFIT_DEMO_TRAINING_JOBS_URL"] = info.training.jobsURL
-        environment["REFIT_DEMO_TRAINING_API_KEY"] = info.training.apiKey
-        environment["REFIT_DEMO_SCORING_JOBS_URL"] = jobs
-        environment["REFIT_DEMO_SCORING_API_KEY"] = retrain.apiKey
-        environment["REFIT_DEMO_SCORING_MANAGEMENT_URL"] = retrain.managementURL
+        try folder.useLocalDataHost()
+        try folder.writeTrainingSlices(hours: 24)
+        let environment = try demoEnvironment(info)
         let db = folder.root.appendingPathComponent("refit.sqlite").path
 
         let worker = Process()
