@@ -42,6 +42,30 @@ import Testing
         #expect(record["fault"] as? String == "latency")
     }
 
+    /// `hold` lets the call take effect and be logged before the answer comes: the log shows the
+    /// submit while the client is still waiting for it (the crash suite kills the client there).
+    @Test func holdLogsTheEffectBeforeAnswering() async throws {
+        let emu = try await TestEmulator.start { configuration in
+            configuration.faults.merge(FaultPlan(operation: .submit, count: 1, holdMs: 60_000))
+        }
+        defer { Task { await emu.stop() } }
+        try await emu.upload("data/train.csv", Data(linearCSV().utf8))
+        let request = try emu.trainingRequest()
+        let held = Task { _ = try await emu.submit(request) }
+        var logged: [String: Any]?
+        for _ in 0..<500 where logged == nil {
+            logged = try await emu.operations().last { $0["op"] as? String == "submit" }
+            if logged == nil { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        let record = try #require(logged)
+        #expect(record["fault"] as? String == "hold")
+        #expect(record["status"] as? Int == 200)
+        #expect(record["jobId"] as? String != nil)
+        // The held answer has not arrived; a second submit (count used up) answers at once.
+        #expect(try await emu.submit(emu.trainingRequest()).status == 200)
+        held.cancel()
+    }
+
     @Test func dropClosesTheConnectionWithoutAnswer() async throws {
         let emu = try await TestEmulator.start { configuration in
             configuration.faults.merge(FaultPlan(operation: .submit, count: 1, drop: true))
@@ -102,13 +126,16 @@ import Testing
         try settings.add(spec: "score:latency=200:rate=0.5")
         try settings.add(spec: "status:drop:count=1")
         try settings.add(spec: "patch:malformed")
+        try settings.add(spec: "start:hold=1500:count=1")
+        #expect(settings.plans.contains(FaultPlan(operation: .start, count: 1, holdMs: 1500)))
         try settings.add(spec: "jobs:fail=2:details=boom: really")
         #expect(settings.plans.contains(FaultPlan(operation: .submit, status: 503, count: 2, retryAfter: 1)))
         #expect(settings.plans.contains(FaultPlan(operation: .score, rate: 0.5, latencyMs: 200)))
         #expect(settings.plans.contains(FaultPlan(operation: .status, count: 1, drop: true)))
         #expect(settings.plans.contains(FaultPlan(operation: .patch, malformed: true)))
         #expect(settings.failJobs == 2 && settings.failJobsDetails == "boom: really")
-        for bad in ["nothing:503", "submit", "submit:404", "submit:rate=2:500", "submit:503:count=x", "submit:frobnicate"] {
+        for bad in ["nothing:503", "submit", "submit:404", "submit:rate=2:500", "submit:503:count=x", "submit:frobnicate",
+                    "submit:hold=10:503", "submit:hold=x", "patch:hold=5:drop"] {
             #expect(throws: FaultSpecError.self) { try settings.add(spec: bad) }
         }
     }

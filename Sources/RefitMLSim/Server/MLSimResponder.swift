@@ -25,7 +25,8 @@ struct MLSimResponder: HTTPResponder {
 
     /// What fault injection decided for one call: go on (with a log label), or answer this instead.
     private enum FaultDecision {
-        case proceed(label: String?)
+        /// Go on; `holdMs` > 0 holds the answer back after the effect is logged.
+        case proceed(label: String?, holdMs: Int = 0)
         case answer(Response)
     }
 
@@ -51,10 +52,11 @@ struct MLSimResponder: HTTPResponder {
         let route = self.route(method: method, segments: segments, query: query, bearer: bearer, body: body)
 
         var faultLabel: String?
+        var holdMs = 0
         switch try await injectFault(route.fault, opName: route.opName, method: method, path: rawPath,
                                      isMutating: isMutating, context: context, blob: false) {
         case .answer(let response): return response
-        case .proceed(let label): faultLabel = label
+        case .proceed(let label, let hold): faultLabel = label; holdMs = hold
         }
 
         let response: Response
@@ -65,6 +67,7 @@ struct MLSimResponder: HTTPResponder {
             response = Self.errorResponse(error)
         }
         if isMutating { record(route.opName, method, rawPath, status: response.status.code, facts: facts, fault: faultLabel) }
+        if holdMs > 0 { try? await Task.sleep(for: .milliseconds(holdMs)) }
         return response
     }
 
@@ -77,16 +80,18 @@ struct MLSimResponder: HTTPResponder {
         let (opName, location) = Self.blobOperation(method: method, path: rawPath, accountName: blobService.accountName,
                                                     query: query)
         var faultLabel: String?
+        var holdMs = 0
         switch try await injectFault(.blob, opName: opName, method: method, path: rawPath, isMutating: isMutating,
                                      context: context, blob: true) {
         case .answer(let response): return response
-        case .proceed(let label): faultLabel = label
+        case .proceed(let label, let hold): faultLabel = label; holdMs = hold
         }
         let response = try await blobService.respond(to: request, context: context)
         if isMutating {
             record(opName, method, rawPath, status: response.status.code, facts: OperationFacts(resourceLocation: location),
                    fault: faultLabel)
         }
+        if holdMs > 0 { try? await Task.sleep(for: .milliseconds(holdMs)) }
         return response
     }
 
@@ -119,6 +124,8 @@ struct MLSimResponder: HTTPResponder {
         switch outcome {
         case .proceed:
             return .proceed(label: milliseconds > 0 ? "latency" : nil)
+        case .hold(let hold):
+            return .proceed(label: "hold", holdMs: hold)
         case .drop:
             if isMutating { record(opName, method, path, status: nil, facts: OperationFacts(), fault: "drop") }
             context.channel.close(promise: nil)

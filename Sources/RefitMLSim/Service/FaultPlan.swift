@@ -10,7 +10,9 @@ public enum FaultOperation: String, Codable, Sendable, CaseIterable {
 /// A plan fires on the next `count` calls when `count` is set, else on a `rate` fraction of calls
 /// (seeded RNG, so runs repeat), else on every call. When it fires: wait `latencyMs`, then drop the
 /// connection (`drop`), or answer 200 with an invalid JSON body (`malformed`), or answer `status`
-/// (500, 503 or 429; 503 and 429 carry `Retry-After`).
+/// (500, 503 or 429; 503 and 429 carry `Retry-After`). `holdMs` is different: the call takes
+/// effect and is logged, then its answer is held back that long — the window in which a client
+/// has caused the effect but not yet learned of it (crash tests SIGKILL the client there).
 public struct FaultPlan: Codable, Sendable, Equatable {
     public var operation: FaultOperation
     public var status: Int?
@@ -20,9 +22,10 @@ public struct FaultPlan: Codable, Sendable, Equatable {
     public var latencyMs: Int?
     public var drop: Bool?
     public var malformed: Bool?
+    public var holdMs: Int?
 
     public init(operation: FaultOperation, status: Int? = nil, count: Int? = nil, rate: Double? = nil,
-                retryAfter: Int? = nil, latencyMs: Int? = nil, drop: Bool? = nil, malformed: Bool? = nil) {
+                retryAfter: Int? = nil, latencyMs: Int? = nil, drop: Bool? = nil, malformed: Bool? = nil, holdMs: Int? = nil) {
         self.operation = operation
         self.status = status
         self.count = count
@@ -31,6 +34,7 @@ public struct FaultPlan: Codable, Sendable, Equatable {
         self.latencyMs = latencyMs
         self.drop = drop
         self.malformed = malformed
+        self.holdMs = holdMs
     }
 
     /// Rejects plans that would do nothing or that name an unsupported status.
@@ -41,8 +45,14 @@ public struct FaultPlan: Codable, Sendable, Equatable {
         if let rate, !(0...1).contains(rate) { throw FaultSpecError("Fault rate \(rate) must be between 0 and 1.") }
         if let count, count < 0 { throw FaultSpecError("Fault count must not be negative.") }
         if let latencyMs, latencyMs < 0 { throw FaultSpecError("Fault latency must not be negative.") }
-        if status == nil, latencyMs == nil, drop != true, malformed != true {
-            throw FaultSpecError("Fault for '\(operation.rawValue)' needs a status (500/503/429), latency, drop or malformed.")
+        if let holdMs {
+            if holdMs < 0 { throw FaultSpecError("Fault hold must not be negative.") }
+            if status != nil || drop == true || malformed == true {
+                throw FaultSpecError("Fault hold lets the call succeed; it cannot be combined with a status, drop or malformed.")
+            }
+        }
+        if status == nil, latencyMs == nil, drop != true, malformed != true, holdMs == nil {
+            throw FaultSpecError("Fault for '\(operation.rawValue)' needs a status (500/503/429), latency, hold, drop or malformed.")
         }
     }
 
@@ -50,7 +60,7 @@ public struct FaultPlan: Codable, Sendable, Equatable {
     ///
     /// `OP:ITEM[:ITEM…]` with OP one of submit, start, status, delete, patch, score, blob, list,
     /// management and ITEMs `500|503|429`, `count=N`, `rate=R`, `retry-after=S`, `latency=MS`,
-    /// `drop`, `malformed`. Example: `submit:503:count=2:retry-after=1`.
+    /// `hold=MS`, `drop`, `malformed`. Example: `submit:503:count=2:retry-after=1`.
     public static func parse(_ spec: String) throws(FaultSpecError) -> FaultPlan {
         let items = spec.split(separator: ":").map(String.init)
         guard let first = items.first, let operation = FaultOperation(rawValue: first) else {
@@ -76,6 +86,9 @@ public struct FaultPlan: Codable, Sendable, Equatable {
             case ("latency", let v?):
                 guard let ms = Int(v) else { throw FaultSpecError("Fault latency '\(v)' is not a whole number of milliseconds.") }
                 plan.latencyMs = ms
+            case ("hold", let v?):
+                guard let ms = Int(v) else { throw FaultSpecError("Fault hold '\(v)' is not a whole number of milliseconds.") }
+                plan.holdMs = ms
             default:
                 throw FaultSpecError("Fault item '\(item)' in '\(spec)' is not understood.")
             }
@@ -137,9 +150,19 @@ public enum FaultAction: Sendable, Equatable {
     case delay(milliseconds: Int, then: FaultOutcome)
 }
 
+extension FaultAction {
+    /// How long the answer is held back after the call took effect (the plan's `holdMs`).
+    public var holdMilliseconds: Int {
+        if case .delay(_, .hold(let ms)) = self { return ms }
+        return 0
+    }
+}
+
 /// What happens after the optional delay.
 public enum FaultOutcome: Sendable, Equatable {
     case proceed
+    /// Proceed, then hold the answer back this long after the effect is logged.
+    case hold(milliseconds: Int)
     case drop
     case malformed
     case error(MLServiceError)
@@ -191,6 +214,8 @@ extension FaultPlan {
                                                 detailCode: "InjectedFault", detailMessage: "Internal error (injected fault).",
                                                 retryAfter: retryAfter))
             }
+        } else if let holdMs {
+            outcome = .hold(milliseconds: holdMs)
         } else {
             outcome = .proceed
         }

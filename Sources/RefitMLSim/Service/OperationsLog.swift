@@ -12,7 +12,7 @@ public struct OperationRecord: Codable, Sendable, Equatable {
     public var jobId: String?
     public var endpoint: String?
     public var resourceLocation: String?
-    /// Injected fault applied to this call, if any (`status`, `drop`, `malformed`).
+    /// Injected fault applied to this call, if any (`status`, `latency`, `hold`, `drop`, `malformed`).
     public var fault: String?
 
     public init(at: Date, op: String, method: String, path: String, status: Int?, jobId: String? = nil,
