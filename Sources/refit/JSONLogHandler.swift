@@ -7,7 +7,7 @@ enum LogFormat: String, CaseIterable, ExpressibleByArgument {
     case text, json
 }
 
-/// One JSON object per line on stderr: `at`, `level`, `message`, then the metadata
+/// One JSON object per line on stderr: `at` (ISO 8601 with milliseconds), `level`, `message`, then the metadata
 /// (pipeline, activity, window, runId …) as string fields — for log shippers.
 struct JSONLogHandler: LogHandler {
     var metadata: Logger.Metadata = [:]
@@ -34,5 +34,5 @@ struct JSONLogHandler: LogHandler {
 }
 
 enum SystemClockText {
-    static func now() -> String { Date().formatted(.iso8601) }
+    static func now() -> String { Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }
 }

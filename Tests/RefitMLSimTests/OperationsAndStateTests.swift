@@ -26,6 +26,7 @@ import Testing
         let submits = records.filter { $0["op"] as? String == "submit" }
         #expect(submits.compactMap { $0["status"] as? Int } == [200, 400])
         #expect(submits.first?["jobId"] as? String == finished.id)
+        #expect(submits.first?["resourceLocation"] as? String == "data/train.csv")
         let patch = try #require(records.last { $0["op"] as? String == "patch" })
         #expect(patch["endpoint"] as? String == "retrain")
         #expect(patch["resourceLocation"] as? String == "models/out.ilearner")

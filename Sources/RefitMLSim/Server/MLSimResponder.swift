@@ -157,6 +157,14 @@ struct MLSimResponder: HTTPResponder {
         return response
     }
 
+    /// The `RelativeLocation` of a submitted job's `input1` (or single `Input`), for the operations
+    /// log: tests tell from it which data slice each job trains on.
+    static func submittedInput(_ body: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return nil }
+        let input = (object["Inputs"] as? [String: Any])?["input1"] ?? object["Input"]
+        return (input as? [String: Any])?["RelativeLocation"] as? String
+    }
+
     /// Parses `a=b&c=d` (leading `?` optional) into percent-decoded items; the first of repeated names wins.
     static func parseQuery(_ query: String) -> [String: String] {
         var text = Substring(query)
@@ -191,7 +199,8 @@ struct MLSimResponder: HTTPResponder {
             case (.post, ["jobs"]):
                 return Route(fault: .submit, opName: "submit") { () throws(MLServiceError) in
                     let id = try await emulator.submit(workspace: ws, serviceId: sid, bearer: bearer, apiVersion: version, body: body)
-                    return (Self.json(.ok, Data("\"\(id)\"".utf8)), OperationFacts(jobId: id))
+                    return (Self.json(.ok, Data("\"\(id)\"".utf8)),
+                            OperationFacts(jobId: id, resourceLocation: Self.submittedInput(body)))
                 }
             case (.post, let rest) where rest.count == 3 && rest[0] == "jobs" && rest[2] == "start":
                 let id = rest[1]
