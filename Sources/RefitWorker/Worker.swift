@@ -24,6 +24,8 @@ public actor Worker {
     private var stopping = false
     private var sleepTask: Task<Void, any Error>?
     private var pendingWake = false
+    /// Set by `storageChanged()`: the next pass re-checks waiting FileShare slices early.
+    private var recheckWaitingData = false
 
     private struct RunningAttempt {
         var claim: ClaimedAttempt
@@ -80,7 +82,11 @@ public actor Worker {
             if !waiting.isEmpty { candidates.append((pipeline, activity, waiting)) }
         }
         try ensureExternalSlices(for: candidates, now: now)
-        let checks = try await probeDueSlices(now: now)
+        var checks = try await probeDueSlices(now: now)
+        if recheckWaitingData {
+            recheckWaitingData = false
+            checks += try await probeWaitingEarly(now: now)
+        }
 
         // Readiness, then the dispatch plan.
         var runnable: [DispatchPlanner.Candidate] = []
@@ -140,14 +146,15 @@ public actor Worker {
 
     /// Runs ticks until `stop()`: after each pass it sleeps until the next window is due, a
     /// retry delay or external check comes up, or another worker's lease expires — or until
-    /// woken early by `wakeUps` (e.g. a file system watcher) or by an attempt finishing. Then
+    /// woken early by `wakeUps` (storage change notifications, e.g. a file system watcher:
+    /// each one is `storageChanged()`) or by an attempt finishing. Then
     /// it stops claiming, lets running attempts finish within the grace period, and releases
     /// the leases of those that did not.
     public func run(wakeUps: AsyncStream<Void>? = nil) async {
         logger.info("worker started")
         let listener = wakeUps.map { stream in
             Task { [weak self] in
-                for await _ in stream { await self?.wake() }
+                for await _ in stream { await self?.storageChanged() }
             }
         }
         while !stopping {
@@ -179,6 +186,15 @@ public actor Worker {
     /// Wakes the run loop now (new data landed, an attempt finished, an operator acted).
     public func wake() {
         if let sleepTask { sleepTask.cancel() } else { pendingWake = true }
+    }
+
+    /// New data may have landed (a file system watcher saw a change): wake now, and in that pass
+    /// re-check the waiting FileShare slices at once instead of at their next `retryInterval`
+    /// check. An early check that finds a slice Ready is recorded; one that does not is
+    /// discarded, so notifications never use up `maximumRetry`.
+    public func storageChanged() {
+        recheckWaitingData = true
+        wake()
     }
 
     /// When the next pass is needed: the earliest of the next window due time, retry time,
@@ -372,6 +388,28 @@ public actor Worker {
             }
         }
         return checks
+    }
+
+    /// The early re-check after `storageChanged()`: waiting FileShare slices between checks,
+    /// probed now; only the ones found Ready are recorded. Returns the number recorded.
+    private func probeWaitingEarly(now: Instant) async throws -> Int {
+        let watched = factory.datasets.values.filter { $0.external && $0.kind == .fileShare }.map(\.name).sorted()
+        let waiting = try slices.waitingBetweenChecks(datasets: watched, now: now)
+        guard !waiting.isEmpty else { return 0 }
+        var recorded = 0
+        for (name, records) in Dictionary(grouping: waiting, by: \.dataset).sorted(by: { $0.key < $1.key }) {
+            guard let dataset = factory.datasets[name], let location = locations(dataset),
+                  let outcomes = await probe(location, records.map(\.slice), dataset: dataset) else { continue }
+            let checkedAt = clock.now()
+            for record in records {
+                var check = record.check(policy: dataset.externalData, validation: dataset.validation)
+                guard let outcome = outcomes[record.slice], check.checked(outcome, at: checkedAt) == .markReady else { continue }
+                try slices.record(id: record.id, check: check, now: checkedAt)
+                recorded += 1
+                logger.info("external slice Ready (storage change)", metadata: ["dataset": "\(name)", "slice": "\(record.slice.start)"])
+            }
+        }
+        return recorded
     }
 
     /// Runs one probe, giving up after the dataset's `retryTimeout` (nil = timed out).

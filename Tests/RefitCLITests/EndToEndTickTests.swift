@@ -123,4 +123,59 @@ struct EndToEndTickTests {
         #expect((location?["RelativeLocation"] as? String)?.contains("2026010123") == true,
                 "endpoint: \(String(decoding: body, as: UTF8.self))")
     }
+
+    @Test("refit run: data landing for a waiting slice is found at once, not at the next retryInterval check")
+    func landingDataWakesWaitingSlice() async throws {
+        let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
+        defer { emulator.stop() }
+        let folder = try ScratchSchedules()
+        defer { folder.remove() }
+        try folder.copyExample()
+        try folder.useLocalDataHost()
+        let pipelinePath = "pipelines/retrain-pipeline.json", datasetPath = "datasets/training-data.json"
+        let pipeline = try String(contentsOf: folder.root.appendingPathComponent(pipelinePath), encoding: .utf8)
+        try folder.write(pipelinePath, pipeline.replacingOccurrences(of: #""end": "2026-01-02T00:00:00Z""#,
+                                                                     with: #""end": "2026-01-01T02:00:00Z""#))
+        // The next check of a missing slice would come an hour later.
+        let dataset = try String(contentsOf: folder.root.appendingPathComponent(datasetPath), encoding: .utf8)
+        #expect(dataset.contains(#""retryInterval": "00:01:00""#))
+        try folder.write(datasetPath, dataset.replacingOccurrences(of: #""retryInterval": "00:01:00""#,
+                                                                   with: #""retryInterval": "01:00:00""#))
+        try folder.writeTrainingSlices(hours: 1)          // hour 01 is missing
+        let environment = try demoEnvironment(emulator.info)
+        let db = folder.root.appendingPathComponent("refit.sqlite").path
+        let worker = try WorkerProcess(arguments: ["--schedules", folder.root.path, "--db", db, "--log-format", "json"],
+                                       environment: environment, logFile: folder.root.appendingPathComponent("worker.log"))
+        defer { worker.stop() }
+
+        struct SliceRow: Decodable { var kind: String; var dataset: String?; var sliceStart: String; var status: String; var attempts: Int? }
+        func slices() throws -> [SliceRow] {
+            let out = try refit("slices", "--schedules", folder.root.path, "--db", db, "--pipeline", "RetrainPipeline",
+                                "--format", "json", environment: environment)
+            return (try? JSONDecoder().decode([SliceRow].self, from: Data(out.stdout.utf8))) ?? []
+        }
+        func history() throws -> [HistoryRow] {
+            let out = try refit("history", "--db", db, "--format", "json", environment: environment)
+            return (try? JSONDecoder().decode([HistoryRow].self, from: Data(out.stdout.utf8))) ?? []
+        }
+        // Hour 00 is trained; hour 01's slice has been checked, found absent, and waits.
+        var waiting = false
+        var deadline = ContinuousClock.now + .seconds(60)
+        while !waiting && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            let trained = try history().contains { $0.activity == "Retrain" && $0.windowStart == "2026-01-01T00:00:00Z" && $0.status == "Succeeded" }
+            let absent = try slices().contains { $0.kind == "external" && $0.sliceStart == "2026-01-01T01:00:00Z" && $0.status == "Waiting" && ($0.attempts ?? 0) >= 1 }
+            waiting = trained && absent
+        }
+        #expect(waiting, "hour 01 never waited; log: \(worker.logTail())")
+
+        try folder.writeTrainingSlices(hours: 2)          // hour 01 lands
+        var trained = false
+        deadline = ContinuousClock.now + .seconds(60)
+        while !trained && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            trained = try history().contains { $0.activity == "Retrain" && $0.windowStart == "2026-01-01T01:00:00Z" && $0.status == "Succeeded" }
+        }
+        #expect(trained, "hour 01 was not trained before its next check (an hour away); log: \(worker.logTail())")
+    }
 }

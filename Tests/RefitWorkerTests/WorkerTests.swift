@@ -233,6 +233,36 @@ struct WorkerTests {
         #expect(stuck?.status == .waiting && stuck?.substate == .datasetDependencies)
     }
 
+    @Test("a storage change re-checks waiting FileShare slices at once; a miss does not use up maximumRetry")
+    func storageChangeRechecksEarly() async throws {
+        let db = try TestDatabase()
+        let store = try db.open()
+        let clock = ManualWallClock(t("2026-01-01T01:00:00Z"))
+        let location = InMemoryLocation()
+        let factory = Self.chain(start: "2026-01-01T00:00:00Z", end: "2026-01-01T01:00:00Z",
+                                 external: .init(dataDelay: .zero, retryInterval: .hours(1), maximumRetry: 3))
+        let runner = ScriptedRunner()
+        let worker = makeWorker(factory, store: store, runner: runner, clock: clock, location: location)
+        let slices = SliceRepository(store)
+        try await drain(worker)                                    // check 1: absent; next check at 02:00
+        #expect(try slices.slices(datasets: ["Training"]).first?.checkCount == 1)
+
+        await worker.storageChanged()                              // a change, but not this slice's data
+        clock.advance(by: .minutes(1)); try await drain(worker)
+        let missed = try slices.slices(datasets: ["Training"]).first
+        #expect(missed?.status == .waiting && missed?.checkCount == 1)
+        #expect(runner.recorded.isEmpty)
+
+        location.write(.hour("2026-01-01T00:00:00Z"))
+        clock.advance(by: .minutes(1)); try await drain(worker)    // no notification: waits for 02:00
+        #expect(runner.recorded.isEmpty)
+        await worker.storageChanged()
+        clock.advance(by: .minutes(1)); try await drain(worker)
+        let found = try slices.slices(datasets: ["Training"]).first
+        #expect(found?.status == .ready && found?.checkCount == 2 && found?.fingerprint?.files.count == 1)
+        #expect(runner.recorded.map(\.window) == [.hour("2026-01-01T00:00:00Z"), .hour("2026-01-01T00:00:00Z")])
+    }
+
     @Test("a paused pipeline starts nothing until resumed")
     func paused() async throws {
         let db = try TestDatabase()

@@ -76,6 +76,19 @@ public struct SliceRepository: Sendable {
             """, [StoreText.text(now), .integer(Int64(limit))]).compactMap(SliceRecord.init(row:))
     }
 
+    /// Waiting slices of `datasets` that were checked at least once and whose next check is after
+    /// `now`: what a storage change notification lets the worker re-check early. Slices never
+    /// checked are left alone, so `dataDelay` still holds.
+    public func waitingBetweenChecks(datasets: [String], now: Instant, limit: Int = 10_000) throws -> [SliceRecord] {
+        guard !datasets.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: datasets.count).joined(separator: ", ")
+        return try database.query("""
+            SELECT \(SliceRecord.columns) FROM slices
+            WHERE state = 'Waiting' AND check_count > 0 AND next_check_at > ? AND dataset IN (\(marks))
+            ORDER BY dataset, slice_start LIMIT ?
+            """, [StoreText.text(now)] + datasets.map { .text($0) } + [.integer(Int64(limit))]).compactMap(SliceRecord.init(row:))
+    }
+
     /// Records one check's result (from `ExternalSliceCheck`) and its audit event, if the slice
     /// is still Waiting (another worker may have checked it meanwhile).
     public func record(id: Int64, check: ExternalSliceCheck, now: Instant) throws {
