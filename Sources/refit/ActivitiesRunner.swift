@@ -34,8 +34,9 @@ struct ActivitiesRunner: ActivityRunner {
                                                 externalJobID: outcome.jobID))
             case .azureMLUpdateResource:
                 // D14: never PATCH an older model over one trained on a newer window. Checked
-                // before the PATCH (the worker's own check at recording time is the backstop).
-                if let reason = try supersededReason(attempt) {
+                // under the endpoint's lock before the PATCH (the worker's own check at recording
+                // time is the backstop).
+                if let reason = try await supersededReason(attempt) {
                     return .skipped(.superseded, reason: reason)
                 }
                 let outcome = try await UpdateResourceActivity().execute(context)
@@ -53,21 +54,37 @@ struct ActivitiesRunner: ActivityRunner {
         }
     }
 
-    /// Why this update window must not deploy (a newer window's model already serves its
-    /// endpoint), or nil.
-    func supersededReason(_ attempt: AttemptContext) throws(ActivityError) -> String? {
+    /// Takes the endpoint's deployment lock for this attempt (waiting while another attempt holds
+    /// it), or says why this update window must not deploy: a newer window's model already
+    /// serves its endpoint (D14). Holding the lock until the run ends keeps the check, the PATCH
+    /// and the deployment record of concurrent update attempts from interleaving.
+    func supersededReason(_ attempt: AttemptContext) async throws(ActivityError) -> String? {
         guard let service = attempt.activity.linkedServiceName.flatMap({ attempt.factory.linkedServices[$0] }),
               case .azureML(let ml) = service.kind, let setting = ml.updateResourceEndpoint,
               let endpoint = setting.resolve(environment: environment) else { return nil }
-        let serving: Instant?
-        do {
-            serving = try WindowRepository(store).servingModelWindowStart(endpoint: endpoint)
-        } catch {
-            throw ActivityError(.journal, "Could not read the deployments of the endpoint: \(error)", isRetryable: true)
+        let repository = WindowRepository(store)
+        while true {
+            let claim: EndpointClaim
+            do {
+                claim = try repository.claimEndpoint(endpoint, runID: attempt.runID,
+                                                     modelWindowStart: attempt.window.start, now: SystemWallClock().now())
+            } catch {
+                throw ActivityError(.journal, "Could not read the deployments of the endpoint: \(error)", isRetryable: true)
+            }
+            switch claim {
+            case .acquired:
+                return nil
+            case .superseded(let serving):
+                return "A model trained on the newer window starting \(serving.iso8601) already serves this endpoint; "
+                    + "the model of \(attempt.window.start.iso8601) is not deployed over it (D14)."
+            case .busy:
+                do {
+                    try await Task.sleep(for: .milliseconds(200))
+                } catch {
+                    throw ActivityError(.canceled, "Canceled while another attempt was deploying to the endpoint.")
+                }
+            }
         }
-        guard let serving, serving > attempt.window.start else { return nil }
-        return "A model trained on the newer window starting \(serving.iso8601) already serves this endpoint; "
-            + "the model of \(attempt.window.start.iso8601) is not deployed over it (D14)."
     }
 
     /// An `ActivityError` as the worker's outcome: timeouts and cancellations keep their own

@@ -178,4 +178,40 @@ struct EndToEndTickTests {
         }
         #expect(trained, "hour 01 was not trained before its next check (an hour away); log: \(worker.logTail())")
     }
+
+    @Test("update concurrency 4 with slow PATCHes: attempts on one endpoint take turns, deployments only move forward (D14)")
+    func concurrentUpdatesTakeTurns() async throws {
+        let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0", "--fault", "patch:latency=300"])
+        defer { emulator.stop() }
+        let folder = try ScratchSchedules()
+        defer { folder.remove() }
+        try folder.copyExample()
+        try folder.useLocalDataHost()
+        let path = "pipelines/retrain-pipeline.json"
+        var pipeline = try String(contentsOf: folder.root.appendingPathComponent(path), encoding: .utf8)
+        for (old, new) in [(#""end": "2026-01-02T00:00:00Z""#, #""end": "2026-01-01T08:00:00Z""#),
+                           (#""concurrency": 1,"#, #""concurrency": 4,"#)] {
+            #expect(pipeline.contains(old))
+            pipeline = pipeline.replacingOccurrences(of: old, with: new)
+        }
+        try folder.write(path, pipeline)
+        try folder.writeTrainingSlices(hours: 8)
+        let environment = try demoEnvironment(emulator.info)
+        let db = folder.root.appendingPathComponent("refit.sqlite").path
+        for _ in 0..<6 {
+            let tick = try refit("tick", "--schedules", folder.root.path, "--db", db, environment: environment)
+            #expect(tick.exitCode == 0, "stderr: \(tick.stderr.suffix(800))")
+        }
+        let rows = try JSONDecoder().decode([HistoryRow].self, from: Data(
+            try refit("history", "--db", db, "--format", "json", environment: environment).stdout.utf8))
+        let updates = rows.filter { $0.activity == "UpdateScoringEndpoint" }
+        #expect(Set(updates.filter { ["Succeeded", "Skipped"].contains($0.status) }.map(\.windowStart)).count == 8, "history: \(rows)")
+        // In the emulator's order, each successful PATCH deploys a newer window than the one before.
+        let patched = try await emulator.operations("patch").filter { $0.status == 200 }.compactMap(\.resourceLocation)
+        let hours = patched.compactMap { location in (0..<8).first { location.contains(String(format: "20260101%02d", $0)) } }
+        #expect(hours.count == patched.count && hours == hours.sorted() && Set(hours).count == hours.count,
+                "PATCHes by window hour, in order: \(hours)")
+        #expect(hours.last == 7)
+        #expect(patched.count == updates.filter { $0.status == "Succeeded" }.count)
+    }
 }

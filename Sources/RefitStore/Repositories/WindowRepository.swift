@@ -388,6 +388,34 @@ public struct WindowRepository: Sendable {
                   .text(machine.nextTrigger.rawValue), StoreText.text(now), .integer(windowID)])
     }
 
+    /// Asks for `endpoint`'s deployment lock for `runID`, whose model was trained on the window
+    /// starting `modelWindowStart`. In one transaction: another InProgress run holding the
+    /// endpoint → `.busy`; a model of a newer window already serving it → `.superseded` (D14);
+    /// else this run holds the endpoint until the run ends (the transaction that ends it also
+    /// records its deployment), so check, PATCH and record never interleave with another
+    /// attempt's, in this process or another. A crashed holder's lock frees when lease recovery
+    /// closes its run.
+    public func claimEndpoint(_ endpoint: String, runID: String, modelWindowStart: Instant, now: Instant) throws -> EndpointClaim {
+        try database.transaction { c in
+            if let holder = try c.query("""
+                SELECT l.run_id FROM endpoint_locks l JOIN runs r ON r.run_id = l.run_id
+                WHERE l.endpoint = ? AND l.run_id <> ? AND r.status = 'InProgress'
+                """, [.text(endpoint), .text(runID)]).first?.string("run_id") {
+                return .busy(holderRunID: holder)
+            }
+            if let row = try c.query("SELECT model_window_start FROM deployments WHERE endpoint = ? ORDER BY id DESC LIMIT 1",
+                                     [.text(endpoint)]).first,
+               let serving = StoreText.instant(row, "model_window_start"), serving > modelWindowStart {
+                return .superseded(servingWindowStart: serving)
+            }
+            try c.execute("""
+                INSERT INTO endpoint_locks (endpoint, run_id, acquired_at) VALUES (?, ?, ?)
+                ON CONFLICT (endpoint) DO UPDATE SET run_id = excluded.run_id, acquired_at = excluded.acquired_at
+                """, [.text(endpoint), .text(runID), StoreText.text(now)])
+            return .acquired
+        }
+    }
+
     /// The start of the training window of the model serving `endpoint` now, per the
     /// deployments recorded; nil when nothing was deployed there yet. Checked before an
     /// update-resource PATCH, so an older model never replaces a newer one (D14).
@@ -436,4 +464,14 @@ public struct WindowRepository: Sendable {
 extension Instant {
     /// The instant as a Foundation date (audit events take dates).
     var date: Date { Date(timeIntervalSince1970: TimeInterval(secondsSinceEpoch)) }
+}
+
+/// What `WindowRepository.claimEndpoint` decided.
+public enum EndpointClaim: Equatable, Sendable {
+    /// This run holds the endpoint until it ends, and no newer window's model serves it.
+    case acquired
+    /// A model trained on the newer window starting here already serves the endpoint (D14).
+    case superseded(servingWindowStart: Instant)
+    /// Another InProgress attempt holds the endpoint; ask again shortly.
+    case busy(holderRunID: String)
 }
