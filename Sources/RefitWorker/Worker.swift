@@ -213,7 +213,7 @@ public actor Worker {
             if let next = schedule.nextDue(after: now) { times.append(next.due) }
         }
         if let t = try? windows.nextWakeTime(after: now, workerID: configuration.workerID) { times.append(t) }
-        if let t = try? slices.nextCheckTime() { times.append(t) }
+        if let t = try? slices.nextCheckTime(datasets: externalDatasets) { times.append(t) }
         let earliest = times.min() ?? now + configuration.maximumSleep
         return max(earliest, now + TimeSpan(seconds: 1))
     }
@@ -355,7 +355,7 @@ public actor Worker {
     /// Probes every external slice whose check is due, one `probe` call per dataset, each
     /// bounded by the dataset's `retryTimeout`. Returns the number of checks made.
     private func probeDueSlices(now: Instant) async throws -> Int {
-        let due = try slices.dueChecks(now: now)
+        let due = try slices.dueChecks(now: now, datasets: externalDatasets)
         guard !due.isEmpty else { return 0 }
         var byDataset: [String: [SliceRecord]] = [:]
         for record in due { byDataset[record.dataset, default: []].append(record) }
@@ -388,6 +388,11 @@ public actor Worker {
             }
         }
         return checks
+    }
+
+    /// The names of the external datasets defined now (slices of removed ones are never checked).
+    private var externalDatasets: [String] {
+        factory.datasets.values.filter(\.external).map(\.name).sorted()
     }
 
     /// The early re-check after `storageChanged()`: waiting FileShare slices between checks,

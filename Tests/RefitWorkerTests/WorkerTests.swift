@@ -263,6 +263,31 @@ struct WorkerTests {
         #expect(runner.recorded.map(\.window) == [.hour("2026-01-01T00:00:00Z"), .hour("2026-01-01T00:00:00Z")])
     }
 
+    @Test("slices of a dataset removed from the definitions are no longer checked and never keep the worker awake")
+    func removedDatasetSlicesRest() async throws {
+        let db = try TestDatabase()
+        let store = try db.open()
+        let clock = ManualWallClock(t("2026-01-01T01:00:00Z"))
+        let location = InMemoryLocation()
+        let before = Self.chain(start: "2026-01-01T00:00:00Z", end: "2026-01-01T01:00:00Z",
+                                external: .init(dataDelay: .zero, retryInterval: .minutes(1), maximumRetry: 100))
+        try await drain(makeWorker(before, store: store, runner: ScriptedRunner(), clock: clock, location: location))
+        #expect(try SliceRepository(store).slices(datasets: ["Training"]).first?.status == .waiting)
+
+        // The next definitions drop the Training dataset (and its pipeline); its slice stays Waiting, due.
+        let after = TestDefinitions.factory(datasets: [TestDefinitions.hourly("Other", external: true)],
+                                            pipelines: [TestDefinitions.pipeline("Q", [
+                                                TestDefinitions.activity("Score", inputs: ["Other"], outputs: []),
+                                            ], start: "2027-01-01T00:00:00Z", end: "2027-01-02T00:00:00Z")])
+        clock.advance(by: .minutes(5))
+        let worker = makeWorker(after, store: store, runner: ScriptedRunner(), clock: clock, location: location)
+        let report = try await worker.tick()
+        #expect(report.checks == 0)
+        let slice = try SliceRepository(store).slices(datasets: ["Training"]).first
+        #expect(slice?.checkCount == 1 && slice?.status == .waiting)
+        #expect(await worker.nextWakeTime() > clock.now() + .minutes(1))
+    }
+
     @Test("a paused pipeline starts nothing until resumed")
     func paused() async throws {
         let db = try TestDatabase()

@@ -68,23 +68,28 @@ public struct SliceRepository: Sendable {
         }
     }
 
-    /// Slices whose next check is due at `now`, oldest check first.
-    public func dueChecks(now: Instant, limit: Int = 10_000) throws -> [SliceRecord] {
-        try database.query("""
+    /// Slices of `datasets` whose next check is due at `now`, oldest check first. Slices of
+    /// datasets no longer defined are left out, so they neither take the batch nor keep a
+    /// worker waking for them.
+    public func dueChecks(now: Instant, datasets: [String], limit: Int = 10_000) throws -> [SliceRecord] {
+        guard !datasets.isEmpty else { return [] }
+        return try database.query("""
             SELECT \(SliceRecord.columns) FROM slices WHERE state = 'Waiting' AND next_check_at <= ?
+              AND dataset IN (\(Self.marks(datasets.count)))
             ORDER BY next_check_at, dataset, slice_start LIMIT ?
-            """, [StoreText.text(now), .integer(Int64(limit))]).compactMap(SliceRecord.init(row:))
+            """, [StoreText.text(now)] + datasets.map { .text($0) } + [.integer(Int64(limit))]).compactMap(SliceRecord.init(row:))
     }
+
+    static func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
 
     /// Waiting slices of `datasets` that were checked at least once and whose next check is after
     /// `now`: what a storage change notification lets the worker re-check early. Slices never
     /// checked are left alone, so `dataDelay` still holds.
     public func waitingBetweenChecks(datasets: [String], now: Instant, limit: Int = 10_000) throws -> [SliceRecord] {
         guard !datasets.isEmpty else { return [] }
-        let marks = Array(repeating: "?", count: datasets.count).joined(separator: ", ")
         return try database.query("""
             SELECT \(SliceRecord.columns) FROM slices
-            WHERE state = 'Waiting' AND check_count > 0 AND next_check_at > ? AND dataset IN (\(marks))
+            WHERE state = 'Waiting' AND check_count > 0 AND next_check_at > ? AND dataset IN (\(Self.marks(datasets.count)))
             ORDER BY dataset, slice_start LIMIT ?
             """, [StoreText.text(now)] + datasets.map { .text($0) } + [.integer(Int64(limit))]).compactMap(SliceRecord.init(row:))
     }
@@ -122,10 +127,11 @@ public struct SliceRepository: Sendable {
             """, [.text(dataset), StoreText.text(from), StoreText.text(to)]).compactMap { StoreText.instant($0, "slice_start") })
     }
 
-    /// The earliest pending check (it may already be due).
-    public func nextCheckTime() throws -> Instant? {
-        try database.query("SELECT min(next_check_at) AS t FROM slices WHERE state = 'Waiting'").first
-            .flatMap { StoreText.instant($0, "t") }
+    /// The earliest next check of a Waiting slice of `datasets`.
+    public func nextCheckTime(datasets: [String]) throws -> Instant? {
+        guard !datasets.isEmpty else { return nil }
+        return try database.query("SELECT min(next_check_at) AS t FROM slices WHERE state = 'Waiting' AND dataset IN (\(Self.marks(datasets.count)))",
+                                  datasets.map { .text($0) }).first.flatMap { StoreText.instant($0, "t") }
     }
 
     /// Slices of the given datasets, oldest first, optionally filtered (for `refit slices`).
