@@ -9,8 +9,10 @@
 -- WHERE pipeline = ? AND state = 'Waiting' (pause, resume).
 CREATE INDEX windows_by_state ON windows (state, pipeline, activity);
 
--- min(next_attempt_at) WHERE state = 'Waiting' AND next_attempt_at > :now.
-CREATE INDEX windows_waiting_next ON windows (next_attempt_at) WHERE state = 'Waiting';
+-- min(next_attempt_at) WHERE state = 'Waiting' AND next_attempt_at > :now. Not a partial index:
+-- with windows_by_state also matching state = ?, the planner picks this one only when it can
+-- range over next_attempt_at after the state.
+CREATE INDEX windows_by_next_attempt ON windows (state, next_attempt_at);
 
 -- min(next_check_at) WHERE state = 'Waiting'; due checks WHERE state = 'Waiting' AND next_check_at <= :now.
 CREATE INDEX slices_waiting_next ON slices (next_check_at) WHERE state = 'Waiting';
