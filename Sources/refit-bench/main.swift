@@ -93,7 +93,7 @@ func runChild(_ scenario: Scenario) throws -> [Figure] {
 }
 
 @MainActor
-func render(_ figures: [Figure], elapsed: Double) -> String {
+func render(_ figures: [Figure], elapsed: Double?) -> String {
     var lines: [String] = []
     let measureWidth = max(40, figures.map(\.measure.count).max() ?? 0)
     var current: String?
@@ -109,8 +109,10 @@ func render(_ figures: [Figure], elapsed: Double) -> String {
             : figure.value >= 10 ? String(format: "%.1f", figure.value) : String(format: "%.2f", figure.value)
         lines.append("  \(figure.measure.padding(toLength: measureWidth, withPad: " ", startingAt: 0))  \(String(repeating: " ", count: max(0, 10 - value.count)))\(value) \(figure.unit)")
     }
-    lines.append("")
-    lines.append(String(format: "total %.1f s", elapsed))
+    if let elapsed {
+        lines.append("")
+        lines.append(String(format: "total %.1f s", elapsed))
+    }
     return lines.joined(separator: "\n")
 }
 
@@ -125,7 +127,7 @@ do {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(figures), as: UTF8.self))
         } else {
-            print(render(figures, elapsed: 0))
+            print(render(figures, elapsed: nil))
         }
     } else {
         let start = ContinuousClock.now
