@@ -1,7 +1,7 @@
 # Refit — the two commands a newcomer needs are `make test` and (with the worker) `make demo`.
 SWIFT ?= swift
 
-.PHONY: setup build test demo release migrations clean
+.PHONY: setup build test bench demo release migrations clean
 
 setup:
 	@bash scripts/setup.sh
@@ -18,6 +18,13 @@ TEST_TIMEOUT ?= 1500
 test: setup
 	$(SWIFT) build --build-tests
 	timeout --kill-after=30 $(TEST_TIMEOUT) $(SWIFT) test --skip-build
+
+# Speed and memory figures (wall time per operation, peak RSS) of the worker, store, slicing and
+# definitions loading, from a release build; about a minute. BENCH_ARGS="--format json" for JSON.
+BENCH_ARGS ?=
+bench: setup
+	$(SWIFT) build -c release --product refit-bench
+	"$$($(SWIFT) build -c release --show-bin-path)/refit-bench" $(BENCH_ARGS)
 
 # The example pipeline end to end on a local refit-mlsim: 24 hourly slices whose relation drifts,
 # retrained and deployed one by one; prints coefficients, evaluations, predictions and history.

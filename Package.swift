@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "RefitHTTP", targets: ["RefitHTTP"]),
         .library(name: "RefitMLSim", targets: ["RefitMLSim"]),
         .executable(name: "refit-mlsim", targets: ["refit-mlsim"]),
+        .executable(name: "refit-bench", targets: ["refit-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -67,6 +68,12 @@ let package = Package(
                                          "RefitActivities", "RefitStorage", "RefitHTTP",
                                          .product(name: "Logging", package: "swift-log"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: swiftSettings),
+
+        // `make bench`: speed and memory figures of the core (ticks, store, slicing); never in tests.
+        .executableTarget(name: "refit-bench",
+                          dependencies: ["RefitCore", "RefitDefinitions", "RefitStore", "RefitWorker",
+                                         .product(name: "Logging", package: "swift-log")],
                           swiftSettings: swiftSettings),
 
         // Helpers for tests (ours and users' own pipeline tests): process runner, manual clock.

@@ -123,6 +123,22 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// `2026-01-01T00:00:00Z`: the only form Refit prints (ADF-SEMANTICS D9).
     public var iso8601: String {
         let c = components
+        // Fast path for years 0...9999 (every stored time): 20 ASCII bytes, no interpolation.
+        if (0...9999).contains(c.year) {
+            return String(unsafeUninitializedCapacity: 20) { buffer in
+                func put(_ value: Int, _ width: Int, at offset: Int) {
+                    var v = value
+                    for i in stride(from: offset + width - 1, through: offset, by: -1) {
+                        buffer[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                        v /= 10
+                    }
+                }
+                put(c.year, 4, at: 0); buffer[4] = UInt8(ascii: "-"); put(c.month, 2, at: 5); buffer[7] = UInt8(ascii: "-")
+                put(c.day, 2, at: 8); buffer[10] = UInt8(ascii: "T"); put(c.hour, 2, at: 11); buffer[13] = UInt8(ascii: ":")
+                put(c.minute, 2, at: 14); buffer[16] = UInt8(ascii: ":"); put(c.second, 2, at: 17); buffer[19] = UInt8(ascii: "Z")
+                return 20
+            }
+        }
         func pad(_ v: Int, _ w: Int) -> String {
             let s = String(abs(v))
             return (v < 0 ? "-" : "") + String(repeating: "0", count: max(0, w - s.count)) + s
@@ -137,6 +153,7 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// with `Z` or `±hh:mm` / `±hhmm` offsets. A space may stand for `T`. Fractions are dropped.
     /// Returns nil for anything else or impossible dates (2023-02-29, 24:00).
     public static func parse(_ text: String) -> Instant? {
+        if let canonical = parseCanonical(text) { return canonical }
         var s = Substring(text.trimmingCharacters())
         func number(_ count: Int) -> Int? {
             guard s.count >= count else { return nil }
@@ -179,6 +196,31 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
         guard s.isEmpty else { return nil }
         let local = Instant(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
         return Instant(secondsSinceEpoch: local.secondsSinceEpoch - offsetSeconds)
+    }
+
+    /// The form Refit prints and stores, `YYYY-MM-DDTHH:MM:SSZ`, read byte by byte (the store
+    /// reads several per row, so this is on every tick's path). nil for anything else, which
+    /// `parse` then reads with its general rules (the results agree wherever both accept).
+    static func parseCanonical(_ text: String) -> Instant? {
+        var text = text
+        return text.withUTF8 { bytes -> Instant? in
+            guard bytes.count == 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
+                  bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "Z") else { return nil }
+            func number(_ offset: Int, _ width: Int) -> Int? {
+                var value = 0
+                for i in offset..<(offset + width) {
+                    let digit = Int(bytes[i]) - Int(UInt8(ascii: "0"))
+                    guard (0...9).contains(digit) else { return nil }
+                    value = value * 10 + digit
+                }
+                return value
+            }
+            guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+                  let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
+                  (1...12).contains(month), day >= 1, Int64(day) <= daysInMonth(year: Int64(year), month: Int64(month)),
+                  hour < 24, minute < 60, second < 60 else { return nil }
+            return Instant(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        }
     }
 }
 

@@ -49,7 +49,17 @@ public struct SliceRepository: Sendable {
 
     /// Creates the slices that do not exist yet, each with its first check time. Returns how many were new.
     @discardableResult
-    public func ensure(dataset: String, slices: [(slice: Slice, check: ExternalSliceCheck)], now: Instant) throws -> Int {
+    public func ensure(dataset: String, slices wanted: [(slice: Slice, check: ExternalSliceCheck)], now: Instant) throws -> Int {
+        guard let first = wanted.first else { return 0 }
+        // The worker asks for every waiting window's slices on every tick, and nearly all exist:
+        // one indexed read of the span skips them, so the write transaction (and its lock) is
+        // only taken for new ones. ON CONFLICT below still covers a concurrent insert.
+        let lower = wanted.reduce(first.slice.start) { min($0, $1.slice.start) }
+        let upper = wanted.reduce(first.slice.start) { max($0, $1.slice.start) }
+        let existing = Set(try database.query("""
+            SELECT slice_start FROM slices WHERE dataset = ? AND slice_start >= ? AND slice_start <= ?
+            """, [.text(dataset), StoreText.text(lower), StoreText.text(upper)]).compactMap { StoreText.instant($0, "slice_start") })
+        let slices = wanted.filter { !existing.contains($0.slice.start) }
         guard !slices.isEmpty else { return 0 }
         return try database.transaction { c in
             let insert = try c.prepare("""

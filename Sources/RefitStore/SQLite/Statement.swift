@@ -149,7 +149,14 @@ public final class Statement {
     /// Steps to the end and returns every row.
     public func rows() throws -> [Row] {
         var rows: [Row] = []
-        while try step() { rows.append(row()) }
+        // Column names are the same for every row: read them once and share the array.
+        var names: [String]?
+        while try step() {
+            let count = columnCount
+            let columns = names ?? (0..<count).map(columnName)
+            names = columns
+            rows.append(Row(columns: columns, values: (0..<count).map(value(at:))))
+        }
         return rows
     }
 }
