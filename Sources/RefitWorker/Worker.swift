@@ -371,6 +371,7 @@ public actor Worker {
                 outcomes = Dictionary(uniqueKeysWithValues: records.map { ($0.slice, ProbeOutcome.failed(message: message, retryable: false)) })
             }
             let checkedAt = clock.now()
+            var results: [(id: Int64, check: ExternalSliceCheck)] = []
             for record in records {
                 var check = record.check(policy: dataset.externalData, validation: dataset.validation)
                 if let outcomes {
@@ -378,7 +379,10 @@ public actor Worker {
                 } else {
                     _ = check.checkTimedOut(at: checkedAt)
                 }
-                try slices.record(id: record.id, check: check, now: checkedAt)
+                results.append((record.id, check))
+            }
+            try slices.record(results, now: checkedAt)
+            for (record, (_, check)) in zip(records, results) {
                 checks += 1
                 if check.status != .waiting {
                     logger.info("external slice \(check.status.rawValue)",

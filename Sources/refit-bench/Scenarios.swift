@@ -141,7 +141,7 @@ enum Scenarios {
                 wakes.append(elapsed)
             }
             return [("first tick: materialize \(n) windows, create slices, first 10k checks", firstTime * 1000, "ms"),
-                    ("slice checks (absent), one transaction + audit event each", Double(checks) / (firstTime + probeTime), "checks/s"),
+                    ("slice checks (absent), one transaction per probe, audit event each", Double(checks) / (firstTime + probeTime), "checks/s"),
                     ("steady tick, nothing runnable (median of \(repeats))", median(ticks) * 1000, "ms"),
                     ("steady tick, worst of \(repeats)", (ticks.max() ?? 0) * 1000, "ms"),
                     ("nextWakeTime() (median)", median(wakes) * 1000, "ms")]

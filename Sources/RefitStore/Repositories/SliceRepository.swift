@@ -104,6 +104,14 @@ public struct SliceRepository: Sendable {
             """, [StoreText.text(now)] + datasets.map { .text($0) } + [.integer(Int64(limit))]).compactMap(SliceRecord.init(row:))
     }
 
+    /// Records the checks of one probe in one transaction (each as `record(id:check:now:)`).
+    public func record(_ checks: [(id: Int64, check: ExternalSliceCheck)], now: Instant) throws {
+        guard !checks.isEmpty else { return }
+        try database.transaction { _ in
+            for item in checks { try record(id: item.id, check: item.check, now: now) }
+        }
+    }
+
     /// Records one check's result (from `ExternalSliceCheck`) and its audit event, if the slice
     /// is still Waiting (another worker may have checked it meanwhile).
     public func record(id: Int64, check: ExternalSliceCheck, now: Instant) throws {
