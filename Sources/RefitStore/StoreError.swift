@@ -21,6 +21,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let newerSchema = Code("newerSchema")
         /// A migration failed, or an applied migration no longer matches the one this binary carries.
         public static let migrationFailed = Code("migrationFailed")
+        /// The disk is full (or a file size limit was reached): the write was rolled back.
+        public static let full = Code("full")
         /// Any other SQLite or usage failure.
         public static let other = Code("other")
 
@@ -52,6 +54,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case SQLITE_CONSTRAINT: return .constraint
         case SQLITE_CORRUPT, SQLITE_NOTADB: return .corrupt
         case SQLITE_CANTOPEN: return .cannotOpen
+        case SQLITE_FULL: return .full
         default: return .other
         }
     }
@@ -60,6 +63,11 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     /// message says why. `context` must not contain bound values.
     static func sqlite(_ result: Int32, _ detail: String, context: String) -> StoreError {
         let code = code(forSQLiteResult: result)
+        if code == .full {
+            // SQLite's own text may say "disk I/O error"; the cause is known, say it plainly.
+            return StoreError(code, "The disk is full (or a file size limit was reached) while \(context); the change was not written.",
+                              sqliteCode: result)
+        }
         let reason = detail.isEmpty ? String(cString: sqlite3_errstr(result)) : detail
         let prefix: String
         switch code {

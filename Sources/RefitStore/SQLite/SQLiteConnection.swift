@@ -64,9 +64,19 @@ public final class SQLiteConnection {
 
     /// An error for a failed SQLite call on this connection, with SQLite's message.
     func error(_ result: Int32, context: String) -> StoreError {
+        StoreError.sqlite(resultCode(result), String(cString: sqlite3_errmsg(handle)), context: context)
+    }
+
+    /// The extended code of a failed call. A write that failed because the disk is full, the
+    /// quota is used up or a file size limit was reached is SQLITE_FULL, however SQLite's unix
+    /// layer labelled it (it reports EFBIG, and some ENOSPC, as a disk I/O error).
+    private func resultCode(_ result: Int32) -> Int32 {
         let extended = sqlite3_extended_errcode(handle)
         let code = (extended & 0xff) == (result & 0xff) ? extended : result
-        return StoreError.sqlite(code, String(cString: sqlite3_errmsg(handle)), context: context)
+        if (code & 0xff) == SQLITE_IOERR, [ENOSPC, EFBIG, EDQUOT].contains(sqlite3_system_errno(handle)) {
+            return SQLITE_FULL
+        }
+        return code
     }
 
     /// Compiles one SQL statement.
@@ -113,9 +123,7 @@ public final class SQLiteConnection {
         if result != SQLITE_OK {
             let text = message.map { String(cString: $0) } ?? ""
             sqlite3_free(message)
-            let extended = sqlite3_extended_errcode(handle)
-            throw StoreError.sqlite((extended & 0xff) == (result & 0xff) ? extended : result, text,
-                                    context: "running an SQL script")
+            throw StoreError.sqlite(resultCode(result), text, context: "running an SQL script")
         }
     }
 
