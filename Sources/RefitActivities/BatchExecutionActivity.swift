@@ -58,7 +58,6 @@ public struct BatchExecutionActivity: Sendable {
     private func forgetUnknownJob(_ jobID: String, cause: ActivityError, context: ActivityContext) throws(ActivityError)
         -> ActivityError
     {
-        let journal = context.journal
         let error = ActivityError(.notFound, "Batch job \(jobID) is unknown to the service (HTTP 404); the next attempt will submit a new job.",
                                   isRetryable: true, status: cause.status, serviceCode: cause.serviceCode)
         try forget(jobID, message: error.message, key: "unknownJobId", context: context)
@@ -270,7 +269,7 @@ public struct BatchExecutionActivity: Sendable {
                 case .notStarted, .running:
                     break
                 }
-            } catch where error.isRetryable && transientFailures < maxTransientPollFailures {
+            } catch where error.isRetryable && error.code != .jobFailed && transientFailures < maxTransientPollFailures {
                 transientFailures += 1
                 if let wait = error.retryAfter, wait > delay { delay = min(wait, .seconds(60)) }
             } catch where error.code == .canceled && Task.isCancelled {

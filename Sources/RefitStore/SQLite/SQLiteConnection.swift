@@ -67,16 +67,11 @@ public final class SQLiteConnection {
         StoreError.sqlite(resultCode(result), String(cString: sqlite3_errmsg(handle)), context: context)
     }
 
-    /// The extended code of a failed call. A write that failed because the disk is full, the
-    /// quota is used up or a file size limit was reached is SQLITE_FULL, however SQLite's unix
-    /// layer labelled it (it reports EFBIG, and some ENOSPC, as a disk I/O error).
+    /// The extended code of a failed call (SQLITE_IOERR_WRITE, not just SQLITE_IOERR, so a
+    /// failed write — a file size limit, a quota — can be told apart).
     private func resultCode(_ result: Int32) -> Int32 {
         let extended = sqlite3_extended_errcode(handle)
-        let code = (extended & 0xff) == (result & 0xff) ? extended : result
-        if (code & 0xff) == SQLITE_IOERR, [ENOSPC, EFBIG, EDQUOT].contains(sqlite3_system_errno(handle)) {
-            return SQLITE_FULL
-        }
-        return code
+        return (extended & 0xff) == (result & 0xff) ? extended : result
     }
 
     /// Compiles one SQL statement.
