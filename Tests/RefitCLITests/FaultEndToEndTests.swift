@@ -22,23 +22,23 @@ struct FaultEndToEndTests {
         defer { scenario.remove() }
         try scenario.shortenExternalRetry()
 
-        let first = try scenario.tick()
+        let first = try await scenario.tick()
         #expect(first.exitCode == 0, "stderr: \(first.stderr)")
-        var slice = try #require(try scenario.externalSlices().first)
+        var slice = try #require(try await scenario.externalSlices().first)
         #expect(slice.status == "Waiting" && slice.substatus == "ValidationRetry")
         #expect(slice.message?.contains("does not exist") == true, "message: \(slice.message ?? "nil")")
         #expect(slice.attempts == 1)
-        #expect(try scenario.history().isEmpty)
+        #expect(try await scenario.history().isEmpty)
 
         try await scenario.waitPastRetryInterval()
-        #expect(try scenario.tick().exitCode == 0)
-        slice = try #require(try scenario.externalSlices().first)
+        #expect(try await scenario.tick().exitCode == 0)
+        slice = try #require(try await scenario.externalSlices().first)
         #expect(slice.status == "Waiting" && slice.attempts == 2, "re-checked after retryInterval: \(slice)")
 
         try scenario.folder.writeTrainingSlices(hours: 1)
         try await scenario.waitPastRetryInterval()
-        let rows = try scenario.tickUntilDeployed()
-        #expect(try scenario.externalSlices().first?.status == "Ready")
+        let rows = try await scenario.tickUntilDeployed()
+        #expect(try await scenario.externalSlices().first?.status == "Ready")
         #expect(rows.filter { $0.activity == "Retrain" }.map(\.status) == ["Succeeded"])
     }
 
@@ -65,9 +65,9 @@ struct FaultEndToEndTests {
             scenario.environment["REFIT_TEST_INPUT_CONNECTION_STRING"] = storage.connectionString
                 .replacingOccurrences(of: storage.accountKey, with: wrongKey)
         }
-        let first = try scenario.tick()
+        let first = try await scenario.tick()
         #expect(first.exitCode == 0, "stderr: \(first.stderr)")
-        let slice = try #require(try scenario.externalSlices().first)
+        let slice = try #require(try await scenario.externalSlices().first)
         #expect(slice.status == "Waiting" && slice.substatus == "ValidationRetry", "slice: \(slice)")
         let message = slice.message ?? ""
         switch fault {
@@ -76,14 +76,14 @@ struct FaultEndToEndTests {
         }
         #expect(!message.contains(wrongKey) && !message.contains(storage.accountKey))
         #expect(!first.stderr.contains(wrongKey) && !first.stderr.contains(storage.accountKey))
-        #expect(try scenario.history().isEmpty)
+        #expect(try await scenario.history().isEmpty)
 
         // The operator fixes the connection string and the data is there: the next check finds it.
         scenario.environment["REFIT_TEST_INPUT_CONNECTION_STRING"] = storage.connectionString
         try await scenario.uploadTrainingBlob(hour: 0)
         try await scenario.waitPastRetryInterval()
-        let rows = try scenario.tickUntilDeployed()
-        let ready = try #require(try scenario.externalSlices().first)
+        let rows = try await scenario.tickUntilDeployed()
+        let ready = try #require(try await scenario.externalSlices().first)
         #expect(ready.status == "Ready" && ready.attempts == 2, "slice: \(ready)")
         #expect(rows.filter { $0.activity == "Retrain" }.map(\.status) == ["Succeeded"])
     }
@@ -100,24 +100,24 @@ struct FaultEndToEndTests {
 
         // Attempt 1 probes the slice Ready, stages it and then its job fails: the window retries.
         try await scenario.emulator.setFaults(#"{"plans":[],"failJobs":1}"#)
-        #expect(try scenario.tick().exitCode == 0)
-        #expect(try scenario.externalSlices().first?.status == "Ready")
+        #expect(try await scenario.tick().exitCode == 0)
+        #expect(try await scenario.externalSlices().first?.status == "Ready")
         try FileManager.default.removeItem(at: file)
 
         // Attempt 2 finds the Ready slice's file gone while staging it.
-        let second = try scenario.tick()
+        let second = try await scenario.tick()
         #expect(second.exitCode == 0, "stderr: \(second.stderr)")
-        var retrains = try scenario.history().filter { $0.activity == "Retrain" }
+        var retrains = try await scenario.history().filter { $0.activity == "Retrain" }
         #expect(retrains.map(\.status) == ["Failed", "Failed"], "history: \(retrains)")
         let missing = try #require(retrains.last?.error)
         #expect(missing.contains(file.lastPathComponent) && missing.contains("does not exist"), "error: \(missing)")
         #expect(try await scenario.emulator.operations("submit").count == 1, "no job is submitted without its input")
-        let window = try #require(try scenario.windows().first { $0.activity == "Retrain" })
+        let window = try #require(try await scenario.windows().first { $0.activity == "Retrain" })
         #expect(window.status == "Waiting" && window.substatus == "Retry", "window: \(window)")
 
         // The file is back: attempt 3 (retry 2 → three attempts) succeeds.
         try contents.write(to: file)
-        let rows = try scenario.tickUntilDeployed()
+        let rows = try await scenario.tickUntilDeployed()
         retrains = rows.filter { $0.activity == "Retrain" }
         #expect(retrains.map(\.status) == ["Failed", "Failed", "Succeeded"], "history: \(retrains)")
     }
@@ -128,13 +128,13 @@ struct FaultEndToEndTests {
         defer { scenario.remove() }
         try scenario.folder.writeTrainingSlices(hours: 1)
         try await scenario.emulator.setFaults(#"{"plans":[],"failJobs":1}"#)
-        #expect(try scenario.tick().exitCode == 0)
+        #expect(try await scenario.tick().exitCode == 0)
         try FileManager.default.removeItem(at: scenario.folder.root.appendingPathComponent("data/training/2026/01/01/00.csv"))
-        for _ in 0..<4 { #expect(try scenario.tick().exitCode == 0) }
-        let retrains = try scenario.history().filter { $0.activity == "Retrain" }
+        for _ in 0..<4 { #expect(try await scenario.tick().exitCode == 0) }
+        let retrains = try await scenario.history().filter { $0.activity == "Retrain" }
         #expect(retrains.count == 3 && retrains.allSatisfy { $0.status == "Failed" }, "retry 2 → three attempts: \(retrains)")
         #expect(retrains.dropFirst().allSatisfy { $0.error?.contains("00.csv") == true })
-        let window = try #require(try scenario.windows().first { $0.activity == "Retrain" })
+        let window = try #require(try await scenario.windows().first { $0.activity == "Retrain" })
         #expect(window.status == "Failed" && window.attempts == 3, "window: \(window)")
     }
 
@@ -145,15 +145,15 @@ struct FaultEndToEndTests {
         let scenario = try await FaultScenario(emulatorArguments: ["--fault", "jobs:fail=1:details=Error 0003: column y has missing values"])
         defer { scenario.remove() }
         try scenario.folder.writeTrainingSlices(hours: 1)
-        let first = try scenario.tick()
+        let first = try await scenario.tick()
         #expect(first.exitCode == 0, "stderr: \(first.stderr)")
-        let failed = try #require(try scenario.history().first { $0.activity == "Retrain" })
+        let failed = try #require(try await scenario.history().first { $0.activity == "Retrain" })
         #expect(failed.status == "Failed")
         #expect(failed.error?.contains("Error 0003: column y has missing values") == true, "error: \(failed.error ?? "nil")")
         let failedJob = try #require(try await scenario.emulator.operations("submit").first?.jobId)
         #expect(failed.error?.contains(failedJob) == true, "the error names the failed job")
 
-        let rows = try scenario.tickUntilDeployed()
+        let rows = try await scenario.tickUntilDeployed()
         let retrains = rows.filter { $0.activity == "Retrain" }
         #expect(retrains.map(\.status) == ["Failed", "Succeeded"], "history: \(retrains)")
         let submits = try await scenario.emulator.operations("submit")
@@ -167,13 +167,13 @@ struct FaultEndToEndTests {
         defer { scenario.remove() }
         try scenario.folder.writeTrainingSlices(hours: 1)
         for _ in 0..<4 {
-            let tick = try scenario.tick()
+            let tick = try await scenario.tick()
             #expect(tick.exitCode == 0, "stderr: \(tick.stderr)")
         }
-        let retrains = try scenario.history().filter { $0.activity == "Retrain" }
+        let retrains = try await scenario.history().filter { $0.activity == "Retrain" }
         #expect(retrains.count == 3 && retrains.allSatisfy { $0.status == "Failed" && $0.error?.contains("HTTP 500") == true },
                 "retry 2 → three attempts: \(retrains)")
-        let window = try #require(try scenario.windows().first { $0.activity == "Retrain" })
+        let window = try #require(try await scenario.windows().first { $0.activity == "Retrain" })
         #expect(window.status == "Failed", "window: \(window)")
         #expect(try await scenario.emulator.operations("submit").count == 3)
     }
@@ -183,7 +183,7 @@ struct FaultEndToEndTests {
         let scenario = try await FaultScenario(emulatorArguments: ["--fault", "submit:500:count=1"])
         defer { scenario.remove() }
         try scenario.folder.writeTrainingSlices(hours: 1)
-        let rows = try scenario.tickUntilDeployed()
+        let rows = try await scenario.tickUntilDeployed()
         let retrains = rows.filter { $0.activity == "Retrain" }
         #expect(retrains.map(\.status) == ["Failed", "Succeeded"], "history: \(retrains)")
         #expect(retrains.first?.error?.contains("HTTP 500") == true, "error: \(retrains.first?.error ?? "nil")")
@@ -195,18 +195,18 @@ struct FaultEndToEndTests {
         defer { scenario.remove() }
         try scenario.folder.writeTrainingSlices(hours: 1)
         try scenario.setRetrainTimeout("00:00:02")
-        let first = try scenario.tick()
+        let first = try await scenario.tick()
         #expect(first.exitCode == 0, "stderr: \(first.stderr)")
-        let timedOut = try #require(try scenario.history().first { $0.activity == "Retrain" })
+        let timedOut = try #require(try await scenario.history().first { $0.activity == "Retrain" })
         #expect(timedOut.status == "TimedOut", "attempt: \(timedOut)")
         #expect(timedOut.error?.contains("timeout") == true, "error: \(timedOut.error ?? "nil")")
         let jobID = try #require(try await scenario.emulator.operations("submit").first?.jobId)
         #expect(try await scenario.emulator.operations("delete").contains { $0.jobId == jobID }, "the timed-out job is deleted")
-        let window = try #require(try scenario.windows().first { $0.activity == "Retrain" })
+        let window = try #require(try await scenario.windows().first { $0.activity == "Retrain" })
         #expect(window.status == "Waiting" && window.substatus == "Retry", "window: \(window)")
 
         try await scenario.emulator.clearFaults()
-        let rows = try scenario.tickUntilDeployed()
+        let rows = try await scenario.tickUntilDeployed()
         #expect(rows.filter { $0.activity == "Retrain" }.map(\.status) == ["TimedOut", "Succeeded"])
         #expect(try await scenario.emulator.operations("submit").count == 2)
     }
@@ -218,19 +218,19 @@ struct FaultEndToEndTests {
         let scenario = try await FaultScenario()
         defer { scenario.remove() }
         try scenario.folder.writeTrainingSlices(hours: 1)
-        #expect(try scenario.tick().exitCode == 0)
-        let before = try scenario.history()
+        #expect(try await scenario.tick().exitCode == 0)
+        let before = try await scenario.history()
         #expect(before.map(\.status) == ["Succeeded"], "history: \(before)")
 
-        let lock = try DatabaseLock(path: scenario.db)
-        let blocked = try scenario.tick()
-        lock.release()
+        let lock = try await offPool { try DatabaseLock(path: scenario.db) }
+        let blocked = try await scenario.tick()
+        try await offPool { lock.release() }
         #expect(blocked.exitCode == 3, "stderr: \(blocked.stderr)")
         let line = blocked.stderr.split(separator: "\n").last.map(String.init) ?? ""
         #expect(line.contains("database is busy"), "stderr: \(blocked.stderr)")
         #expect(!blocked.stderr.contains("Fatal error"))
 
-        let rows = try scenario.tickUntilDeployed()
+        let rows = try await scenario.tickUntilDeployed()
         #expect(Array(rows.prefix(before.count)).map(\.runId) == before.map(\.runId), "nothing lost: \(rows)")
         #expect(rows.contains { $0.activity == "UpdateScoringEndpoint" && $0.status == "Succeeded" })
     }
@@ -239,17 +239,17 @@ struct FaultEndToEndTests {
     func diskFull() async throws {
         let scenario = try await FaultScenario()
         defer { scenario.remove() }
-        #expect(try scenario.tick().exitCode == 0)
-        let before = try scenario.windows()
+        #expect(try await scenario.tick().exitCode == 0)
+        let before = try await scenario.windows()
         #expect(before.count == 2, "windows: \(before)")
 
         // A month of hourly windows to create cannot fit under a file size limit.
         try scenario.setPipelineEnd("2026-02-01T00:00:00Z")
         // 40 kB: room for SQLite's 32 kB shared-memory file and a few WAL frames, not for a month.
-        let full = try runProcess(URL(fileURLWithPath: "/usr/bin/prlimit"),
+        let full = try await offPool { try runProcess(URL(fileURLWithPath: "/usr/bin/prlimit"),
                                   ["--fsize=40000", "--", BuiltProducts.executable("refit").path,
                                    "tick", "--schedules", scenario.folder.root.path, "--db", scenario.db],
-                                  environment: scenario.environment)
+                                  environment: scenario.environment) }
         #expect(full.exitCode == 3, "stderr: \(full.stderr)")
         let lines = full.stderr.split(separator: "\n").filter { !$0.contains("[refit.") && !$0.contains(" info ") }
         #expect(lines.last?.contains("disk is full") == true && lines.last?.contains("not written") == true,
@@ -257,11 +257,11 @@ struct FaultEndToEndTests {
         #expect(!full.stderr.contains("Fatal error"))
 
         // Nothing was half-written: the database opens, has what it had, and grows once there is room.
-        let after = try scenario.windows()
+        let after = try await scenario.windows()
         let key = { (row: FaultScenario.SliceRow) in "\(row.activity ?? "-")@\(row.sliceStart)/\(row.status)" }
         #expect(Set(before.map(key)).isSubset(of: Set(after.map(key))), "before: \(before), after: \(after.prefix(4))")
-        #expect(try scenario.tick().exitCode == 0)
-        #expect(try scenario.windows().count > after.count)
+        #expect(try await scenario.tick().exitCode == 0)
+        #expect(try await scenario.windows().count > after.count)
     }
 }
 
@@ -309,38 +309,40 @@ final class FaultScenario: @unchecked Sendable {
         try setPipelineEnd("2026-01-01T01:00:00Z")
     }
 
+    /// Stops the emulator on a thread of its own (the wait must not hold a cooperative thread).
     func remove() {
-        emulator.stop()
+        let emulator = self.emulator
+        Thread { emulator.stop() }.start()
         folder.remove()
     }
 
-    func tick() throws -> ProcessResult {
-        try refit("tick", "--schedules", folder.root.path, "--db", db, environment: environment)
+    func tick() async throws -> ProcessResult {
+        try await refitOffPool("tick", "--schedules", folder.root.path, "--db", db, environment: environment)
     }
 
-    func history() throws -> [HistoryRow] {
-        let result = try refit("history", "--db", db, "--format", "json", environment: environment)
+    func history() async throws -> [HistoryRow] {
+        let result = try await refitOffPool("history", "--db", db, "--format", "json", environment: environment)
         guard result.exitCode == 0 else { throw ScenarioError("refit history failed: \(result.stderr)") }
         return try JSONDecoder().decode([HistoryRow].self, from: Data(result.stdout.utf8))
     }
 
-    func slices() throws -> [SliceRow] {
-        let result = try refit("slices", "--schedules", folder.root.path, "--db", db, "--pipeline", "RetrainPipeline",
+    func slices() async throws -> [SliceRow] {
+        let result = try await refitOffPool("slices", "--schedules", folder.root.path, "--db", db, "--pipeline", "RetrainPipeline",
                                "--format", "json", environment: environment)
         guard result.exitCode == 0 else { throw ScenarioError("refit slices failed: \(result.stderr)") }
         return try JSONDecoder().decode([SliceRow].self, from: Data(result.stdout.utf8))
     }
 
-    func externalSlices() throws -> [SliceRow] { try slices().filter { $0.kind == "external" } }
-    func windows() throws -> [SliceRow] { try slices().filter { $0.kind == "window" } }
+    func externalSlices() async throws -> [SliceRow] { try await slices().filter { $0.kind == "external" } }
+    func windows() async throws -> [SliceRow] { try await slices().filter { $0.kind == "window" } }
 
     /// Ticks until the window's model serves (at most eight passes); returns the history.
-    func tickUntilDeployed() throws -> [HistoryRow] {
+    func tickUntilDeployed() async throws -> [HistoryRow] {
         var rows: [HistoryRow] = []
         for _ in 0..<8 {
-            let tick = try tick()
+            let tick = try await tick()
             guard tick.exitCode == 0 else { throw ScenarioError("refit tick exited \(tick.exitCode): \(tick.stderr)") }
-            rows = try history()
+            rows = try await history()
             if rows.contains(where: { $0.activity == "UpdateScoringEndpoint" && $0.status == "Succeeded" }) { return rows }
         }
         throw ScenarioError("the window never deployed; history: \(rows)")
@@ -404,6 +406,23 @@ final class FaultScenario: @unchecked Sendable {
     }
 }
 
+/// Runs blocking work (waiting for a child process) on a thread of its own: these tests run in
+/// parallel, and parking Swift's small cooperative pool would delay every other test's timers.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    let result: Result<T, any Error> = await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: Result { try body() }) }.start()
+    }
+    return try result.get()
+}
+
+/// `refit(...)` off the cooperative pool.
+func refitOffPool(_ arguments: String..., environment: [String: String]? = nil) async throws -> ProcessResult {
+    try await offPool {
+        try runProcess(BuiltProducts.executable("refit"), arguments, environment: environment,
+                       currentDirectory: BuiltProducts.packageRoot)
+    }
+}
+
 struct ScenarioError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
@@ -429,7 +448,7 @@ func closedLoopbackPort() throws -> Int {
 }
 
 /// Another process (Python's sqlite3) holding `BEGIN EXCLUSIVE` on the database until released.
-final class DatabaseLock {
+final class DatabaseLock: @unchecked Sendable {
     private let process = Process()
     private let input = Pipe()
 
