@@ -112,6 +112,6 @@ let package = Package(
         .testTarget(name: "RefitWorkerTests",
                     dependencies: ["RefitWorker", "RefitCore", "RefitStore", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "RefitCLITests", dependencies: ["RefitCore", "RefitTestKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "RefitCLITests", dependencies: ["RefitCore", "RefitTestKit", "RefitStorage", "RefitHTTP"], swiftSettings: swiftSettings),
     ]
 )

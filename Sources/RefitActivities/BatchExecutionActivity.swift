@@ -43,6 +43,11 @@ public struct BatchExecutionActivity: Sendable {
             status = try await poll(jobID, client: client, context: context)
         } catch where error.code == .notFound {
             throw try forgetUnknownJob(jobID, cause: error, context: context)
+        } catch where error.code == .jobFailed || error.code == .timedOut {
+            // The job failed, or timed out and was deleted: a retry must submit a new job, not
+            // resume this one. (A cancellation keeps the job: a restarted worker resumes it.)
+            try forget(jobID, message: error.message, context: context)
+            throw error
         }
         return try await collect(jobID, status: status, spec: spec, context: context, notes: notes)
     }
@@ -53,17 +58,24 @@ public struct BatchExecutionActivity: Sendable {
     private func forgetUnknownJob(_ jobID: String, cause: ActivityError, context: ActivityContext) throws(ActivityError)
         -> ActivityError
     {
-        let journal = context.journal
         let error = ActivityError(.notFound, "Batch job \(jobID) is unknown to the service (HTTP 404); the next attempt will submit a new job.",
                                   isRetryable: true, status: cause.status, serviceCode: cause.serviceCode)
+        try forget(jobID, message: error.message, key: "unknownJobId", context: context)
+        return error
+    }
+
+    /// Marks the submit step failed for this run, so the next attempt submits a new job instead
+    /// of resuming `jobID` (which is unknown, failed, cancelled or deleted).
+    private func forget(_ jobID: String, message: String, key: String = "endedJobId",
+                        context: ActivityContext) throws(ActivityError) {
+        let journal = context.journal
         let previous = try context.journalCall { try journal.lookup(step: "submit") }
         var failure = previous?.result ?? [:]
         failure["jobId"] = nil
-        failure["unknownJobId"] = jobID
-        failure["message"] = error.message
+        failure[key] = jobID
+        failure["message"] = message
         try context.journalCall { try journal.record(intent: previous?.intent ?? [:], step: "submit") }
         try context.journalCall { try journal.record(failure: failure, step: "submit") }
-        return error
     }
 
     // MARK: - Request building (stage-inputs)
@@ -143,8 +155,12 @@ public struct BatchExecutionActivity: Sendable {
         try context.journalCall { try journal.record(intent: intent, step: "stage-inputs") }
         do throws(ActivityError) {
             for file in files {
+                // The slice was found Ready when it was probed; the file may have been removed or
+                // replaced since. A later attempt may find it again, so the retry policy decides.
                 guard let data = FileManager.default.contents(atPath: file.file) else {
-                    throw ActivityError(.configuration, "Input file '\(file.file)' cannot be read.")
+                    let reason = FileManager.default.fileExists(atPath: file.file)
+                        ? "cannot be read" : "does not exist (it was removed after its slice was found Ready)"
+                    throw ActivityError(.storage, "Input file '\(file.file)' of '\(file.name)' \(reason).", isRetryable: true)
                 }
                 let client = AzureBlobClient(account: file.account, http: context.http)
                 do {
@@ -224,7 +240,7 @@ public struct BatchExecutionActivity: Sendable {
         var transientFailures = 0
         while true {
             if let deadline = context.deadline, ContinuousClock.now >= deadline {
-                try? await client.delete(jobID: jobID)
+                await Self.delete(jobID, client: client)
                 let error = ActivityError(.timedOut, "Batch job \(jobID) did not finish within the activity timeout; it was deleted.")
                 try? journal.record(failure: ["message": error.message, "state": "TimedOut"], step: "poll")
                 throw error
@@ -242,7 +258,8 @@ public struct BatchExecutionActivity: Sendable {
                     return status
                 case .failed:
                     let details = status.details.map { ": " + ActivityError.clip($0) } ?? "."
-                    let error = ActivityError(.jobFailed, "Batch job \(jobID) failed" + details)
+                    // ADF retries a failed execution up to policy.retry; the retry submits a new job.
+                    let error = ActivityError(.jobFailed, "Batch job \(jobID) failed" + details, isRetryable: true)
                     try? journal.record(failure: ["message": error.message, "state": "Failed"], step: "poll")
                     throw error
                 case .cancelled:
@@ -252,9 +269,13 @@ public struct BatchExecutionActivity: Sendable {
                 case .notStarted, .running:
                     break
                 }
-            } catch where error.isRetryable && transientFailures < maxTransientPollFailures {
+            } catch where error.isRetryable && error.code != .jobFailed && transientFailures < maxTransientPollFailures {
                 transientFailures += 1
                 if let wait = error.retryAfter, wait > delay { delay = min(wait, .seconds(60)) }
+            } catch where error.code == .canceled && Task.isCancelled {
+                // The attempt was stopped (its timeout passed, or a shutdown) while a status call
+                // was in flight: the job is deleted, as when the stop comes between two polls.
+                throw try await canceledWhilePolling(jobID, client: client, context: context)
             } catch {
                 if error.code != .jobFailed && error.code != .canceled {
                     try? journal.record(failure: ["message": error.message], step: "poll")
@@ -266,11 +287,28 @@ public struct BatchExecutionActivity: Sendable {
             do {
                 try await context.sleep(wait)
             } catch {
-                try? await client.delete(jobID: jobID)
-                throw ActivityError(.canceled, "Waiting for batch job \(jobID) was cancelled; the job was deleted.")
+                throw try await canceledWhilePolling(jobID, client: client, context: context)
             }
             delay = min(delay * 2, maxPoll)
         }
+    }
+
+    /// Deletes a job the attempt gives up on, journals that the next attempt must submit anew,
+    /// and returns the cancellation error.
+    private func canceledWhilePolling(_ jobID: String, client: AzureMLBatchClient, context: ActivityContext)
+        async throws(ActivityError) -> ActivityError
+    {
+        await Self.delete(jobID, client: client)
+        let error = ActivityError(.canceled, "Waiting for batch job \(jobID) was cancelled; the job was deleted.")
+        try? context.journal.record(failure: ["message": error.message, "state": "Deleted"], step: "poll")
+        try forget(jobID, message: error.message, context: context)
+        return error
+    }
+
+    /// DELETEs the job, best effort, even from a cancelled task: the request runs in a task of
+    /// its own, so the cancellation that ended the attempt does not also cancel its cleanup.
+    private static func delete(_ jobID: String, client: AzureMLBatchClient) async {
+        await Task { try? await client.delete(jobID: jobID) }.value
     }
 
     private func collect(_ jobID: String, status: BatchJobStatus, spec: Activity.BatchExecution, context: ActivityContext,

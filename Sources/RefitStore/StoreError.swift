@@ -21,6 +21,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let newerSchema = Code("newerSchema")
         /// A migration failed, or an applied migration no longer matches the one this binary carries.
         public static let migrationFailed = Code("migrationFailed")
+        /// The disk is full, or writing the file failed (quota, file size limit): nothing was written.
+        public static let full = Code("full")
         /// Any other SQLite or usage failure.
         public static let other = Code("other")
 
@@ -45,13 +47,19 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
+    /// `SQLITE_IOERR_WRITE`, a function-like macro Swift does not import.
+    static let sqliteIOErrWrite: Int32 = SQLITE_IOERR | (3 << 8)
+
     /// Maps an SQLite result code to our codes.
     static func code(forSQLiteResult result: Int32) -> Code {
+        // SQLite reports a write refused by a file size limit (EFBIG) or a quota as this I/O error.
+        if result == sqliteIOErrWrite { return .full }
         switch result & 0xff {
         case SQLITE_BUSY, SQLITE_LOCKED: return .busy
         case SQLITE_CONSTRAINT: return .constraint
         case SQLITE_CORRUPT, SQLITE_NOTADB: return .corrupt
         case SQLITE_CANTOPEN: return .cannotOpen
+        case SQLITE_FULL: return .full
         default: return .other
         }
     }
@@ -60,6 +68,12 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     /// message says why. `context` must not contain bound values.
     static func sqlite(_ result: Int32, _ detail: String, context: String) -> StoreError {
         let code = code(forSQLiteResult: result)
+        if code == .full {
+            // SQLite's own text says "disk I/O error" for a refused write; say what it means.
+            let what = (result & 0xff) == SQLITE_FULL ? "The disk is full"
+                : "The database file could not be written (the disk is full, or a quota or file size limit was reached)"
+            return StoreError(code, "\(what) while \(context); the change was not written.", sqliteCode: result)
+        }
         let reason = detail.isEmpty ? String(cString: sqlite3_errstr(result)) : detail
         let prefix: String
         switch code {

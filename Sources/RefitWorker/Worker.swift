@@ -130,7 +130,15 @@ public actor Worker {
     /// `refit tick`: one pass, then wait until every attempt it started has finished.
     @discardableResult
     public func tickAndWait() async throws -> TickReport {
-        let report = try await tick()
+        let report: TickReport
+        do {
+            report = try await tick()
+        } catch {
+            // A pass that fails part way (database busy or full) may already have started
+            // attempts: let them finish and record their outcomes before reporting the failure.
+            await waitForRunning()
+            throw error
+        }
         await waitForRunning()
         return report
     }

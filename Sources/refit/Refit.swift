@@ -17,6 +17,9 @@ struct Refit: ParsableCommand {
 
     /// Parses, runs and maps every failure to one sentence on stderr and a documented exit code.
     static func main() {
+        // A file size limit (ulimit -f) must fail the write like a full disk (SQLite reports
+        // SQLITE_FULL, one sentence, exit 3), not kill the process with SIGXFSZ mid-transaction.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()

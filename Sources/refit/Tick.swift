@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RefitStore
 import RefitWorker
 
 /// `refit tick`: one scheduling pass for cron. Failed windows are data (see `refit history`),
@@ -26,7 +27,12 @@ struct Tick: ParsableCommand {
         let factory = try definitions.loadFactory()
         let store = try database.open()
         let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: maxParallel, logFormat: logFormat)
-        let report = try runBlocking { try await worker.tickAndWait() }
+        let report: TickReport
+        do {
+            report = try runBlocking { try await worker.tickAndWait() }
+        } catch let error as StoreError {
+            throw CLIFailure.internal(error.message)
+        }
         Console.error("refit tick: \(report.started.count) attempt\(report.started.count == 1 ? "" : "s") started, "
                       + "\(report.materialized) window\(report.materialized == 1 ? "" : "s") created, \(report.checks) data check\(report.checks == 1 ? "" : "s").")
     }

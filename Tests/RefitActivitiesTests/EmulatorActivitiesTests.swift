@@ -304,7 +304,7 @@ private struct Lab {
         let lab = try await Lab(["--fault", "jobs:fail=1:details=Module Train Model; Error 0003: column y has missing values"])
         let journal = InMemoryStepJournal()
         let error = try await lab.failingRetrain(try lab.factory(), journal: journal)
-        #expect(error.code == .jobFailed && !error.isRetryable)
+        #expect(error.code == .jobFailed && error.isRetryable)
         #expect(error.message.contains("Error 0003: column y has missing values"))
         #expect(try journal.lookup(step: "poll")?.result?["state"] == "Failed")
     }

@@ -114,10 +114,10 @@ private let credentials = SigV4Credentials(region: "us-east-1", accessKeyId: "AK
         #expect(!closedMessage.contains("probe-secret-value"))
     }
 
-    @Test func accessDeniedIsNotRetryableAndNamesNoSecret() {
+    @Test func accessDeniedIsRetryableAndNamesNoSecret() {
         let body = Data("<Error><Code>SignatureDoesNotMatch</Code><Message>probe-secret-value</Message></Error>".utf8)
         let failure = StoreFailure.status(403, body: body, operation: "Listing s3://feed/data/")
-        #expect(!failure.retryable)
+        #expect(failure.retryable)
         #expect(failure.message.contains("access denied"))
         #expect(failure.message.contains("SignatureDoesNotMatch"))
         #expect(!failure.message.contains("probe-secret-value"))

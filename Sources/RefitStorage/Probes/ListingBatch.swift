@@ -44,7 +44,9 @@ enum ListingBatch {
 }
 
 /// Turns store responses into probe failures: one sentence, no secret, retryable only when a
-/// later attempt can succeed (throttling, server errors, network).
+/// later attempt can succeed (throttling, server errors, network, and refused credentials, which
+/// an operator fixes while the slice waits — as a local folder's permission denied is retried —
+/// within the dataset's `maximumRetry` checks).
 enum StoreFailure {
     static func status(_ status: Int, body: Data, operation: String) -> ProbeFailure {
         let code = errorCode(in: body)
@@ -52,7 +54,7 @@ enum StoreFailure {
         switch status {
         case 401, 403:
             return ProbeFailure("\(operation) failed: access denied (HTTP \(status)\(suffix)); check the credentials and their permissions.",
-                                retryable: false)
+                                retryable: true)
         case 408, 429, 500...599:
             return ProbeFailure("\(operation) failed with HTTP \(status)\(suffix); will retry.", retryable: true)
         default:

@@ -64,9 +64,14 @@ public final class SQLiteConnection {
 
     /// An error for a failed SQLite call on this connection, with SQLite's message.
     func error(_ result: Int32, context: String) -> StoreError {
+        StoreError.sqlite(resultCode(result), String(cString: sqlite3_errmsg(handle)), context: context)
+    }
+
+    /// The extended code of a failed call (SQLITE_IOERR_WRITE, not just SQLITE_IOERR, so a
+    /// failed write — a file size limit, a quota — can be told apart).
+    private func resultCode(_ result: Int32) -> Int32 {
         let extended = sqlite3_extended_errcode(handle)
-        let code = (extended & 0xff) == (result & 0xff) ? extended : result
-        return StoreError.sqlite(code, String(cString: sqlite3_errmsg(handle)), context: context)
+        return (extended & 0xff) == (result & 0xff) ? extended : result
     }
 
     /// Compiles one SQL statement.
@@ -113,9 +118,7 @@ public final class SQLiteConnection {
         if result != SQLITE_OK {
             let text = message.map { String(cString: $0) } ?? ""
             sqlite3_free(message)
-            let extended = sqlite3_extended_errcode(handle)
-            throw StoreError.sqlite((extended & 0xff) == (result & 0xff) ? extended : result, text,
-                                    context: "running an SQL script")
+            throw StoreError.sqlite(resultCode(result), text, context: "running an SQL script")
         }
     }
 
