@@ -8,6 +8,23 @@ func refit(_ arguments: String..., environment: [String: String]? = nil) throws 
                    currentDirectory: BuiltProducts.packageRoot)
 }
 
+/// Runs blocking work (waiting for a child process) on a thread of its own: these tests run in
+/// parallel, and parking Swift's small cooperative pool would delay every other test's timers.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    let result: Result<T, any Error> = await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: Result { try body() }) }.start()
+    }
+    return try result.get()
+}
+
+/// `refit(...)` off the cooperative pool.
+func refitOffPool(_ arguments: String..., environment: [String: String]? = nil) async throws -> ProcessResult {
+    try await offPool {
+        try runProcess(BuiltProducts.executable("refit"), arguments, environment: environment,
+                       currentDirectory: BuiltProducts.packageRoot)
+    }
+}
+
 /// A scratch folder of definitions for one test, removed at the end.
 struct ScratchSchedules {
     let root: URL

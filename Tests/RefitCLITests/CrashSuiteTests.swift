@@ -26,19 +26,19 @@ struct CrashSuiteTests {
         var worker = try scenario.startWorker()
         #expect(try await scenario.waitForOperations(seconds: 60) { $0.contains { $0.op == "submit" && $0.fault == "hold" } },
                 "no held submit: \(scenario.emulator.stderrTailText.suffix(300))")
-        scenario.kill(worker)
+        await scenario.kill(worker)
 
         // 2. Between start and journal.
         try await scenario.emulator.setFaults(#"{"plans":[{"operation":"start","holdMs":60000,"count":1}]}"#)
         worker = try scenario.startWorker()
         #expect(try await scenario.waitForOperations(seconds: 60) { $0.contains { $0.op == "start" && $0.fault == "hold" } })
-        scenario.kill(worker)
+        await scenario.kill(worker)
 
         // 3. Between PATCH and journal: the endpoint already serves the new model; the worker never learns it.
         try await scenario.emulator.setFaults(#"{"plans":[{"operation":"patch","holdMs":60000,"count":1}]}"#)
         worker = try scenario.startWorker()
         #expect(try await scenario.waitForOperations(seconds: 90) { $0.contains { $0.op == "patch" && $0.fault == "hold" } })
-        scenario.kill(worker)
+        await scenario.kill(worker)
         try await scenario.emulator.clearFaults()
 
         let history = try await scenario.converge()
@@ -56,8 +56,9 @@ struct CrashSuiteTests {
         for (input, count) in Dictionary(grouping: submits, by: { $0.resourceLocation ?? "" }).mapValues(\.count) where count > 1 {
             let hour = try #require(scenario.hourStamp(in: input))
             let rows = history.filter { $0.activity == "Retrain" && $0.windowStart == String(format: "2026-01-01T%02d:00:00Z", hour) }
-            let shown = try rows.map { row in
-                try refit("show", row.runId, "--db", scenario.db, "--format", "json", environment: scenario.environment).stdout
+            var shown: [String] = []
+            for row in rows {
+                shown.append(try await refitOffPool("show", row.runId, "--db", scenario.db, "--format", "json", environment: scenario.environment).stdout)
             }
             #expect(shown.contains { $0.contains("orphaned") }, "\(input) was submitted \(count) times without an orphan note")
         }
@@ -79,7 +80,7 @@ struct CrashSuiteTests {
             let worker = try scenario.startWorker()
             let delay = 0.2 + Double(random.next() % 2_300) / 1_000 // 0.2 … 2.5 s
             try await Task.sleep(for: .seconds(delay))
-            scenario.kill(worker)
+            await scenario.kill(worker)
         }
         let history = try await scenario.converge()
         try await scenario.checkInvariants(history: history, seedNote: "REFIT_CRASH_SEED=\(seed)")
@@ -103,7 +104,7 @@ struct CrashSuiteTests {
             bothBusy = !first.attempts().isEmpty && !second.attempts().isEmpty
         }
         #expect(bothBusy, "the two workers never both ran attempts; second worker's log: \(second.logTail())")
-        scenario.kill(first)
+        await scenario.kill(first)
         _ = try scenario.startWorker(["--max-parallel", "2"])
         let history = try await scenario.converge(keepRunning: [second])
         try await scenario.checkInvariants(history: history)
@@ -199,10 +200,15 @@ final class CrashScenario: @unchecked Sendable {
                              db: folder.root.appendingPathComponent("refit.sqlite").path, hours: hours)
     }
 
+    /// Kills what is left and stops the emulator on a thread of its own (waiting for processes
+    /// must not hold one of the cooperative pool's few threads).
     func cleanup() {
-        for worker in workers { worker.kill9() }
-        emulator.stop()
-        folder.remove()
+        let workers = self.workers, emulator = self.emulator, folder = self.folder
+        Thread {
+            for worker in workers { worker.kill9() }
+            emulator.stop()
+            folder.remove()
+        }.start()
     }
 
     func startWorker(_ extra: [String] = []) throws -> WorkerProcess {
@@ -213,8 +219,8 @@ final class CrashScenario: @unchecked Sendable {
         return worker
     }
 
-    func kill(_ worker: WorkerProcess) {
-        worker.kill9()
+    func kill(_ worker: WorkerProcess) async {
+        _ = try? await offPool { worker.kill9() }
         kills.append((ObjectIdentifier(worker), Date()))
     }
 
@@ -241,7 +247,7 @@ final class CrashScenario: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         while !finished && Date() < deadline {
             try await Task.sleep(for: .milliseconds(400))
-            let history = try refit("history", "--db", db, "--format", "json", environment: environment)
+            let history = try await refitOffPool("history", "--db", db, "--format", "json", environment: environment)
             guard history.exitCode == 0 else { continue }
             rows = (try? JSONDecoder().decode([CrashHistoryRow].self, from: Data(history.stdout.utf8))) ?? rows
             let done = { (activity: String, statuses: Set<String>) in
@@ -250,17 +256,17 @@ final class CrashScenario: @unchecked Sendable {
             finished = done("Retrain", ["Succeeded"]) == hours && done("UpdateScoringEndpoint", ["Succeeded", "Skipped"]) == hours
         }
         let live = workers.filter { $0.isRunning }
-        let statuses = await Task.detached { live.map { $0.stop() } }.value
+        let statuses = try await offPool { live.map { $0.stop() } }
         #expect(statuses.allSatisfy { $0 == 0 }, "a worker did not exit 0 on SIGTERM: \(statuses)")
         #expect(finished, "not converged; history: \(rows.map { "\($0.activity) \($0.windowStart) #\($0.attempt) \($0.status)" })")
-        let final = try refit("history", "--db", db, "--format", "json", environment: environment)
+        let final = try await refitOffPool("history", "--db", db, "--format", "json", environment: environment)
         return (try? JSONDecoder().decode([CrashHistoryRow].self, from: Data(final.stdout.utf8))) ?? rows
     }
 
     /// The invariants every crash scenario must keep.
     func checkInvariants(history: [CrashHistoryRow], seedNote: String = "") async throws {
         struct SliceRow: Decodable { var kind: String; var status: String; var substatus: String?; var sliceStart: String }
-        let slices = try refit("slices", "--schedules", folder.root.path, "--db", db, "--pipeline", "RetrainPipeline",
+        let slices = try await refitOffPool("slices", "--schedules", folder.root.path, "--db", db, "--pipeline", "RetrainPipeline",
                                "--format", "json", environment: environment)
         #expect(slices.exitCode == 0, "stderr: \(slices.stderr)")
         let windows = try JSONDecoder().decode([SliceRow].self, from: Data(slices.stdout.utf8)).filter { $0.kind == "window" }

@@ -46,9 +46,9 @@ struct EndToEndTickTests {
         var rows: [HistoryRow] = []
         var finished = false
         for _ in 0..<8 where !finished {
-            let tick = try refit("tick", "--schedules", folder.root.path, "--db", db, environment: environment)
+            let tick = try await refitOffPool("tick", "--schedules", folder.root.path, "--db", db, environment: environment)
             #expect(tick.exitCode == 0, "stderr: \(tick.stderr)")
-            let history = try refit("history", "--db", db, "--format", "json", environment: environment)
+            let history = try await refitOffPool("history", "--db", db, "--format", "json", environment: environment)
             rows = try JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))
             let trained = rows.filter { $0.activity == "Retrain" && $0.status == "Succeeded" }
             let updatedWindows = Set(rows.filter { $0.activity == "UpdateScoringEndpoint" && ["Succeeded", "Skipped"].contains($0.status) }
@@ -98,14 +98,16 @@ struct EndToEndTickTests {
         let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(300))
-            let history = try refit("history", "--db", db, "--format", "json", environment: environment)
+            let history = try await refitOffPool("history", "--db", db, "--format", "json", environment: environment)
             rows = (try? JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))) ?? []
             let updated = Set(rows.filter { $0.activity == "UpdateScoringEndpoint" && ["Succeeded", "Skipped"].contains($0.status) }
                 .map(\.windowStart))
             if updated.count == 24 { break }
         }
-        worker.terminate()
-        worker.waitUntilExit()
+        try await offPool {
+            worker.terminate()
+            worker.waitUntilExit()
+        }
         #expect(worker.terminationStatus == 0, "refit run exits 0 on SIGTERM")
 
         let succeeded = rows.filter { $0.activity == "UpdateScoringEndpoint" && $0.status == "Succeeded" }
@@ -146,16 +148,16 @@ struct EndToEndTickTests {
         let db = folder.root.appendingPathComponent("refit.sqlite").path
         let worker = try WorkerProcess(arguments: ["--schedules", folder.root.path, "--db", db, "--log-format", "json"],
                                        environment: environment, logFile: folder.root.appendingPathComponent("worker.log"))
-        defer { worker.stop() }
+        defer { Thread { worker.stop() }.start() }
 
         struct SliceRow: Decodable { var kind: String; var dataset: String?; var sliceStart: String; var status: String; var attempts: Int? }
-        func slices() throws -> [SliceRow] {
-            let out = try refit("slices", "--schedules", folder.root.path, "--db", db, "--pipeline", "RetrainPipeline",
+        func slices() async throws -> [SliceRow] {
+            let out = try await refitOffPool("slices", "--schedules", folder.root.path, "--db", db, "--pipeline", "RetrainPipeline",
                                 "--format", "json", environment: environment)
             return (try? JSONDecoder().decode([SliceRow].self, from: Data(out.stdout.utf8))) ?? []
         }
-        func history() throws -> [HistoryRow] {
-            let out = try refit("history", "--db", db, "--format", "json", environment: environment)
+        func history() async throws -> [HistoryRow] {
+            let out = try await refitOffPool("history", "--db", db, "--format", "json", environment: environment)
             return (try? JSONDecoder().decode([HistoryRow].self, from: Data(out.stdout.utf8))) ?? []
         }
         // Hour 00 is trained; hour 01's slice has been checked, found absent, and waits.
@@ -163,8 +165,8 @@ struct EndToEndTickTests {
         var deadline = ContinuousClock.now + .seconds(60)
         while !waiting && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
-            let trained = try history().contains { $0.activity == "Retrain" && $0.windowStart == "2026-01-01T00:00:00Z" && $0.status == "Succeeded" }
-            let absent = try slices().contains { $0.kind == "external" && $0.sliceStart == "2026-01-01T01:00:00Z" && $0.status == "Waiting" && ($0.attempts ?? 0) >= 1 }
+            let trained = try await history().contains { $0.activity == "Retrain" && $0.windowStart == "2026-01-01T00:00:00Z" && $0.status == "Succeeded" }
+            let absent = try await slices().contains { $0.kind == "external" && $0.sliceStart == "2026-01-01T01:00:00Z" && $0.status == "Waiting" && ($0.attempts ?? 0) >= 1 }
             waiting = trained && absent
         }
         #expect(waiting, "hour 01 never waited; log: \(worker.logTail())")
@@ -174,7 +176,7 @@ struct EndToEndTickTests {
         deadline = ContinuousClock.now + .seconds(60)
         while !trained && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
-            trained = try history().contains { $0.activity == "Retrain" && $0.windowStart == "2026-01-01T01:00:00Z" && $0.status == "Succeeded" }
+            trained = try await history().contains { $0.activity == "Retrain" && $0.windowStart == "2026-01-01T01:00:00Z" && $0.status == "Succeeded" }
         }
         #expect(trained, "hour 01 was not trained before its next check (an hour away); log: \(worker.logTail())")
     }
@@ -199,11 +201,11 @@ struct EndToEndTickTests {
         let environment = try demoEnvironment(emulator.info)
         let db = folder.root.appendingPathComponent("refit.sqlite").path
         for _ in 0..<6 {
-            let tick = try refit("tick", "--schedules", folder.root.path, "--db", db, environment: environment)
+            let tick = try await refitOffPool("tick", "--schedules", folder.root.path, "--db", db, environment: environment)
             #expect(tick.exitCode == 0, "stderr: \(tick.stderr.suffix(800))")
         }
         let rows = try JSONDecoder().decode([HistoryRow].self, from: Data(
-            try refit("history", "--db", db, "--format", "json", environment: environment).stdout.utf8))
+            try await refitOffPool("history", "--db", db, "--format", "json", environment: environment).stdout.utf8))
         let updates = rows.filter { $0.activity == "UpdateScoringEndpoint" }
         #expect(Set(updates.filter { ["Succeeded", "Skipped"].contains($0.status) }.map(\.windowStart)).count == 8, "history: \(rows)")
         // In the emulator's order, each successful PATCH deploys a newer window than the one before.

@@ -53,9 +53,12 @@ struct FaultEndToEndTests {
         try scenario.shortenExternalRetry()
         let storage = scenario.emulator.info.storage
         let wrongKey = Data("not-the-key-\(UUID().uuidString)".utf8).base64EncodedString()
+        var reserved: Int32 = -1
+        defer { if reserved >= 0 { close(reserved) } }
         switch fault {
         case .unreachable:
-            let port = try closedLoopbackPort()
+            let (port, socket) = try closedLoopbackPort()
+            reserved = socket
             let endpoint = try #require(URLComponents(string: storage.blobEndpoint))
             var moved = endpoint
             moved.port = port
@@ -406,33 +409,17 @@ final class FaultScenario: @unchecked Sendable {
     }
 }
 
-/// Runs blocking work (waiting for a child process) on a thread of its own: these tests run in
-/// parallel, and parking Swift's small cooperative pool would delay every other test's timers.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    let result: Result<T, any Error> = await withCheckedContinuation { continuation in
-        Thread { continuation.resume(returning: Result { try body() }) }.start()
-    }
-    return try result.get()
-}
-
-/// `refit(...)` off the cooperative pool.
-func refitOffPool(_ arguments: String..., environment: [String: String]? = nil) async throws -> ProcessResult {
-    try await offPool {
-        try runProcess(BuiltProducts.executable("refit"), arguments, environment: environment,
-                       currentDirectory: BuiltProducts.packageRoot)
-    }
-}
-
 struct ScenarioError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
 
-/// A loopback TCP port nothing listens on (bound, then closed), for "storage unreachable".
-func closedLoopbackPort() throws -> Int {
+/// A loopback TCP port nothing listens on, for "storage unreachable": bound but never listening,
+/// so connections are refused and no other test server can take the port while the caller
+/// keeps the socket open (close it at the end).
+func closedLoopbackPort() throws -> (port: Int, socket: Int32) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw ScenarioError("socket() failed") }
-    defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = 0
@@ -443,8 +430,8 @@ func closedLoopbackPort() throws -> Int {
             bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
         }
     }
-    guard bound else { throw ScenarioError("bind() failed") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    guard bound else { close(fd); throw ScenarioError("bind() failed") }
+    return (Int(UInt16(bigEndian: address.sin_port)), fd)
 }
 
 /// Another process (Python's sqlite3) holding `BEGIN EXCLUSIVE` on the database until released.

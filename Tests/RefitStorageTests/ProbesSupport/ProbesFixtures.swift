@@ -126,21 +126,31 @@ final class MotoServer: @unchecked Sendable {
     let url: String
     let http = HTTPClient(configuration: .init(connectTimeout: .seconds(2), totalTimeout: .seconds(20)))
 
+    /// Starts moto on a free port. The port is free when chosen but another test's server may
+    /// take it before moto binds it, so a start counts only when *our* process answers as S3
+    /// (a ListAllMyBuckets document); otherwise it is retried on another port.
     init() async throws {
-        let port = try freeLoopbackPort()
-        server = try ServerProcess(URL(fileURLWithPath: "/usr/bin/env"),
-                                   ["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)])
-        url = "http://127.0.0.1:\(port)"
         // A separate client for the readiness poll, so refused connections stay out of the test's client.
         let poller = HTTPClient(configuration: .init(connectTimeout: .seconds(1), totalTimeout: .seconds(2)))
-        for _ in 0..<150 {
-            if let response = try? await poller.execute(HTTPRequest(method: .get, url: url + "/")), response.status < 500 {
-                return
+        var tried: [Int] = []
+        for _ in 0..<5 {
+            let port = try freeLoopbackPort()
+            tried.append(port)
+            let candidate = try ServerProcess(URL(fileURLWithPath: "/usr/bin/env"),
+                                              ["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)])
+            let address = "http://127.0.0.1:\(port)"
+            for _ in 0..<150 where candidate.process.isRunning {
+                if let response = try? await poller.execute(HTTPRequest(method: .get, url: address + "/")),
+                   response.status == 200, response.text.contains("ListAllMyBucketsResult"), candidate.process.isRunning {
+                    server = candidate
+                    url = address
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(100))
             }
-            try await Task.sleep(for: .milliseconds(100))
+            candidate.stop()
         }
-        server.stop()
-        throw FixtureError("moto did not start on port \(port); is `moto[server]` installed (scripts/setup.sh)?")
+        throw FixtureError("moto did not start on ports \(tried); is `moto[server]` installed (scripts/setup.sh)?")
     }
 
     func createBucket(_ bucket: String) async throws {
