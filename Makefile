@@ -14,10 +14,10 @@ release: setup
 
 # Builds everything and runs every test (unit, store, HTTP, emulator, activities, worker, CLI).
 # The watchdog turns a hung test run into a clear failure instead of a stalled CI job.
-TEST_TIMEOUT ?= 1500
+TEST_TIMEOUT ?= 900
 test: setup
 	$(SWIFT) build --build-tests
-	timeout --kill-after=30 $(TEST_TIMEOUT) $(SWIFT) test --skip-build
+	TEST_TIMEOUT=$(TEST_TIMEOUT) SWIFT=$(SWIFT) bash scripts/run-tests.sh
 
 # Speed and memory figures (wall time per operation, peak RSS) of the worker, store, slicing and
 # definitions loading, from a release build; about a minute. BENCH_ARGS="--format json" for JSON.

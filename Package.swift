@@ -102,7 +102,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "RefitStoreTests", dependencies: ["RefitStore"], swiftSettings: swiftSettings),
         .testTarget(name: "RefitHTTPTests",
-                    dependencies: ["RefitHTTP", .product(name: "Logging", package: "swift-log")],
+                    dependencies: ["RefitHTTP", "RefitTestKit", .product(name: "Logging", package: "swift-log")],
                     exclude: ["Support"], swiftSettings: swiftSettings),
         .testTarget(name: "RefitStorageTests", dependencies: ["RefitStorage", "RefitCore", "RefitHTTP", "RefitTestKit"],
                     swiftSettings: swiftSettings),

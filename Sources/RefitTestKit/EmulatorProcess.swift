@@ -202,16 +202,16 @@ public final class EmulatorProcess: @unchecked Sendable {
     /// Sends SIGKILL at once: a crash, as the crash suite needs (no graceful shutdown).
     public func kill9() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        ChildExit.wait(for: process, timeout: .seconds(10))
     }
 
     private static func terminate(_ process: Process, grace: Duration) {
         guard process.isRunning else { return }
         process.terminate()
-        let end = ContinuousClock.now + grace
-        while process.isRunning && ContinuousClock.now < end { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        if ChildExit.wait(for: process, timeout: grace) == nil {
+            kill(process.processIdentifier, SIGKILL)
+            ChildExit.wait(for: process, timeout: .seconds(10))
+        }
     }
 
     // MARK: - Admin routes

@@ -65,8 +65,8 @@ public func runProcess(_ executable: URL, _ arguments: [String], environment: [S
         kill(process.processIdentifier, SIGKILL)
         while finished < 2 { drained.wait(); finished += 1 }
     }
-    process.waitUntilExit()
-    return ProcessResult(exitCode: process.terminationStatus,
+    let status = ChildExit.wait(for: process) ?? -1
+    return ProcessResult(exitCode: status,
                          stdout: String(decoding: outData.get(), as: UTF8.self),
                          stderr: String(decoding: errData.get(), as: UTF8.self))
 }

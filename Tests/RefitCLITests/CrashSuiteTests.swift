@@ -347,18 +347,16 @@ final class WorkerProcess: @unchecked Sendable {
 
     func kill9() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        ChildExit.wait(for: process, timeout: .seconds(30))
     }
 
     /// SIGTERM, then SIGKILL if it has not stopped within `grace` seconds; returns the exit status.
     @discardableResult
     func stop(grace: Double = 20) -> Int32 {
         if process.isRunning { process.terminate() }
-        let end = Date().addingTimeInterval(grace)
-        while process.isRunning && Date() < end { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return process.terminationStatus
+        if let status = ChildExit.wait(for: process, timeout: .milliseconds(Int(grace * 1000))) { return status }
+        kill(process.processIdentifier, SIGKILL)
+        return ChildExit.wait(for: process, timeout: .seconds(30)) ?? -1
     }
 
     /// The end of its log, for failure messages.

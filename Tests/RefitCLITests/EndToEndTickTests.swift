@@ -104,11 +104,11 @@ struct EndToEndTickTests {
                 .map(\.windowStart))
             if updated.count == 24 { break }
         }
-        try await offPool {
+        let status = try await offPool { () -> Int32? in
             worker.terminate()
-            worker.waitUntilExit()
+            return ChildExit.wait(for: worker, timeout: .seconds(30))
         }
-        #expect(worker.terminationStatus == 0, "refit run exits 0 on SIGTERM")
+        #expect(status == 0, "refit run exits 0 on SIGTERM")
 
         let succeeded = rows.filter { $0.activity == "UpdateScoringEndpoint" && $0.status == "Succeeded" }
         let superseded = rows.filter { $0.activity == "UpdateScoringEndpoint" && $0.status == "Skipped" }

@@ -463,6 +463,6 @@ final class DatabaseLock: @unchecked Sendable {
 
     func release() {
         try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        ChildExit.wait(for: process, timeout: .seconds(30))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RefitHTTP
+import RefitTestKit
 
 /// The Python test server (Support/test_server.py), started once per test process.
 ///
@@ -52,8 +53,7 @@ final class TestServer: @unchecked Sendable {
         certMaker.standardOutput = FileHandle.nullDevice
         certMaker.standardError = FileHandle.nullDevice
         try certMaker.run()
-        certMaker.waitUntilExit()
-        guard certMaker.terminationStatus == 0 else {
+        guard ChildExit.wait(for: certMaker, timeout: .seconds(60)) == 0 else {
             throw LaunchError(description: "openssl could not create a test certificate")
         }
 

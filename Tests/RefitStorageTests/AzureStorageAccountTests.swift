@@ -1,6 +1,7 @@
 import Foundation
 import RefitHTTP
 import RefitStorage
+import RefitTestKit
 import Testing
 
 /// Runs a Python snippet and returns its stdout, trimmed: an independent implementation of
@@ -13,7 +14,7 @@ func python(_ script: String) throws -> String {
     process.standardOutput = out
     try process.run()
     let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    ChildExit.wait(for: process, timeout: .seconds(60))
     return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
