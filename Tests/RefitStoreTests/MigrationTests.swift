@@ -31,6 +31,30 @@ struct MigrationTests {
         #expect(expected.isSubset(of: tables))
     }
 
+    /// Several workers starting at once on a new database: each open waits for the others
+    /// (switching the new file to WAL answers SQLITE_BUSY without the busy handler) and succeeds.
+    @Test func simultaneousOpensOfANewDatabaseAllSucceed() throws {
+        let folder = try TemporaryDirectory()
+        for round in 0..<10 {
+            let path = folder.path("refit-\(round).sqlite")
+            let failures = LockedStrings()
+            let threads = 6
+            let done = DispatchSemaphore(value: 0)
+            let start = DispatchSemaphore(value: 0)
+            for _ in 0..<threads {
+                Thread {
+                    start.wait()
+                    do { _ = try Store.open(path: path) } catch { failures.append("\(error)") }
+                    done.signal()
+                }.start()
+            }
+            for _ in 0..<threads { start.signal() }
+            for _ in 0..<threads { done.wait() }
+            #expect(failures.values.isEmpty, "round \(round): \(failures.values)")
+            #expect(try Store.open(path: path).currentVersion == Migration.latestVersion)
+        }
+    }
+
     @Test func reopeningIsANoOp() throws {
         let folder = try TemporaryDirectory()
         let path = folder.path("refit.sqlite")
@@ -134,4 +158,11 @@ struct MigrationTests {
             #expect(Int(file.prefix(4)) == migration.version)
         }
     }
+}
+
+final class LockedStrings: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func append(_ value: String) { lock.withLock { items.append(value) } }
+    var values: [String] { lock.withLock { items } }
 }

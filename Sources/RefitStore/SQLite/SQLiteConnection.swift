@@ -30,8 +30,19 @@ public final class SQLiteConnection {
         sqlite3_busy_timeout(db, Int32(clamping: busyTimeoutMilliseconds))
         do {
             // journal_mode is the first statement that reads the file, so a file that is not a
-            // database fails here with SQLITE_NOTADB.
-            _ = try query("PRAGMA journal_mode=WAL")
+            // database fails here with SQLITE_NOTADB. Switching a new file to WAL needs an
+            // exclusive lock, and SQLite answers SQLITE_BUSY here without calling the busy
+            // handler while another process creates or recovers the same file (two workers
+            // starting at once on a new database): retry within the busy timeout.
+            let deadline = ContinuousClock.now + .milliseconds(busyTimeoutMilliseconds)
+            while true {
+                do {
+                    _ = try query("PRAGMA journal_mode=WAL")
+                    break
+                } catch let error as StoreError where error.code == .busy && ContinuousClock.now < deadline {
+                    usleep(20_000)
+                }
+            }
             try execute("PRAGMA foreign_keys=ON")
             try execute("PRAGMA synchronous=NORMAL")
         } catch let error as StoreError {
