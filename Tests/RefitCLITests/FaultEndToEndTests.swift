@@ -155,6 +155,7 @@ struct FaultEndToEndTests {
         #expect(failed.error?.contains("Error 0003: column y has missing values") == true, "error: \(failed.error ?? "nil")")
         let failedJob = try #require(try await scenario.emulator.operations("submit").first?.jobId)
         #expect(failed.error?.contains(failedJob) == true, "the error names the failed job")
+        #expect(failed.externalJobId == failedJob, "history names the failed attempt's job")
 
         let rows = try await scenario.tickUntilDeployed()
         let retrains = rows.filter { $0.activity == "Retrain" }

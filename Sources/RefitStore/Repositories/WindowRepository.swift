@@ -304,12 +304,18 @@ public struct WindowRepository: Sendable {
                 runStatus = "Skipped"; runSubstatus = substate?.rawValue; errorMessage = reason
             }
             try Self.writeMachine(c, machine, windowID: windowID, now: now)
+            // A failed or timed-out attempt names the external job it worked on too (from its
+            // journal's start/poll steps), so history says which job failed.
             try c.execute("""
                 UPDATE runs SET status = ?, substatus = ?, ended_at = ?, error_class = ?, error_message = ?,
-                    external_job_id = COALESCE(?, external_job_id), result = ?
+                    external_job_id = COALESCE(?, external_job_id,
+                        (SELECT json_extract(intent, '$.jobId') FROM steps
+                         WHERE run_id = ? AND name IN ('start', 'poll') AND json_extract(intent, '$.jobId') IS NOT NULL
+                         ORDER BY seq DESC LIMIT 1)),
+                    result = ?
                 WHERE run_id = ?
                 """, [.text(runStatus), SQLiteValue(runSubstatus), StoreText.text(now), SQLiteValue(errorClass),
-                      SQLiteValue(errorMessage), SQLiteValue(externalJobID), SQLiteValue(resultJSON), .text(runID)])
+                      SQLiteValue(errorMessage), SQLiteValue(externalJobID), .text(runID), SQLiteValue(resultJSON), .text(runID)])
             try c.appendEvent(NewAuditEvent(
                 at: now.date, kind: "attemptFinished", pipeline: record.key.pipeline, activity: record.key.activity,
                 windowStart: record.window.start.date, runID: runID,
@@ -361,7 +367,11 @@ public struct WindowRepository: Sendable {
                 try Self.writeMachine(c, machine, windowID: record.id, now: now)
                 let message = "The worker \(owner) stopped before the attempt finished (its lease expired at \(expiry.iso8601))."
                 try c.execute("""
-                    UPDATE runs SET status = 'Failed', ended_at = max(started_at, ?), error_class = 'crash', error_message = ?
+                    UPDATE runs SET status = 'Failed', ended_at = max(started_at, ?), error_class = 'crash', error_message = ?,
+                        external_job_id = COALESCE(external_job_id,
+                            (SELECT json_extract(s.intent, '$.jobId') FROM steps s
+                             WHERE s.run_id = runs.run_id AND s.name IN ('start', 'poll') AND json_extract(s.intent, '$.jobId') IS NOT NULL
+                             ORDER BY s.seq DESC LIMIT 1))
                     WHERE window_id = ? AND status = 'InProgress'
                     """, [StoreText.text(now), .text(message), .integer(record.id)])
                 try c.appendEvent(NewAuditEvent(
