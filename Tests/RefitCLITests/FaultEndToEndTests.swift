@@ -193,6 +193,19 @@ struct FaultEndToEndTests {
         #expect(retrains.first?.error?.contains("HTTP 500") == true, "error: \(retrains.first?.error ?? "nil")")
     }
 
+    @Test("the scoring endpoint answering the PATCH with HTTP 503: the update attempt fails retryable, the retry deploys once")
+    func patchUnavailableThenDeployed() async throws {
+        let scenario = try await FaultScenario(emulatorArguments: ["--fault", "patch:503:count=1:retry-after=1"])
+        defer { scenario.remove() }
+        try scenario.folder.writeTrainingSlices(hours: 1)
+        let rows = try await scenario.tickUntilDeployed()
+        let updates = rows.filter { $0.activity == "UpdateScoringEndpoint" }
+        #expect(updates.map(\.status) == ["Failed", "Succeeded"], "history: \(updates)")
+        #expect(updates.first?.error?.contains("503") == true, "error: \(updates.first?.error ?? "nil")")
+        let patches = try await scenario.emulator.operations("patch")
+        #expect(patches.map(\.status) == [503, 200], "patches: \(patches)")
+    }
+
     @Test("a status call slower than the activity's timeout: the attempt is TimedOut, its job DELETEd, and the retry succeeds")
     func slowServiceTimesOut() async throws {
         let scenario = try await FaultScenario(emulatorArguments: ["--fault", "status:latency=6000"])
