@@ -97,7 +97,7 @@ let package = Package(
                                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                     exclude: ["Support"], swiftSettings: swiftSettings),
 
-        .testTarget(name: "RefitCoreTests", dependencies: ["RefitCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "RefitCoreTests", dependencies: ["RefitCore", "RefitTestKit"], swiftSettings: swiftSettings),
         .testTarget(name: "RefitDefinitionsTests", dependencies: ["RefitDefinitions", "RefitCore"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "RefitStoreTests", dependencies: ["RefitStore"], swiftSettings: swiftSettings),

@@ -25,6 +25,38 @@ func refitOffPool(_ arguments: String..., environment: [String: String]? = nil) 
     }
 }
 
+/// One row of `refit history --format json`: one attempt (the documented fields).
+struct HistoryRow: Decodable, CustomStringConvertible {
+    var runId: String
+    var pipeline: String
+    var activity: String
+    var windowStart: String
+    var windowEnd: String
+    var attempt: Int
+    var trigger: String
+    var status: String
+    var substatus: String?
+    var startedAt: String
+    var endedAt: String?
+    var error: String?
+    var errorClass: String?
+    var externalJobId: String?
+    var description: String { "\(activity)@\(windowStart) #\(attempt) \(status)/\(substatus ?? "-") \(error ?? "")" }
+}
+
+/// One row of `refit slices --format json`: an activity window or an external data slice.
+struct SliceRow: Decodable, CustomStringConvertible {
+    var kind: String
+    var activity: String?
+    var dataset: String?
+    var sliceStart: String
+    var status: String
+    var substatus: String?
+    var attempts: Int
+    var message: String?
+    var description: String { "\(kind) \(activity ?? dataset ?? "-")@\(sliceStart) \(status)/\(substatus ?? "-") #\(attempts) \(message ?? "")" }
+}
+
 /// A scratch folder of definitions for one test, removed at the end.
 struct ScratchSchedules {
     let root: URL

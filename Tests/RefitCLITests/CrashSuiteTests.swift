@@ -73,7 +73,7 @@ struct CrashSuiteTests {
     @Test("random kills (seeded): SIGKILL at random moments, five times, then converge")
     func randomKillPoints() async throws {
         let seed = ProcessInfo.processInfo.environment["REFIT_CRASH_SEED"].flatMap(UInt64.init) ?? 0x5EED_2026
-        var random = SplitMix(seed: seed)
+        var random = SplitMix64(seed: seed)
         let scenario = try await CrashScenario.start(hours: 6, retrainConcurrency: 4)
         defer { scenario.cleanup() }
         for _ in 0..<5 {
@@ -143,17 +143,6 @@ struct CrashSuiteTests {
 }
 
 // MARK: - The scenario
-
-/// What `refit history --format json` says about one attempt.
-struct CrashHistoryRow: Decodable {
-    var runId: String
-    var activity: String
-    var windowStart: String
-    var attempt: Int
-    var status: String
-    var substatus: String?
-    var errorClass: String?
-}
 
 /// One pipeline of `hours` hourly windows against a fresh emulator, and the `refit run`
 /// processes started on it.
@@ -240,16 +229,16 @@ final class CrashScenario: @unchecked Sendable {
 
     /// Starts one more worker (unless `keepRunning` already has live ones), waits until every
     /// window has a finished attempt, then stops every live worker with SIGTERM, expecting exit 0.
-    func converge(keepRunning: [WorkerProcess] = [], seconds: Double = 120) async throws -> [CrashHistoryRow] {
+    func converge(keepRunning: [WorkerProcess] = [], seconds: Double = 120) async throws -> [HistoryRow] {
         if keepRunning.isEmpty || !workers.contains(where: { $0.isRunning }) { _ = try startWorker() }
-        var rows: [CrashHistoryRow] = []
+        var rows: [HistoryRow] = []
         var finished = false
         let deadline = Date().addingTimeInterval(seconds)
         while !finished && Date() < deadline {
             try await Task.sleep(for: .milliseconds(400))
             let history = try await refitOffPool("history", "--db", db, "--format", "json", environment: environment)
             guard history.exitCode == 0 else { continue }
-            rows = (try? JSONDecoder().decode([CrashHistoryRow].self, from: Data(history.stdout.utf8))) ?? rows
+            rows = (try? JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))) ?? rows
             let done = { (activity: String, statuses: Set<String>) in
                 Set(rows.filter { $0.activity == activity && statuses.contains($0.status) }.map(\.windowStart)).count
             }
@@ -260,12 +249,11 @@ final class CrashScenario: @unchecked Sendable {
         #expect(statuses.allSatisfy { $0 == 0 }, "a worker did not exit 0 on SIGTERM: \(statuses)")
         #expect(finished, "not converged; history: \(rows.map { "\($0.activity) \($0.windowStart) #\($0.attempt) \($0.status)" })")
         let final = try await refitOffPool("history", "--db", db, "--format", "json", environment: environment)
-        return (try? JSONDecoder().decode([CrashHistoryRow].self, from: Data(final.stdout.utf8))) ?? rows
+        return (try? JSONDecoder().decode([HistoryRow].self, from: Data(final.stdout.utf8))) ?? rows
     }
 
     /// The invariants every crash scenario must keep.
-    func checkInvariants(history: [CrashHistoryRow], seedNote: String = "") async throws {
-        struct SliceRow: Decodable { var kind: String; var status: String; var substatus: String?; var sliceStart: String }
+    func checkInvariants(history: [HistoryRow], seedNote: String = "") async throws {
         let slices = try await refitOffPool("slices", "--schedules", folder.root.path, "--db", db, "--pipeline", "RetrainPipeline",
                                "--format", "json", environment: environment)
         #expect(slices.exitCode == 0, "stderr: \(slices.stderr)")
@@ -386,18 +374,5 @@ final class WorkerProcess: @unchecked Sendable {
             }
         }
         return order.compactMap { byRun[$0] }
-    }
-}
-
-/// SplitMix64, so the random kill points repeat under a seed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

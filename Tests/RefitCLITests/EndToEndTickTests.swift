@@ -10,15 +10,6 @@ import RefitTestKit
 /// endpoint, and the newest window's model ends up serving.
 @Suite("refit tick end to end (emulator)", .timeLimit(.minutes(5)))
 struct EndToEndTickTests {
-    struct HistoryRow: Decodable {
-        var activity: String
-        var windowStart: String
-        var status: String
-        var substatus: String?
-        var error: String?
-        var externalJobId: String?
-    }
-
     @Test("three hourly windows: three trainings, one submit each, the newest model serves")
     func threeHourlyWindows() async throws {
         let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
@@ -150,7 +141,6 @@ struct EndToEndTickTests {
                                        environment: environment, logFile: folder.root.appendingPathComponent("worker.log"))
         defer { Thread { worker.stop() }.start() }
 
-        struct SliceRow: Decodable { var kind: String; var dataset: String?; var sliceStart: String; var status: String; var attempts: Int? }
         func slices() async throws -> [SliceRow] {
             let out = try await refitOffPool("slices", "--schedules", folder.root.path, "--db", db, "--pipeline", "RetrainPipeline",
                                 "--format", "json", environment: environment)
@@ -166,7 +156,7 @@ struct EndToEndTickTests {
         while !waiting && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
             let trained = try await history().contains { $0.activity == "Retrain" && $0.windowStart == "2026-01-01T00:00:00Z" && $0.status == "Succeeded" }
-            let absent = try await slices().contains { $0.kind == "external" && $0.sliceStart == "2026-01-01T01:00:00Z" && $0.status == "Waiting" && ($0.attempts ?? 0) >= 1 }
+            let absent = try await slices().contains { $0.kind == "external" && $0.sliceStart == "2026-01-01T01:00:00Z" && $0.status == "Waiting" && $0.attempts >= 1 }
             waiting = trained && absent
         }
         #expect(waiting, "hour 01 never waited; log: \(worker.logTail())")

@@ -275,7 +275,7 @@ struct FaultEndToEndTests {
 
         // Nothing was half-written: the database opens, has what it had, and grows once there is room.
         let after = try await scenario.windows()
-        let key = { (row: FaultScenario.SliceRow) in "\(row.activity ?? "-")@\(row.sliceStart)/\(row.status)" }
+        let key = { (row: SliceRow) in "\(row.activity ?? "-")@\(row.sliceStart)/\(row.status)" }
         #expect(Set(before.map(key)).isSubset(of: Set(after.map(key))), "before: \(before), after: \(after.prefix(4))")
         #expect(try await scenario.tick().exitCode == 0)
         #expect(try await scenario.windows().count > after.count)
@@ -287,30 +287,6 @@ struct FaultEndToEndTests {
 /// One test's world: the example schedules in a scratch folder (local data host, one hourly
 /// window), a running emulator, the environment pointing at it, and a database.
 final class FaultScenario: @unchecked Sendable {
-    struct HistoryRow: Decodable, CustomStringConvertible {
-        var runId: String
-        var activity: String
-        var windowStart: String
-        var status: String
-        var substatus: String?
-        var error: String?
-        var errorClass: String?
-        var externalJobId: String?
-        var description: String { "\(activity)@\(windowStart) \(status)/\(substatus ?? "-") \(error ?? "")" }
-    }
-
-    struct SliceRow: Decodable, CustomStringConvertible {
-        var kind: String
-        var activity: String?
-        var dataset: String?
-        var sliceStart: String
-        var status: String
-        var substatus: String?
-        var attempts: Int
-        var message: String?
-        var description: String { "\(kind) \(activity ?? dataset ?? "-")@\(sliceStart) \(status)/\(substatus ?? "-") #\(attempts) \(message ?? "")" }
-    }
-
     let emulator: EmulatorProcess
     let folder: ScratchSchedules
     let db: String

@@ -4,30 +4,6 @@ import RefitTestKit
 
 @Suite("refit tick / history / slices / show")
 struct WorkerCommandTests {
-    struct HistoryRow: Decodable {
-        var runId: String
-        var pipeline: String
-        var activity: String
-        var windowStart: String
-        var windowEnd: String
-        var attempt: Int
-        var trigger: String
-        var status: String
-        var substatus: String?
-        var startedAt: String
-        var endedAt: String?
-        var error: String?
-        var externalJobId: String?
-    }
-
-    struct SliceRow: Decodable {
-        var kind: String
-        var activity: String?
-        var sliceStart: String
-        var status: String
-        var substatus: String?
-    }
-
     /// Two daily windows of a Command activity without inputs, both in the past; the command fails.
     func schedules() throws -> ScratchSchedules {
         let folder = try ScratchSchedules()

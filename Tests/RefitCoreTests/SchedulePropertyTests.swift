@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RefitTestKit
 @testable import RefitCore
 
 /// Seeded random checks of the slice grid and the window queries. Each failure prints the seed
