@@ -10,12 +10,14 @@ import RefitStore
 /// database: claims are conditional, so no window is ever run by two of them at once.
 public actor Worker {
     public nonisolated let configuration: WorkerConfiguration
-    private let factory: Factory
+    private var factory: Factory
     private let windows: WindowRepository
     private let slices: SliceRepository
     private let controls: PipelineControlRepository
     private let runner: any ActivityRunner
-    private let locations: StorageLocationProvider
+    private var locations: StorageLocationProvider
+    /// Each pipeline's definition hash, named by every run (from the configuration, then reloads).
+    private var definitionHashes: [String: String]
     private let clock: any WallClock
     private let sleeper: any WorkerSleeper
     private let logger: Logger
@@ -41,6 +43,7 @@ public actor Worker {
         self.controls = PipelineControlRepository(store)
         self.runner = runner
         self.locations = locations
+        self.definitionHashes = configuration.definitionSHA256
         self.clock = clock
         self.sleeper = sleeper
         self.configuration = configuration
@@ -78,7 +81,13 @@ public actor Worker {
         var candidates: [(Pipeline, Activity, [WindowRecord])] = []
         for (pipeline, activity) in activeActivities(excluding: paused) {
             let key = ActivityKey(pipeline: pipeline.name, activity: activity.name)
-            let waiting = try windows.claimCandidates(key, now: now)
+            // Only windows inside the activity's active period as defined now: after a reload
+            // that shortened it, the windows left outside stay Waiting in the history.
+            let period = try? factory.windows(of: activity, in: pipeline)
+            let waiting = try windows.claimCandidates(key, now: now).filter { record in
+                guard let period else { return true }
+                return record.window.start >= period.activeStart && period.activeEnd.map { record.window.start < $0 } ?? true
+            }
             if !waiting.isEmpty { candidates.append((pipeline, activity, waiting)) }
         }
         try ensureExternalSlices(for: candidates, now: now)
@@ -205,6 +214,17 @@ public actor Worker {
         wake()
     }
 
+    /// New definitions (`refit run` on SIGHUP): later passes schedule, probe and claim with them.
+    /// Attempts already running finish with the definitions they started with; windows already
+    /// materialized stay (a shortened active period leaves its later windows in the history).
+    public func reload(factory: Factory, locations: @escaping StorageLocationProvider, definitionSHA256: [String: String]) {
+        self.factory = factory
+        self.locations = locations
+        self.definitionHashes = definitionSHA256
+        logger.info("definitions reloaded", metadata: ["pipelines": "\(factory.pipelines.count)", "datasets": "\(factory.datasets.count)"])
+        wake()
+    }
+
     /// When the next pass is needed: the earliest of the next window due time, retry time,
     /// external check, or foreign lease expiry; never earlier than a second from now, never
     /// later than `maximumSleep`.
@@ -309,7 +329,7 @@ public actor Worker {
     }
 
     private func definitionSHA256(_ pipeline: Pipeline) -> String {
-        configuration.definitionSHA256[pipeline.name] ?? SHA256.hex(String(reflecting: pipeline))
+        definitionHashes[pipeline.name] ?? SHA256.hex(String(reflecting: pipeline))
     }
 
     private func materialize(pipeline: Pipeline, activity: Activity, now: Instant) throws -> Int {

@@ -1,14 +1,16 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Logging
 import RefitWorker
 
 /// `refit run`: the long-running worker. SIGTERM/SIGINT stop it gracefully (no new claims,
-/// running attempts get a grace period, leases are released) and it exits 0.
+/// running attempts get a grace period, leases are released) and it exits 0. SIGHUP reloads
+/// the definitions (invalid ones are logged and change nothing).
 struct RunWorker: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the worker until SIGTERM or SIGINT.")
+        abstract: "Run the worker until SIGTERM or SIGINT; SIGHUP reloads the definitions.")
 
     @OptionGroup var definitions: SchedulesOption
     @OptionGroup var database: StoreOption
@@ -43,6 +45,13 @@ struct RunWorker: ParsableCommand {
             source.resume()
             sources.append(source)
         }
+        let logger = Logger(label: "refit.worker")
+        let schedules = definitions
+        signal(SIGHUP, SIG_IGN)
+        let hangUp = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hangUp.setEventHandler { Task { await WorkerSetup.reload(worker, schedules: schedules, store: store, logger: logger) } }
+        hangUp.resume()
+        sources.append(hangUp)
         let wakeUps = FileShareWakeUps(factory: factory, schedulesDirectory: definitions.schedules)
         try runBlocking { await worker.run(wakeUps: wakeUps.stream) }
         wakeUps.stop()

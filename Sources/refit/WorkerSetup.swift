@@ -22,6 +22,25 @@ enum WorkerSetup {
                 return handler
             }
         }
+        let hashes = try recordDefinitions(factory, store: store)
+        let host = ProcessInfo.processInfo.hostName
+        let workerID = "\(host):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8).lowercased())"
+        let environment = ProcessInfo.processInfo.environment
+        let http = HTTPClient()
+        let runner = ActivitiesRunner(store: store, http: http, environment: environment, baseDirectory: schedulesDirectory)
+        let locations = StorageLocations(factory: factory, environment: environment, baseDirectory: schedulesDirectory, http: http)
+        return Worker(factory: factory, store: store, runner: runner,
+                      locations: locations.resolver,
+                      configuration: WorkerConfiguration(workerID: workerID, leaseDuration: TimeSpan(seconds: leaseSeconds),
+                                                         leaseRenewalInterval: TimeSpan(seconds: max(1, leaseSeconds / 5)),
+                                                         maxParallel: maxParallel, definitionSHA256: hashes),
+                      logger: Logger(label: "refit.worker"))
+    }
+}
+
+extension WorkerSetup {
+    /// Records each pipeline's definition (file and sha256) and returns the hashes runs name.
+    static func recordDefinitions(_ factory: Factory, store: Store) throws -> [String: String] {
         let now = SystemWallClock().now()
         var hashes: [String: String] = [:]
         let definitions = DefinitionRepository(store)
@@ -36,18 +55,28 @@ enum WorkerSetup {
                 throw CLIFailure.internal(error.message)
             }
         }
-        let host = ProcessInfo.processInfo.hostName
-        let workerID = "\(host):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8).lowercased())"
-        let environment = ProcessInfo.processInfo.environment
-        let http = HTTPClient()
-        let runner = ActivitiesRunner(store: store, http: http, environment: environment, baseDirectory: schedulesDirectory)
-        let locations = StorageLocations(factory: factory, environment: environment, baseDirectory: schedulesDirectory, http: http)
-        return Worker(factory: factory, store: store, runner: runner,
-                      locations: locations.resolver,
-                      configuration: WorkerConfiguration(workerID: workerID, leaseDuration: TimeSpan(seconds: leaseSeconds),
-                                                         leaseRenewalInterval: TimeSpan(seconds: max(1, leaseSeconds / 5)),
-                                                         maxParallel: maxParallel, definitionSHA256: hashes),
-                      logger: Logger(label: "refit.worker"))
+        return hashes
+    }
+
+    /// `refit run` on SIGHUP: reads and validates the definitions again and hands them to the
+    /// worker. Invalid definitions change nothing: the worker keeps the ones it has, and the
+    /// problems go to the log.
+    static func reload(_ worker: Worker, schedules: SchedulesOption, store: Store, logger: Logger) async {
+        let factory: Factory
+        do {
+            factory = try schedules.loadFactory()
+        } catch {
+            logger.error("definitions not reloaded; the worker keeps the previous ones", metadata: ["error": "\(error)"])
+            return
+        }
+        do {
+            let hashes = try recordDefinitions(factory, store: store)
+            let locations = StorageLocations(factory: factory, environment: ProcessInfo.processInfo.environment,
+                                             baseDirectory: schedules.schedules, http: HTTPClient())
+            await worker.reload(factory: factory, locations: locations.resolver, definitionSHA256: hashes)
+        } catch {
+            logger.error("definitions not reloaded; the worker keeps the previous ones", metadata: ["error": "\(error)"])
+        }
     }
 }
 

@@ -206,4 +206,58 @@ struct EndToEndTickTests {
         #expect(hours.last == 7)
         #expect(patched.count == updates.filter { $0.status == "Succeeded" }.count)
     }
+
+    @Test("refit run reloads the definitions on SIGHUP: invalid ones are logged and change nothing, a longer active period is scheduled")
+    func reloadOnHangUp() async throws {
+        let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
+        defer { emulator.stop() }
+        let folder = try ScratchSchedules()
+        defer { folder.remove() }
+        try folder.copyExample()
+        try folder.useLocalDataHost()
+        let path = "pipelines/retrain-pipeline.json"
+        let original = try String(contentsOf: folder.root.appendingPathComponent(path), encoding: .utf8)
+        let endLine = #""end": "2026-01-02T00:00:00Z""#
+        #expect(original.contains(endLine))
+        try folder.write(path, original.replacingOccurrences(of: endLine, with: #""end": "2026-01-01T01:00:00Z""#))
+        try folder.writeTrainingSlices(hours: 3)
+        let environment = try demoEnvironment(emulator.info)
+        let db = folder.root.appendingPathComponent("refit.sqlite").path
+        let worker = try WorkerProcess(arguments: ["--schedules", folder.root.path, "--db", db, "--log-format", "json"],
+                                       environment: environment, logFile: folder.root.appendingPathComponent("worker.log"))
+        defer { Thread { worker.stop() }.start() }
+        func trainedHours() async throws -> Set<String> {
+            let out = try await refitOffPool("history", "--db", db, "--format", "json", environment: environment)
+            let rows = (try? JSONDecoder().decode([HistoryRow].self, from: Data(out.stdout.utf8))) ?? []
+            let trained = Set(rows.filter { $0.activity == "Retrain" && $0.status == "Succeeded" }.map(\.windowStart))
+            let updated = Set(rows.filter { $0.activity == "UpdateScoringEndpoint" && ["Succeeded", "Skipped"].contains($0.status) }
+                .map(\.windowStart))
+            return trained.intersection(updated)
+        }
+        func waitUntil(_ condition: () async throws -> Bool) async throws -> Bool {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
+                if try await condition() { return true }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            return false
+        }
+        #expect(try await waitUntil { try await trainedHours() == ["2026-01-01T00:00:00Z"] }, "log: \(worker.logTail())")
+
+        // A broken file: the reload is refused, the worker keeps running on what it had.
+        try folder.write(path, "{ \"name\": \"RetrainPipeline\", ")
+        kill(worker.process.processIdentifier, SIGHUP)
+        let log = { (try? String(contentsOf: worker.logFile, encoding: .utf8)) ?? "" }
+        #expect(try await waitUntil { log().contains("definitions not reloaded") }, "log: \(worker.logTail())")
+        #expect(worker.isRunning)
+
+        // Two more hours: reloaded, scheduled and deployed without a restart.
+        try folder.write(path, original.replacingOccurrences(of: endLine, with: #""end": "2026-01-01T03:00:00Z""#))
+        kill(worker.process.processIdentifier, SIGHUP)
+        let all: Set = ["2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z", "2026-01-01T02:00:00Z"]
+        #expect(try await waitUntil { try await trainedHours() == all }, "log: \(worker.logTail())")
+        #expect(log().contains("\"definitions reloaded\""))
+        let status = try await offPool { worker.stop() }
+        #expect(status == 0)
+    }
 }

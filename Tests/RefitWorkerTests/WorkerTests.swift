@@ -288,6 +288,28 @@ struct WorkerTests {
         #expect(await worker.nextWakeTime() > clock.now() + .minutes(1))
     }
 
+    @Test("after the active period is shortened, windows left outside it are not run; they stay Waiting in the history")
+    func shortenedActivePeriod() async throws {
+        let db = try TestDatabase()
+        let store = try db.open()
+        let clock = ManualWallClock(t("2026-01-01T03:00:00Z"))
+        let location = InMemoryLocation()
+        let external = Dataset.ExternalDataPolicy(dataDelay: .zero, retryInterval: .minutes(1), maximumRetry: 100)
+        let long = Self.chain(start: "2026-01-01T00:00:00Z", end: "2026-01-01T03:00:00Z", external: external)
+        try await drain(makeWorker(long, store: store, runner: ScriptedRunner(), clock: clock, location: location))
+        let key = ActivityKey(pipeline: "P", activity: "Retrain")
+        #expect(try WindowRepository(store).windows(pipeline: "P").filter { $0.key == key }.count == 3)
+
+        for hour in ["00", "01", "02"] { location.write(.hour("2026-01-01T\(hour):00:00Z")) }
+        let short = Self.chain(start: "2026-01-01T00:00:00Z", end: "2026-01-01T01:00:00Z", external: external)
+        let runner = ScriptedRunner()
+        let worker = makeWorker(short, store: store, runner: runner, clock: clock, location: location)
+        clock.advance(by: .minutes(2)); try await drain(worker)
+        #expect(Set(runner.recorded.map(\.window)) == [.hour("2026-01-01T00:00:00Z")])
+        let later = try WindowRepository(store).windows(pipeline: "P").filter { $0.key == key && $0.window.start > t("2026-01-01T00:00:00Z") }
+        #expect(later.count == 2 && later.allSatisfy { $0.status == .waiting })
+    }
+
     @Test("a paused pipeline starts nothing until resumed")
     func paused() async throws {
         let db = try TestDatabase()
