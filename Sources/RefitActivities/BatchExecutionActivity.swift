@@ -273,8 +273,8 @@ public struct BatchExecutionActivity: Sendable {
                 transientFailures += 1
                 if let wait = error.retryAfter, wait > delay { delay = min(wait, .seconds(60)) }
             } catch where error.code == .canceled && Task.isCancelled {
-                // The attempt was stopped (its timeout passed, or a shutdown) while a status call
-                // was in flight: the job is deleted, as when the stop comes between two polls.
+                // The attempt was stopped (its timeout passed, a shutdown, a lost lease) while a
+                // status call was in flight: as when the stop comes between two polls.
                 throw try await canceledWhilePolling(jobID, client: client, context: context)
             } catch {
                 if error.code != .jobFailed && error.code != .canceled {
@@ -293,11 +293,17 @@ public struct BatchExecutionActivity: Sendable {
         }
     }
 
-    /// Deletes a job the attempt gives up on, journals that the next attempt must submit anew,
-    /// and returns the cancellation error.
+    /// The attempt was cancelled while its job runs. At (or past) the activity's timeout the job
+    /// is deleted and forgotten, so the retry submits anew. Before it — a graceful shutdown past
+    /// its grace period, or a lease that another worker took over — the job is left running and
+    /// stays in the journal: the next attempt resumes it, whichever worker runs it.
     private func canceledWhilePolling(_ jobID: String, client: AzureMLBatchClient, context: ActivityContext)
         async throws(ActivityError) -> ActivityError
     {
+        // The worker's deadline is on the wall clock, this one on the monotonic clock: allow for the difference.
+        guard let deadline = context.deadline, ContinuousClock.now >= deadline - .milliseconds(500) else {
+            return ActivityError(.canceled, "Waiting for batch job \(jobID) was interrupted; the job keeps running and the next attempt resumes it.")
+        }
         await Self.delete(jobID, client: client)
         let error = ActivityError(.canceled, "Waiting for batch job \(jobID) was cancelled; the job was deleted.")
         try? context.journal.record(failure: ["message": error.message, "state": "Deleted"], step: "poll")

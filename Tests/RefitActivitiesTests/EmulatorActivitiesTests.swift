@@ -333,6 +333,35 @@ private struct Lab {
         #expect(try journal.lookup(step: "poll")?.result?["state"] == "TimedOut")
     }
 
+    /// A shutdown past its grace period, or a lease another worker took over, cancels the attempt
+    /// before its timeout: the job keeps running and the next execution resumes it.
+    @Test func interruptedBeforeTheTimeoutKeepsTheJobForTheNextAttempt() async throws {
+        let lab = try await Lab(["--job-duration", "2"])
+        let factory = try lab.factory()
+        let journal = InMemoryStepJournal()
+        let context = try lab.context(factory, "retrain", journal: journal, deadline: .seconds(120))
+        let first = Task { try await BatchExecutionActivity().execute(context) }
+        var started = false
+        for _ in 0..<500 where !started {
+            started = try await !lab.emulator.operations("start").isEmpty
+            if !started { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(started)
+        try await Task.sleep(for: .milliseconds(100))
+        first.cancel()
+        do {
+            let outcome = try await first.value
+            Issue.record("the interrupted attempt succeeded with job \(outcome.jobID)")
+        } catch let error as ActivityError {
+            #expect(error.code == .canceled && error.message.contains("resumes"), "\(error)")
+        }
+        #expect(try await lab.emulator.operations("delete").isEmpty, "the job was deleted")
+
+        let resumed = try await BatchExecutionActivity().execute(try lab.context(factory, "retrain", journal: journal))
+        let submits = try await lab.emulator.operations("submit")
+        #expect(submits.count == 1 && resumed.jobID == submits.first?.jobId, "submits: \(submits)")
+    }
+
     @Test func refusedConnectionIsATransportError() async throws {
         let lab = try await Lab()
         let factory = try lab.factory()
