@@ -7,12 +7,12 @@ set -uo pipefail
 timeout_s="${TEST_TIMEOUT:-1500}"
 swift="${SWIFT:-swift}"
 log="$(mktemp -t refit-tests.XXXXXX)"
-trap 'rm -f "$log"' EXIT
+snapshot="$log.ps"
+trap 'rm -f "$log" "$snapshot"' EXIT
 
 ( timeout --kill-after=30 "$timeout_s" "$swift" test --skip-build 2>&1 | tee "$log"; exit "${PIPESTATUS[0]}" ) &
 pipeline=$!
 # While the run lasts, keep a snapshot of the process tree for the report.
-snapshot="$log.ps"
 while kill -0 "$pipeline" 2>/dev/null; do
     ps -eo pid,ppid,etimes,args --forest > "$snapshot.new" 2>/dev/null && mv "$snapshot.new" "$snapshot"
     sleep 2
@@ -45,7 +45,5 @@ PY
         echo "Processes in the last snapshot (pid ppid seconds command):" >&2
         grep -v " ps -eo " "$snapshot" | grep -E "refit|moto|python3|swift-test|PackageTests" >&2 || true
     fi
-    rm -f "$snapshot"
 fi
-rm -f "$snapshot"
 exit "$rc"

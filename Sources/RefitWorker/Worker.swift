@@ -383,43 +383,7 @@ public actor Worker {
     /// Probes every external slice whose check is due, one `probe` call per dataset, each
     /// bounded by the dataset's `retryTimeout`. Returns the number of checks made.
     private func probeDueSlices(now: Instant) async throws -> Int {
-        let due = try slices.dueChecks(now: now, datasets: externalDatasets)
-        guard !due.isEmpty else { return 0 }
-        var byDataset: [String: [SliceRecord]] = [:]
-        for record in due { byDataset[record.dataset, default: []].append(record) }
-        var checks = 0
-        for name in byDataset.keys.sorted() {
-            guard let records = byDataset[name] else { continue }
-            guard let dataset = factory.datasets[name] else { continue }
-            let outcomes: [Slice: ProbeOutcome]?
-            if let location = locations(dataset) {
-                outcomes = await probe(location, records.map(\.slice), dataset: dataset)
-            } else {
-                let message = "no storage probe is available for \(dataset.kind.rawValue) dataset \(dataset.name)"
-                outcomes = Dictionary(uniqueKeysWithValues: records.map { ($0.slice, ProbeOutcome.failed(message: message, retryable: false)) })
-            }
-            let checkedAt = clock.now()
-            var results: [(id: Int64, check: ExternalSliceCheck)] = []
-            for record in records {
-                var check = record.check(policy: dataset.externalData, validation: dataset.validation)
-                if let outcomes {
-                    _ = check.checked(outcomes[record.slice] ?? .absent(detail: "the probe gave no answer for this slice"), at: checkedAt)
-                } else {
-                    _ = check.checkTimedOut(at: checkedAt)
-                }
-                results.append((record.id, check))
-            }
-            try slices.record(results, now: checkedAt)
-            for (record, (_, check)) in zip(records, results) {
-                checks += 1
-                if check.status != .waiting {
-                    logger.info("external slice \(check.status.rawValue)",
-                                metadata: ["dataset": "\(name)", "slice": "\(record.slice.start)",
-                                           "substate": "\(check.substate?.rawValue ?? "-")", "message": "\(check.lastMessage ?? "-")"])
-                }
-            }
-        }
-        return checks
+        try await check(try slices.dueChecks(now: now, datasets: externalDatasets), onlyReady: false)
     }
 
     /// The names of the external datasets defined now (slices of removed ones are never checked).
@@ -431,22 +395,41 @@ public actor Worker {
     /// probed now; only the ones found Ready are recorded. Returns the number recorded.
     private func probeWaitingEarly(now: Instant) async throws -> Int {
         let watched = factory.datasets.values.filter { $0.external && $0.kind == .fileShare }.map(\.name).sorted()
-        let waiting = try slices.waitingBetweenChecks(datasets: watched, now: now)
-        guard !waiting.isEmpty else { return 0 }
-        var recorded = 0
-        for (name, records) in Dictionary(grouping: waiting, by: \.dataset).sorted(by: { $0.key < $1.key }) {
-            guard let dataset = factory.datasets[name], let location = locations(dataset),
-                  let outcomes = await probe(location, records.map(\.slice), dataset: dataset) else { continue }
+        return try await check(try slices.waitingBetweenChecks(datasets: watched, now: now), onlyReady: true)
+    }
+
+    /// Probes `records`, one `probe` call per dataset, and records each check (the checks of one
+    /// probe in one transaction). With `onlyReady` (an early re-check) only slices found Ready
+    /// are recorded; a miss, a probe error or a timeout leaves the slice as it was. Returns the
+    /// number of checks recorded.
+    private func check(_ records: [SliceRecord], onlyReady: Bool) async throws -> Int {
+        var checks = 0
+        for (name, records) in Dictionary(grouping: records, by: \.dataset).sorted(by: { $0.key < $1.key }) {
+            guard let dataset = factory.datasets[name] else { continue }
+            let outcomes: [Slice: ProbeOutcome]?
+            if let location = locations(dataset) {
+                outcomes = await probe(location, records.map(\.slice), dataset: dataset)
+            } else {
+                let message = "no storage probe is available for \(dataset.kind.rawValue) dataset \(dataset.name)"
+                outcomes = Dictionary(uniqueKeysWithValues: records.map { ($0.slice, ProbeOutcome.failed(message: message, retryable: false)) })
+            }
             let checkedAt = clock.now()
+            var results: [(record: SliceRecord, check: ExternalSliceCheck)] = []
             for record in records {
                 var check = record.check(policy: dataset.externalData, validation: dataset.validation)
-                guard let outcome = outcomes[record.slice], check.checked(outcome, at: checkedAt) == .markReady else { continue }
-                try slices.record(id: record.id, check: check, now: checkedAt)
-                recorded += 1
-                logger.info("external slice Ready (storage change)", metadata: ["dataset": "\(name)", "slice": "\(record.slice.start)"])
+                let action = outcomes.map { check.checked($0[record.slice] ?? .absent(detail: "the probe gave no answer for this slice"), at: checkedAt) }
+                    ?? check.checkTimedOut(at: checkedAt)
+                if !onlyReady || action == .markReady { results.append((record, check)) }
+            }
+            try slices.record(results.map { ($0.record.id, $0.check) }, now: checkedAt)
+            checks += results.count
+            for (record, check) in results where check.status != .waiting {
+                logger.info("external slice \(check.status.rawValue)",
+                            metadata: ["dataset": "\(name)", "slice": "\(record.slice.start)", "early": "\(onlyReady)",
+                                       "substate": "\(check.substate?.rawValue ?? "-")", "message": "\(check.lastMessage ?? "-")"])
             }
         }
-        return recorded
+        return checks
     }
 
     /// Runs one probe, giving up after the dataset's `retryTimeout` (nil = timed out).
@@ -604,7 +587,7 @@ public actor Worker {
                                                     budget: budget(for: claim.key), now: now) else { return }
             let level: Logger.Level = finished.status == .failed ? .error : .info
             logger.log(level: level, "attempt finished", metadata: meta.merging([
-                "outcome": "\(WindowRepository.describeForLog(outcome))", "window.state": "\(finished.status.rawValue)",
+                "outcome": "\(outcome.summary)", "window.state": "\(finished.status.rawValue)",
                 "window.substate": "\(finished.substate?.rawValue ?? "-")", "applied": "\(finished.applied)"]) { $1 })
         } catch {
             logger.error("could not record the attempt's outcome; the lease will expire and the attempt be retried",
@@ -617,18 +600,5 @@ public actor Worker {
         var meta: Logger.Metadata = ["pipeline": "\(key.pipeline)", "activity": "\(key.activity)", "window": "\(window.start.iso8601)"]
         if let runID { meta["runId"] = "\(runID)" }
         return meta.merging(extra) { $1 }
-    }
-}
-
-extension WindowRepository {
-    /// A one-line description of an outcome for logs (messages are already redacted).
-    static func describeForLog(_ outcome: AttemptOutcome) -> String {
-        switch outcome {
-        case .succeeded: "Succeeded"
-        case .failed(let c, let m): "Failed (\(c.rawValue)): \(m)"
-        case .timedOut(let m): "TimedOut: \(m)"
-        case .canceled(let m): "Canceled: \(m)"
-        case .skipped(let s, let r): "Skipped (\(s?.rawValue ?? "-")): \(r)"
-        }
     }
 }

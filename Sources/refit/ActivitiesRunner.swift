@@ -36,7 +36,7 @@ struct ActivitiesRunner: ActivityRunner {
                 // D14: never PATCH an older model over one trained on a newer window. Checked
                 // under the endpoint's lock before the PATCH (the worker's own check at recording
                 // time is the backstop).
-                if let reason = try await supersededReason(attempt) {
+                if let reason = try await claimEndpoint(for: attempt) {
                     return .skipped(.superseded, reason: reason)
                 }
                 let outcome = try await UpdateResourceActivity().execute(context)
@@ -55,10 +55,10 @@ struct ActivitiesRunner: ActivityRunner {
     }
 
     /// Takes the endpoint's deployment lock for this attempt (waiting while another attempt holds
-    /// it), or says why this update window must not deploy: a newer window's model already
-    /// serves its endpoint (D14). Holding the lock until the run ends keeps the check, the PATCH
-    /// and the deployment record of concurrent update attempts from interleaving.
-    func supersededReason(_ attempt: AttemptContext) async throws(ActivityError) -> String? {
+    /// it) and returns nil, or returns why this update window must not deploy: a newer window's
+    /// model already serves its endpoint (D14). Holding the lock until the run ends keeps the
+    /// check, the PATCH and the deployment record of concurrent update attempts from interleaving.
+    func claimEndpoint(for attempt: AttemptContext) async throws(ActivityError) -> String? {
         guard let service = attempt.activity.linkedServiceName.flatMap({ attempt.factory.linkedServices[$0] }),
               case .azureML(let ml) = service.kind, let setting = ml.updateResourceEndpoint,
               let endpoint = setting.resolve(environment: environment) else { return nil }

@@ -15,11 +15,7 @@ struct RunWorker: ParsableCommand {
     @OptionGroup var definitions: SchedulesOption
     @OptionGroup var database: StoreOption
 
-    @Option(name: .customLong("max-parallel"), help: "Attempts this worker runs at once.")
-    var maxParallel: Int = 8
-
-    @Option(name: .customLong("log-format"), help: "Log lines on stderr as text or json (one object per line).")
-    var logFormat: LogFormat = .text
+    @OptionGroup var options: WorkerOptions
 
     /// Short leases let a crash test see a killed worker's windows recovered within seconds;
     /// a daemon keeps the default.
@@ -28,14 +24,13 @@ struct RunWorker: ParsableCommand {
     var leaseSeconds: Int = 300
 
     func validate() throws {
-        guard maxParallel >= 1 else { throw ValidationError("--max-parallel must be at least 1.") }
         guard leaseSeconds >= 2 else { throw ValidationError("--lease-seconds must be at least 2.") }
     }
 
     func run() throws {
         let factory = try definitions.loadFactory()
         let store = try database.open()
-        let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: maxParallel, logFormat: logFormat,
+        let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat,
                                          leaseSeconds: Int64(leaseSeconds))
         var sources: [any DispatchSourceSignal] = []
         for signalNumber in [SIGTERM, SIGINT] {

@@ -13,20 +13,12 @@ struct Tick: ParsableCommand {
     @OptionGroup var definitions: SchedulesOption
     @OptionGroup var database: StoreOption
 
-    @Option(name: .customLong("max-parallel"), help: "Attempts this pass runs at once.")
-    var maxParallel: Int = 8
-
-    @Option(name: .customLong("log-format"), help: "Log lines on stderr as text or json (one object per line).")
-    var logFormat: LogFormat = .text
-
-    func validate() throws {
-        guard maxParallel >= 1 else { throw ValidationError("--max-parallel must be at least 1.") }
-    }
+    @OptionGroup var options: WorkerOptions
 
     func run() throws {
         let factory = try definitions.loadFactory()
         let store = try database.open()
-        let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: maxParallel, logFormat: logFormat)
+        let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat)
         let report: TickReport
         do {
             report = try runBlocking { try await worker.tickAndWait() }

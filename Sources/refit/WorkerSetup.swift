@@ -26,7 +26,7 @@ enum WorkerSetup {
         let host = ProcessInfo.processInfo.hostName
         let workerID = "\(host):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8).lowercased())"
         let environment = ProcessInfo.processInfo.environment
-        let http = HTTPClient()
+        let http = Self.http
         let runner = ActivitiesRunner(store: store, http: http, environment: environment, baseDirectory: schedulesDirectory)
         let locations = StorageLocations(factory: factory, environment: environment, baseDirectory: schedulesDirectory, http: http)
         return Worker(factory: factory, store: store, runner: runner,
@@ -39,6 +39,10 @@ enum WorkerSetup {
 }
 
 extension WorkerSetup {
+    /// The one HTTP client of the process (one curl thread, reused connections): the activities
+    /// and the storage probes share it, across definition reloads too.
+    static let http = HTTPClient()
+
     /// Records each pipeline's definition (file and sha256) and returns the hashes runs name.
     static func recordDefinitions(_ factory: Factory, store: Store) throws -> [String: String] {
         let now = SystemWallClock().now()
@@ -72,7 +76,7 @@ extension WorkerSetup {
         do {
             let hashes = try recordDefinitions(factory, store: store)
             let locations = StorageLocations(factory: factory, environment: ProcessInfo.processInfo.environment,
-                                             baseDirectory: schedules.schedules, http: HTTPClient())
+                                             baseDirectory: schedules.schedules, http: http)
             await worker.reload(factory: factory, locations: locations.resolver, definitionSHA256: hashes)
         } catch {
             logger.error("definitions not reloaded; the worker keeps the previous ones", metadata: ["error": "\(error)"])

@@ -86,6 +86,18 @@ struct ScratchSchedules {
 }
 
 extension ScratchSchedules {
+    /// The repository's example schedules in a scratch folder, reading their data from `data/`
+    /// inside it.
+    static func example() throws -> ScratchSchedules {
+        let folder = try ScratchSchedules()
+        try folder.copyExample()
+        try folder.useLocalDataHost()
+        return folder
+    }
+
+    /// The database path inside this folder.
+    var database: String { root.appendingPathComponent("refit.sqlite").path }
+
     /// Points the example's FileShare host at `data/` inside this folder (relative to the
     /// schedules folder, so parallel tests never share files).
     func useLocalDataHost() throws {

@@ -168,9 +168,7 @@ final class CrashScenario: @unchecked Sendable {
     static func start(hours: Int, retrainConcurrency: Int, updateConcurrency: Int = 1,
                       jobDuration: Double = 0.3) async throws -> CrashScenario {
         let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "\(jobDuration)"])
-        let folder = try ScratchSchedules()
-        try folder.copyExample()
-        try folder.useLocalDataHost()
+        let folder = try ScratchSchedules.example()
         let path = "pipelines/retrain-pipeline.json"
         var pipeline = try String(contentsOf: folder.root.appendingPathComponent(path), encoding: .utf8)
         let edits = [
@@ -186,7 +184,7 @@ final class CrashScenario: @unchecked Sendable {
         try folder.write(path, pipeline)
         try folder.writeTrainingSlices(hours: hours)
         return CrashScenario(emulator: emulator, folder: folder, environment: try demoEnvironment(emulator.info),
-                             db: folder.root.appendingPathComponent("refit.sqlite").path, hours: hours)
+                             db: folder.database, hours: hours)
     }
 
     /// Kills what is left and stops the emulator on a thread of its own (waiting for processes

@@ -17,13 +17,11 @@ struct EndToEndTickTests {
         let info = emulator.info
         let retrain = try #require(info.endpoint("retrain"))
 
-        let folder = try ScratchSchedules()
-        defer { folder.remove() }
-        try folder.copyExample()
-        // A relative host is relative to the schedules folder (not to refit's working directory,
+        // The data host is relative to the schedules folder (not to refit's working directory,
         // which is the package root here): both the probe and the staging step must find the files.
         // Each test's own folder keeps parallel tests apart.
-        try folder.useLocalDataHost()
+        let folder = try ScratchSchedules.example()
+        defer { folder.remove() }
         let pipelinePath = "pipelines/retrain-pipeline.json"
         let pipeline = try String(contentsOf: folder.root.appendingPathComponent(pipelinePath), encoding: .utf8)
         #expect(pipeline.contains(#""end": "2026-01-02T00:00:00Z""#))
@@ -33,7 +31,7 @@ struct EndToEndTickTests {
 
         let environment = try demoEnvironment(info)
 
-        let db = folder.root.appendingPathComponent("refit.sqlite").path
+        let db = folder.database
         var rows: [HistoryRow] = []
         var finished = false
         for _ in 0..<8 where !finished {
@@ -70,13 +68,11 @@ struct EndToEndTickTests {
         defer { emulator.stop() }
         let info = emulator.info
         let retrain = try #require(info.endpoint("retrain"))
-        let folder = try ScratchSchedules()
+        let folder = try ScratchSchedules.example()
         defer { folder.remove() }
-        try folder.copyExample()
-        try folder.useLocalDataHost()
         try folder.writeTrainingSlices(hours: 24)
         let environment = try demoEnvironment(info)
-        let db = folder.root.appendingPathComponent("refit.sqlite").path
+        let db = folder.database
 
         let worker = Process()
         worker.executableURL = BuiltProducts.executable("refit")
@@ -121,10 +117,8 @@ struct EndToEndTickTests {
     func landingDataWakesWaitingSlice() async throws {
         let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
         defer { emulator.stop() }
-        let folder = try ScratchSchedules()
+        let folder = try ScratchSchedules.example()
         defer { folder.remove() }
-        try folder.copyExample()
-        try folder.useLocalDataHost()
         let pipelinePath = "pipelines/retrain-pipeline.json", datasetPath = "datasets/training-data.json"
         let pipeline = try String(contentsOf: folder.root.appendingPathComponent(pipelinePath), encoding: .utf8)
         try folder.write(pipelinePath, pipeline.replacingOccurrences(of: #""end": "2026-01-02T00:00:00Z""#,
@@ -136,7 +130,7 @@ struct EndToEndTickTests {
                                                                    with: #""retryInterval": "01:00:00""#))
         try folder.writeTrainingSlices(hours: 1)          // hour 01 is missing
         let environment = try demoEnvironment(emulator.info)
-        let db = folder.root.appendingPathComponent("refit.sqlite").path
+        let db = folder.database
         let worker = try WorkerProcess(arguments: ["--schedules", folder.root.path, "--db", db, "--log-format", "json"],
                                        environment: environment, logFile: folder.root.appendingPathComponent("worker.log"))
         defer { Thread { worker.stop() }.start() }
@@ -175,10 +169,8 @@ struct EndToEndTickTests {
     func concurrentUpdatesTakeTurns() async throws {
         let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0", "--fault", "patch:latency=300"])
         defer { emulator.stop() }
-        let folder = try ScratchSchedules()
+        let folder = try ScratchSchedules.example()
         defer { folder.remove() }
-        try folder.copyExample()
-        try folder.useLocalDataHost()
         let path = "pipelines/retrain-pipeline.json"
         var pipeline = try String(contentsOf: folder.root.appendingPathComponent(path), encoding: .utf8)
         for (old, new) in [(#""end": "2026-01-02T00:00:00Z""#, #""end": "2026-01-01T08:00:00Z""#),
@@ -189,7 +181,7 @@ struct EndToEndTickTests {
         try folder.write(path, pipeline)
         try folder.writeTrainingSlices(hours: 8)
         let environment = try demoEnvironment(emulator.info)
-        let db = folder.root.appendingPathComponent("refit.sqlite").path
+        let db = folder.database
         for _ in 0..<6 {
             let tick = try await refitOffPool("tick", "--schedules", folder.root.path, "--db", db, environment: environment)
             #expect(tick.exitCode == 0, "stderr: \(tick.stderr.suffix(800))")
@@ -211,10 +203,8 @@ struct EndToEndTickTests {
     func reloadOnHangUp() async throws {
         let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
         defer { emulator.stop() }
-        let folder = try ScratchSchedules()
+        let folder = try ScratchSchedules.example()
         defer { folder.remove() }
-        try folder.copyExample()
-        try folder.useLocalDataHost()
         let path = "pipelines/retrain-pipeline.json"
         let original = try String(contentsOf: folder.root.appendingPathComponent(path), encoding: .utf8)
         let endLine = #""end": "2026-01-02T00:00:00Z""#
@@ -222,7 +212,7 @@ struct EndToEndTickTests {
         try folder.write(path, original.replacingOccurrences(of: endLine, with: #""end": "2026-01-01T01:00:00Z""#))
         try folder.writeTrainingSlices(hours: 3)
         let environment = try demoEnvironment(emulator.info)
-        let db = folder.root.appendingPathComponent("refit.sqlite").path
+        let db = folder.database
         let worker = try WorkerProcess(arguments: ["--schedules", folder.root.path, "--db", db, "--log-format", "json"],
                                        environment: environment, logFile: folder.root.appendingPathComponent("worker.log"))
         defer { Thread { worker.stop() }.start() }

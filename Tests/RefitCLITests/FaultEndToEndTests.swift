@@ -294,10 +294,8 @@ final class FaultScenario: @unchecked Sendable {
 
     init(emulatorArguments: [String] = []) async throws {
         emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"] + emulatorArguments)
-        folder = try ScratchSchedules()
-        try folder.copyExample()
-        try folder.useLocalDataHost()
-        db = folder.root.appendingPathComponent("refit.sqlite").path
+        folder = try ScratchSchedules.example()
+        db = folder.database
         environment = try demoEnvironment(emulator.info)
         try setPipelineEnd("2026-01-01T01:00:00Z")
     }

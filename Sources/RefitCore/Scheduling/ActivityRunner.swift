@@ -48,6 +48,19 @@ public enum AttemptOutcome: Hashable, Sendable {
     case skipped(WindowSubstate?, reason: String)
 }
 
+extension AttemptOutcome {
+    /// One line for logs and audit events (messages are already redacted).
+    public var summary: String {
+        switch self {
+        case .succeeded: "Succeeded"
+        case .failed(let c, let m): "Failed (\(c.rawValue)): \(m)"
+        case .timedOut(let m): "TimedOut: \(m)"
+        case .canceled(let m): "Canceled: \(m)"
+        case .skipped(let s, let r): "Skipped (\(s?.rawValue ?? "-")): \(r)"
+        }
+    }
+}
+
 /// What a successful attempt produced. Written with the window's Ready state in one transaction.
 public struct AttemptResult: Hashable, Sendable {
     /// Trained models and other outputs (deterministic locations per window).

@@ -100,14 +100,7 @@ public struct AzureBlobLocation: StorageLocation {
         switch await send(.head, container: container, blob: blob, query: nil, operation: operation) {
         case .failure(let failure): return .failure(failure)
         case .success(let response):
-            if response.status == 404 { return .success(nil) }
-            guard response.isSuccess else {
-                return .failure(StoreFailure.status(response.status, body: response.body, operation: operation))
-            }
-            return .success(DataFingerprint.File(
-                name: fullName, size: Int64(response.headers["Content-Length"] ?? "") ?? 0,
-                etag: ProbeText.etag(response.headers["ETag"]),
-                modified: response.headers["Last-Modified"].flatMap(ProbeText.seconds(fromTimestamp:))))
+            return ProbeText.file(named: fullName, fromHead: response, operation: operation)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import RefitCore
+import RefitHTTP
 
 /// Something a probe did, reported to an optional observer: lets the worker log at debug level
 /// and lets tests check that many slices cost one listing, not one request each.
@@ -191,6 +192,21 @@ enum ProbeText {
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         return formatter.date(from: text).map { Int64($0.timeIntervalSince1970.rounded(.down)) }
+    }
+
+    /// A HEAD answer (S3 HEAD Object, Azure Get Blob Properties) as one file: 404 is absent,
+    /// another failure a probe failure; size, ETag and Last-Modified come from the headers.
+    static func file(named name: String, fromHead response: HTTPResponse, operation: String)
+        -> Result<DataFingerprint.File?, ProbeFailure>
+    {
+        if response.status == 404 { return .success(nil) }
+        guard response.isSuccess else {
+            return .failure(StoreFailure.status(response.status, body: response.body, operation: operation))
+        }
+        return .success(DataFingerprint.File(
+            name: name, size: Int64(response.headers["Content-Length"] ?? "") ?? 0,
+            etag: etag(response.headers["ETag"]),
+            modified: response.headers["Last-Modified"].flatMap(seconds(fromTimestamp:))))
     }
 
     /// Strips the quotes S3 and Azure put around ETags.

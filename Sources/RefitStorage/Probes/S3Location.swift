@@ -104,14 +104,7 @@ public struct S3Location: StorageLocation {
         } catch {
             return .failure(StoreFailure.transport(error, operation: operation))
         }
-        if response.status == 404 { return .success(nil) }
-        guard response.isSuccess else {
-            return .failure(StoreFailure.status(response.status, body: response.body, operation: operation))
-        }
-        return .success(DataFingerprint.File(
-            name: key, size: Int64(response.headers["Content-Length"] ?? "") ?? 0,
-            etag: ProbeText.etag(response.headers["ETag"]),
-            modified: response.headers["Last-Modified"].flatMap(ProbeText.seconds(fromTimestamp:))))
+        return ProbeText.file(named: key, fromHead: response, operation: operation)
     }
 
     private func request(_ method: HTTPMethod, _ url: String) -> HTTPRequest {

@@ -259,7 +259,7 @@ public struct WindowRepository: Sendable {
                 try c.appendEvent(NewAuditEvent(
                     at: now.date, kind: "lateResult", pipeline: record.key.pipeline, activity: record.key.activity,
                     windowStart: record.window.start.date, runID: runID,
-                    detail: StoreText.json(["worker": workerID, "outcome": Self.describe(outcome),
+                    detail: StoreText.json(["worker": workerID, "outcome": outcome.summary,
                                             "note": "the lease was lost before the attempt finished; the result was not applied"])))
                 return FinishedAttempt(windowID: windowID, status: record.status, substate: record.substate, action: .none, applied: false)
             }
@@ -413,9 +413,7 @@ public struct WindowRepository: Sendable {
                 """, [.text(endpoint), .text(runID)]).first?.string("run_id") {
                 return .busy(holderRunID: holder)
             }
-            if let row = try c.query("SELECT model_window_start FROM deployments WHERE endpoint = ? ORDER BY id DESC LIMIT 1",
-                                     [.text(endpoint)]).first,
-               let serving = StoreText.instant(row, "model_window_start"), serving > modelWindowStart {
+            if let serving = try Self.servingWindowStart(c, endpoint: endpoint), serving > modelWindowStart {
                 return .superseded(servingWindowStart: serving)
             }
             try c.execute("""
@@ -427,20 +425,16 @@ public struct WindowRepository: Sendable {
     }
 
     /// The start of the training window of the model serving `endpoint` now, per the
-    /// deployments recorded; nil when nothing was deployed there yet. Checked before an
-    /// update-resource PATCH, so an older model never replaces a newer one (D14).
-    public func servingModelWindowStart(endpoint: String) throws -> Instant? {
-        guard let row = try database.query("SELECT model_window_start FROM deployments WHERE endpoint = ? ORDER BY id DESC LIMIT 1",
-                                           [.text(endpoint)]).first else { return nil }
-        return StoreText.instant(row, "model_window_start")
+    /// deployments recorded; nil when nothing was deployed there yet (D14 compares it).
+    static func servingWindowStart(_ c: SQLiteConnection, endpoint: String) throws -> Instant? {
+        try c.query("SELECT model_window_start FROM deployments WHERE endpoint = ? ORDER BY id DESC LIMIT 1", [.text(endpoint)])
+            .first.flatMap { StoreText.instant($0, "model_window_start") }
     }
 
     /// Why `deployment` would replace a model trained on a newer window (D14), or nil.
     static func supersededReason(_ c: SQLiteConnection, _ deployment: ProducedDeployment) throws -> String? {
-        guard !deployment.forced,
-              let current = try c.query("SELECT model_window_start FROM deployments WHERE endpoint = ? ORDER BY id DESC LIMIT 1",
-                                        [.text(deployment.endpoint)]).first,
-              let serving = StoreText.instant(current, "model_window_start"), serving > deployment.modelWindow.start
+        guard !deployment.forced, let serving = try servingWindowStart(c, endpoint: deployment.endpoint),
+              serving > deployment.modelWindow.start
         else { return nil }
         return "A model trained on the newer window starting \(serving.iso8601) already serves endpoint \(deployment.endpoint)."
     }
@@ -458,16 +452,6 @@ public struct WindowRepository: Sendable {
             """, [.text(deployment.endpoint), .text(deployment.modelLocation), StoreText.text(deployment.modelWindow.start),
                   StoreText.text(deployment.modelWindow.end), SQLiteValue(output), .text(runID), StoreText.text(now),
                   SQLiteValue(replaced), .text(deployment.reason), SQLiteValue(deployment.forced)])
-    }
-
-    static func describe(_ outcome: AttemptOutcome) -> String {
-        switch outcome {
-        case .succeeded: "Succeeded"
-        case .failed(let c, let m): "Failed (\(c.rawValue)): \(m)"
-        case .timedOut(let m): "TimedOut: \(m)"
-        case .canceled(let m): "Canceled: \(m)"
-        case .skipped(let s, let r): "Skipped (\(s?.rawValue ?? "-")): \(r)"
-        }
     }
 }
 
