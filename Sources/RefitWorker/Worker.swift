@@ -90,7 +90,8 @@ public actor Worker {
             }
             if !waiting.isEmpty { candidates.append((pipeline, activity, waiting)) }
         }
-        try ensureExternalSlices(for: candidates, now: now)
+        let inputs = resolveInputs(of: candidates)
+        try ensureExternalSlices(for: candidates, inputs: inputs, now: now)
         var checks = try await probeDueSlices(now: now)
         if recheckWaitingData {
             recheckWaitingData = false
@@ -105,7 +106,7 @@ public actor Worker {
         for (pipeline, activity, waiting) in candidates {
             let key = ActivityKey(pipeline: pipeline.name, activity: activity.name)
             limits[key] = DispatchPlanner.Limits(activity.policy)
-            let ready = try readiness(of: waiting, activity: activity)
+            let ready = try readiness(of: waiting, activity: activity, inputs: inputs)
             for record in waiting {
                 var machine = record.machine(budget(for: key))
                 if ready.contains(record.id) {
@@ -361,13 +362,31 @@ public actor Worker {
     }
 
     /// Creates the external input slices the candidate windows need (idempotent).
-    private func ensureExternalSlices(for candidates: [(Pipeline, Activity, [WindowRecord])], now: Instant) throws {
+    /// Each waiting window's input slices by input name, resolved once per pass (ensuring the
+    /// external slices and deciding readiness both need them); an input that cannot be resolved
+    /// is left out, and its window is not ready.
+    private func resolveInputs(of candidates: [(Pipeline, Activity, [WindowRecord])]) -> [Int64: [String: SliceRange]] {
+        var resolved: [Int64: [String: SliceRange]] = [:]
+        for (_, activity, waiting) in candidates {
+            for input in activity.inputs {
+                guard let dataset = factory.datasets[input.name] else { continue }
+                for record in waiting {
+                    guard let range = try? DependencyResolver.inputSlices(for: record.window, input: input, dataset: dataset) else { continue }
+                    resolved[record.id, default: [:]][input.name] = range
+                }
+            }
+        }
+        return resolved
+    }
+
+    private func ensureExternalSlices(for candidates: [(Pipeline, Activity, [WindowRecord])], inputs: [Int64: [String: SliceRange]],
+                                      now: Instant) throws {
         var needed: [String: [Slice: ExternalSliceCheck]] = [:]
         for (_, activity, waiting) in candidates {
             for input in activity.inputs {
                 guard let dataset = factory.datasets[input.name], dataset.external else { continue }
                 for record in waiting {
-                    guard let inputSlices = try? DependencyResolver.inputSlices(for: record.window, input: input, dataset: dataset) else { continue }
+                    guard let inputSlices = inputs[record.id]?[input.name] else { continue }
                     for slice in inputSlices where needed[dataset.name]?[slice] == nil {
                         needed[dataset.name, default: [:]][slice] = ExternalSliceCheck(
                             slice: slice, policy: dataset.externalData, validation: dataset.validation)
@@ -453,15 +472,14 @@ public actor Worker {
 
     /// Ids of the windows whose every input slice is Ready (external: checked present; internal:
     /// the producing window succeeded).
-    private func readiness(of waiting: [WindowRecord], activity: Activity) throws -> Set<Int64> {
+    private func readiness(of waiting: [WindowRecord], activity: Activity, inputs: [Int64: [String: SliceRange]]) throws -> Set<Int64> {
         var ready = Set(waiting.map(\.id))
         for input in activity.inputs {
             guard let dataset = factory.datasets[input.name] else { return [] }
             var needs: [Int64: [Slice]] = [:]
             var lower: Instant?, upper: Instant?
             for record in waiting where ready.contains(record.id) {
-                guard let range = try? DependencyResolver.inputSlices(for: record.window, input: input, dataset: dataset),
-                      let span = range.span else { ready.remove(record.id); continue }
+                guard let range = inputs[record.id]?[input.name], let span = range.span else { ready.remove(record.id); continue }
                 needs[record.id] = Array(range)
                 lower = min(lower ?? span.start, span.start)
                 upper = max(upper ?? span.end, span.end)
