@@ -60,7 +60,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         // The engine: tick loop, dispatch, retries, timeouts, leases, recovery (activities via ActivityRunner).
         .target(name: "RefitWorker",
-                dependencies: ["RefitCore", "RefitStore", .product(name: "Logging", package: "swift-log")],
+                dependencies: ["RefitCore", .product(name: "Logging", package: "swift-log")],
                 exclude: ["Decisions.md"], swiftSettings: swiftSettings),
 
         .executableTarget(name: "refit",

@@ -4,8 +4,10 @@ import Foundation
 /// a newer Refit, so every other part of Refit can assume the schema it was built with.
 /// `Sendable`; share one per process.
 public final class Store: Sendable {
-    /// The underlying database, for the repositories built on top of the store.
-    public let database: SQLiteDatabase
+    /// The underlying database, for the repositories built on top of the store. SQL stays in
+    /// RefitStore: other modules use the store's types (`SQLiteSchedulingStore`, the read
+    /// repositories).
+    let database: SQLiteDatabase
 
     private init(database: SQLiteDatabase) {
         self.database = database
@@ -47,6 +49,13 @@ public final class Store: Sendable {
     @discardableResult
     public func appendEvent(_ event: NewAuditEvent) throws -> AuditEvent {
         try database.withConnection { try $0.appendEvent(event) }
+    }
+
+    /// Appends audit events in one transaction (bulk imports, benchmarks).
+    public func appendEvents(_ events: [NewAuditEvent]) throws {
+        try database.transaction { c in
+            for event in events { try c.appendEvent(event) }
+        }
     }
 
     /// The id of the first audit event that breaks the hash chain, or nil when it is intact.

@@ -23,6 +23,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let migrationFailed = Code("migrationFailed")
         /// The disk is full, or writing the file failed (quota, file size limit): nothing was written.
         public static let full = Code("full")
+        /// A database call was made from inside another call on the same database (a bug).
+        public static let reentrant = Code("reentrant")
         /// Any other SQLite or usage failure.
         public static let other = Code("other")
 

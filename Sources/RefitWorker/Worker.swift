@@ -1,46 +1,61 @@
 import Foundation
 import Logging
 import RefitCore
-import RefitStore
 
-/// The engine. One `tick` is one scheduling pass: recover expired leases, honour pauses,
-/// materialize due windows from the watermarks, probe due external slices, decide which
-/// windows are runnable, claim them with leases and start their attempts. `run` repeats
-/// ticks, sleeping until the next thing is due. Several workers (processes) may share one
-/// database: claims are conditional, so no window is ever run by two of them at once.
+/// The engine, as orchestration. One `tick` is one scheduling pass: recover expired leases,
+/// honour pauses, materialize the windows that came due, resolve the inputs of new windows,
+/// probe the external slices whose check is due, then claim a page of the best runnable
+/// windows up to the free capacity and start their attempts. `run` repeats passes, sleeping
+/// until the next thing is due or something wakes it (an attempt finished, data landed, an
+/// operator acted).
+///
+/// A pass costs what changed, not the backlog: the store keeps each window's count of missing
+/// inputs up to date as slices become Ready, so runnable windows are read a page at a time and
+/// nothing is re-evaluated per pass. The parts live in their own files: input resolution
+/// (`InputResolver`), external-data checking (`ExternalDataChecker`), dispatch
+/// (`Worker+Dispatch`) and attempt supervision (`Worker+Attempts`).
+///
+/// Several workers (processes) may share one database: claims are conditional, so no window is
+/// ever run by two of them at once.
 public actor Worker {
     public nonisolated let configuration: WorkerConfiguration
-    private var factory: Factory
-    private let windows: WindowRepository
-    private let slices: SliceRepository
-    private let controls: PipelineControlRepository
-    private let runner: any ActivityRunner
-    private var locations: StorageLocationProvider
+    var factory: Factory
+    let store: any SchedulingStore
+    let runner: any ActivityRunner
+    var locations: StorageLocationProvider
     /// Each pipeline's definition hash, named by every run (from the configuration, then reloads).
-    private var definitionHashes: [String: String]
-    private let clock: any WallClock
-    private let sleeper: any WorkerSleeper
-    private let logger: Logger
+    var definitionHashes: [String: String]
+    let clock: any WallClock
+    let sleeper: any WorkerSleeper
+    let logger: Logger
 
-    private var running: [String: RunningAttempt] = [:]
-    private var stopping = false
+    var running: [String: RunningAttempt] = [:]
+    var stopping = false
     private var sleepTask: Task<Void, any Error>?
     private var pendingWake = false
     /// Set by `storageChanged()`: the next pass re-checks waiting FileShare slices early.
     private var recheckWaitingData = false
+    /// The pause state last applied to each pipeline's labels (applied again only on change).
+    private var appliedPause: [String: Bool] = [:]
+    /// The clock time of the last pass (a window due after it was not seen by it).
+    private var lastPassAt: Instant?
+    /// When each capped activity's waiting windows were last labelled ConcurrencyLimit.
+    var labelledAt: [ActivityKey: Instant] = [:]
+    /// Callers of `waitForProgress()`, resumed when an attempt finishes.
+    private var progressWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Attempts finished so far (so a waiter does not miss one that ended before it waited).
+    private var finishedCount = 0
 
-    private struct RunningAttempt {
+    struct RunningAttempt {
         var claim: ClaimedAttempt
         var task: Task<Void, Never>
     }
 
-    public init(factory: Factory, store: Store, runner: any ActivityRunner, locations: @escaping StorageLocationProvider,
+    public init(factory: Factory, store: any SchedulingStore, runner: any ActivityRunner, locations: @escaping StorageLocationProvider,
                 clock: any WallClock = SystemWallClock(), sleeper: any WorkerSleeper = SystemSleeper(),
                 configuration: WorkerConfiguration, logger: Logger = Logger(label: "refit.worker")) {
         self.factory = factory
-        self.windows = WindowRepository(store)
-        self.slices = SliceRepository(store)
-        self.controls = PipelineControlRepository(store)
+        self.store = store
         self.runner = runner
         self.locations = locations
         self.definitionHashes = configuration.definitionSHA256
@@ -62,82 +77,37 @@ public actor Worker {
     @discardableResult
     public func tick() async throws -> TickReport {
         let now = clock.now()
-        let recovered = try windows.recoverExpiredLeases(now: now, budget: budget(for:))
+        lastPassAt = now
+        let budgets = self.budgets
+        let recovered = try await store.recoverExpiredLeases(now: now, budget: budgets)
         for window in recovered {
             logger.warning("lease expired; the lost attempt counts against the retry budget",
                            metadata: metadata(window.key, window.window))
         }
-        let paused = try pausedPipelines()
-        for name in factory.pipelines.keys.sorted() {
-            try windows.applyPause(pipeline: name, paused: paused.contains(name), now: now)
+        let paused = try await pausedPipelines()
+        for name in factory.pipelines.keys.sorted() where appliedPause[name] != paused.contains(name) {
+            _ = try await store.applyPause(pipeline: name, paused: paused.contains(name), now: now)
+            appliedPause[name] = paused.contains(name)
         }
         var materialized = 0
         for (pipeline, activity) in activeActivities(excluding: paused) {
-            materialized += try materialize(pipeline: pipeline, activity: activity, now: now)
+            materialized += try await materialize(pipeline: pipeline, activity: activity, now: now)
         }
         guard !stopping else { return TickReport(started: [], materialized: materialized, checks: 0, recovered: recovered.count) }
+        try await resolveInputs(now: now)
 
-        // Candidates per activity, and the external slices they need.
-        var candidates: [(Pipeline, Activity, [WindowRecord])] = []
-        for (pipeline, activity) in activeActivities(excluding: paused) {
-            let key = ActivityKey(pipeline: pipeline.name, activity: activity.name)
-            // Only windows inside the activity's active period as defined now: after a reload
-            // that shortened it, the windows left outside stay Waiting in the history.
-            let period = try? factory.windows(of: activity, in: pipeline)
-            let waiting = try windows.claimCandidates(key, now: now).filter { record in
-                guard let period else { return true }
-                return record.window.start >= period.activeStart && period.activeEnd.map { record.window.start < $0 } ?? true
-            }
-            if !waiting.isEmpty { candidates.append((pipeline, activity, waiting)) }
-        }
-        let inputs = resolveInputs(of: candidates)
-        try ensureExternalSlices(for: candidates, inputs: inputs, now: now)
-        var checks = try await probeDueSlices(now: now)
+        let checker = ExternalDataChecker(store: store, factory: factory, locations: locations, clock: clock, sleeper: sleeper,
+                                          logger: logger)
+        var checks = try await checker.checkDue(now: now)
         if recheckWaitingData {
             recheckWaitingData = false
-            checks += try await probeWaitingEarly(now: now)
+            checks += try await checker.recheckWaiting(now: now)
         }
-
-        // Readiness, then the dispatch plan.
-        var runnable: [DispatchPlanner.Candidate] = []
-        var labels: [(id: Int64, substate: WindowSubstate?)] = []
-        var limits: [ActivityKey: DispatchPlanner.Limits] = [:]
-        var byID: [Int64: (Pipeline, Activity, WindowRecord)] = [:]
-        for (pipeline, activity, waiting) in candidates {
-            let key = ActivityKey(pipeline: pipeline.name, activity: activity.name)
-            limits[key] = DispatchPlanner.Limits(activity.policy)
-            let ready = try readiness(of: waiting, activity: activity, inputs: inputs)
-            for record in waiting {
-                var machine = record.machine(budget(for: key))
-                if ready.contains(record.id) {
-                    _ = machine.dependenciesReady()
-                    runnable.append(.init(id: record.id, key: key, window: record.window, priority: record.priority))
-                    byID[record.id] = (pipeline, activity, record)
-                } else {
-                    _ = machine.dependenciesMissing()
-                }
-                if machine.substate != record.substate { labels.append((record.id, machine.substate)) }
-            }
-        }
-        let plan = DispatchPlanner(maxParallel: configuration.maxParallel)
-            .plan(candidates: runnable, running: try windows.runningCounts(), runningHere: running.count, limits: limits)
-        var started: [StartedAttempt] = []
-        var limitedIDs = Set(plan.limited.map(\.id))
-        for candidate in plan.start {
-            guard let (pipeline, activity, _) = byID[candidate.id] else { continue }
-            if let attempt = try start(candidate, pipeline: pipeline, activity: activity, now: now) {
-                started.append(attempt)
-            } else {
-                limitedIDs.insert(candidate.id)
-            }
-        }
-        for (index, label) in labels.enumerated().reversed() where limitedIDs.contains(label.id) { labels.remove(at: index) }
-        labels += limitedIDs.map { ($0, WindowSubstate.concurrencyLimit) }
-        try windows.setWaitingSubstates(labels, now: now)
+        let started = try await dispatch(now: clock.now(), paused: paused)
         return TickReport(started: started, materialized: materialized, checks: checks, recovered: recovered.count)
     }
 
-    /// `refit tick`: one pass, then wait until every attempt it started has finished.
+    /// One pass, then wait until every attempt it started has finished.
     @discardableResult
     public func tickAndWait() async throws -> TickReport {
         let report: TickReport
@@ -153,6 +123,32 @@ public actor Worker {
         return report
     }
 
+    /// `refit tick`: passes until nothing is runnable now and nothing runs. Work that becomes
+    /// runnable because of work this call finished (an update after its retrain, an immediate
+    /// retry) starts in the same invocation, as soon as a slot frees. Returns the sum of the
+    /// passes' reports.
+    @discardableResult
+    public func tickUntilIdle() async throws -> TickReport {
+        var total = TickReport(started: [], materialized: 0, checks: 0, recovered: 0)
+        do {
+            while !stopping {
+                let finishedBefore = finishedCount
+                let report = try await tick()
+                total.started += report.started
+                total.materialized += report.materialized
+                total.checks += report.checks
+                total.recovered += report.recovered
+                if running.isEmpty && report.started.isEmpty { break }
+                if !running.isEmpty { await waitForProgress(since: finishedBefore) }
+            }
+        } catch {
+            await waitForRunning()
+            throw error
+        }
+        await drain()
+        return total
+    }
+
     /// Waits until no attempt of this worker is running.
     public func waitForRunning() async {
         while let next = running.values.first {
@@ -160,14 +156,30 @@ public actor Worker {
         }
     }
 
+    /// Suspends until some running attempt finishes after the `since`-th finish (at once when
+    /// one already did, or none runs).
+    func waitForProgress(since: Int) async {
+        guard !running.isEmpty, finishedCount == since, !stopping else { return }
+        await withCheckedContinuation { progressWaiters.append($0) }
+    }
+
+    /// An attempt finished: wake the run loop and whoever waits for progress.
+    func attemptEnded() {
+        finishedCount += 1
+        let waiters = progressWaiters
+        progressWaiters = []
+        waiters.forEach { $0.resume() }
+        wake()
+    }
+
     // MARK: The daemon
 
-    /// Runs ticks until `stop()`: after each pass it sleeps until the next window is due, a
+    /// Runs passes until `stop()`: after each pass it sleeps until the next window is due, a
     /// retry delay or external check comes up, or another worker's lease expires — or until
     /// woken early by `wakeUps` (storage change notifications, e.g. a file system watcher:
-    /// each one is `storageChanged()`) or by an attempt finishing. Then
-    /// it stops claiming, lets running attempts finish within the grace period, and releases
-    /// the leases of those that did not.
+    /// each one is `storageChanged()`) or by an attempt finishing. Then it stops claiming, lets
+    /// running attempts finish within the grace period, and releases the leases of those that
+    /// did not.
     public func run(wakeUps: AsyncStream<Void>? = nil) async {
         logger.info("worker started")
         let listener = wakeUps.map { stream in
@@ -186,7 +198,10 @@ public actor Worker {
                 logger.error("scheduling pass failed; retrying after a pause", metadata: ["error": "\(error)"])
             }
             if stopping { break }
-            let wakeAt = nextWakeTime()
+            let wakeAt = await nextWakeTime()
+            if running.isEmpty && !pendingWake {
+                logger.info("idle", metadata: ["until": "\(wakeAt.iso8601)"])
+            }
             await sleep(until: wakeAt)
         }
         listener?.cancel()
@@ -194,11 +209,21 @@ public actor Worker {
         logger.info("worker stopped")
     }
 
-    /// Asks `run` to stop gracefully (SIGTERM/SIGINT): no new claims; running attempts get
-    /// `gracePeriod` to finish.
+    /// Asks `run` (or `tickUntilIdle`) to stop gracefully (SIGTERM/SIGINT): no new claims;
+    /// running attempts get `gracePeriod` to finish.
     public func stop() {
         stopping = true
         sleepTask?.cancel()
+        let waiters = progressWaiters
+        progressWaiters = []
+        waiters.forEach { $0.resume() }
+    }
+
+    /// Stops at once (a second SIGINT): running attempts are canceled now and give their
+    /// windows back.
+    public func stopNow() {
+        stop()
+        cancelRunning()
     }
 
     /// Wakes the run loop now (new data landed, an attempt finished, an operator acted).
@@ -218,10 +243,20 @@ public actor Worker {
     /// New definitions (`refit run` on SIGHUP): later passes schedule, probe and claim with them.
     /// Attempts already running finish with the definitions they started with; windows already
     /// materialized stay (a shortened active period leaves its later windows in the history).
-    public func reload(factory: Factory, locations: @escaping StorageLocationProvider, definitionSHA256: [String: String]) {
+    /// Waiting windows of pipelines whose definition changed have their inputs resolved again.
+    public func reload(factory: Factory, locations: @escaping StorageLocationProvider, definitionSHA256: [String: String]) async {
+        let changed = factory.pipelines.keys.filter { definitionHashes[$0] != definitionSHA256[$0] }.sorted()
         self.factory = factory
         self.locations = locations
         self.definitionHashes = definitionSHA256
+        appliedPause = [:]
+        for pipeline in changed {
+            do {
+                _ = try await store.resetInputs(pipeline: pipeline, now: clock.now())
+            } catch {
+                logger.error("could not reset the inputs of the changed pipeline", metadata: ["pipeline": "\(pipeline)", "error": "\(error)"])
+            }
+        }
         logger.info("definitions reloaded", metadata: ["pipelines": "\(factory.pipelines.count)", "datasets": "\(factory.datasets.count)"])
         wake()
     }
@@ -229,21 +264,29 @@ public actor Worker {
     /// When the next pass is needed: the earliest of the next window due time, retry time,
     /// external check, or foreign lease expiry; never earlier than a second from now, never
     /// later than `maximumSleep`.
-    public func nextWakeTime() -> Instant {
+    public func nextWakeTime() async -> Instant {
         let now = clock.now()
         var times: [Instant] = [now + configuration.maximumSleep]
-        let paused = (try? pausedPipelines()) ?? []
+        // Windows that came due after the last pass looked: wake for them without the one-second floor.
+        var unseen: [Instant] = []
+        let paused = (try? await pausedPipelines()) ?? []
         for (pipeline, activity) in activeActivities(excluding: paused) {
             guard let schedule = try? factory.windows(of: activity, in: pipeline) else { continue }
             let key = ActivityKey(pipeline: pipeline.name, activity: activity.name)
-            if let mark = try? windows.watermark(key), let pending = schedule.windows(from: mark, to: schedule.activeEnd ?? .adfNoEnd, dueBy: now).first {
-                times.append(schedule.dueTime(of: pending))
+            // Before the first window the watermark is the active start: a window that came due
+            // between the pass and now must wake the loop at once, not at the next due time.
+            let mark = ((try? await store.watermark(key)) ?? nil) ?? schedule.activeStart
+            if let pending = schedule.windows(from: mark, to: schedule.activeEnd ?? .adfNoEnd, dueBy: now).first {
+                let due = schedule.dueTime(of: pending)
+                times.append(due)
+                if let lastPassAt, due > lastPassAt { unseen.append(due) }
             }
             if let next = schedule.nextDue(after: now) { times.append(next.due) }
         }
-        if let t = try? windows.nextWakeTime(after: now, workerID: configuration.workerID) { times.append(t) }
-        if let t = try? slices.nextCheckTime(datasets: externalDatasets) { times.append(t) }
+        if let t = try? await store.nextWakeTime(after: now, workerID: configuration.workerID) { times.append(t) }
+        if let t = try? await store.nextCheckTime(datasets: externalDatasets) { times.append(t) }
         let earliest = times.min() ?? now + configuration.maximumSleep
+        if let first = unseen.min() { return min(first, max(earliest, now + TimeSpan(seconds: 1))) }
         return max(earliest, now + TimeSpan(seconds: 1))
     }
 
@@ -259,7 +302,7 @@ public actor Worker {
 
     /// After `stop()`: let attempts finish within the grace period, then cancel the rest
     /// (they release their leases without charging the attempt).
-    private func drain() async {
+    func drain() async {
         guard !running.isEmpty else { return }
         logger.info("waiting for running attempts to finish", metadata: ["running": "\(running.count)"])
         let deadline = clock.now() + configuration.gracePeriod
@@ -282,10 +325,11 @@ public actor Worker {
 
     // MARK: Reruns
 
-    /// Reruns a window (D6) and, with `downstream`, every window that consumes its outputs for
-    /// the same period, transitively. Returns the windows reset, as (activity key, start).
+    /// Reruns a window and, with `downstream`, every window that consumes its outputs for the
+    /// same period, transitively. Returns the windows reset, as (activity key, window).
     @discardableResult
-    public func rerun(pipeline: String, activity: String, windowStart: Instant, downstream: Bool = true) throws -> [(ActivityKey, Slice)] {
+    public func rerun(pipeline: String, activity: String, windowStart: Instant, downstream: Bool = true,
+                      reason: String = "rerun") async throws -> [(ActivityKey, Slice)] {
         let now = clock.now()
         guard let pipelineDef = factory.pipelines[pipeline], let activityDef = pipelineDef.activity(named: activity) else { return [] }
         var queue: [(Pipeline, Activity, Instant)] = [(pipelineDef, activityDef, windowStart)]
@@ -294,8 +338,8 @@ public actor Worker {
         while !queue.isEmpty {
             let (p, a, start) = queue.removeFirst()
             let key = ActivityKey(pipeline: p.name, activity: a.name)
-            guard seen.insert("\(key)@\(start.iso8601)").inserted, let record = try windows.window(key, start: start) else { continue }
-            if try windows.rerun(key, start: start, budget: budget(for: key), now: now) {
+            guard seen.insert("\(key)@\(start.iso8601)").inserted, let record = try await store.window(key, start: start) else { continue }
+            if try await store.rerun(key, start: start, budget: budget(for: key), reason: reason, now: now) {
                 done.append((key, record.window))
                 logger.info("window rerun requested", metadata: metadata(key, record.window))
             }
@@ -313,27 +357,38 @@ public actor Worker {
 
     // MARK: Steps of a pass
 
-    private func pausedPipelines() throws -> Set<String> {
-        var paused = try controls.pausedPipelines()
+    func pausedPipelines() async throws -> Set<String> {
+        var paused = try await store.pausedPipelines()
         for (name, pipeline) in factory.pipelines where pipeline.isPaused { paused.insert(name) }
         return paused
     }
 
-    private func activeActivities(excluding paused: Set<String>) -> [(Pipeline, Activity)] {
+    func activeActivities(excluding paused: Set<String>) -> [(Pipeline, Activity)] {
         factory.pipelines.keys.sorted().compactMap { factory.pipelines[$0] }
             .filter { !paused.contains($0.name) && $0.activePeriod != nil }
             .flatMap { pipeline in pipeline.activities.map { (pipeline, $0) } }
     }
 
-    private func budget(for key: ActivityKey) -> RetryBudget {
+    func budget(for key: ActivityKey) -> RetryBudget {
         RetryBudget(factory.pipelines[key.pipeline]?.activity(named: key.activity)?.policy ?? ActivityPolicy())
     }
 
-    private func definitionSHA256(_ pipeline: Pipeline) -> String {
+    /// Each activity's retry budget under the definitions of now, for the store's recovery.
+    var budgets: @Sendable (ActivityKey) -> RetryBudget {
+        let factory = self.factory
+        return { key in RetryBudget(factory.pipelines[key.pipeline]?.activity(named: key.activity)?.policy ?? ActivityPolicy()) }
+    }
+
+    func definitionSHA256(_ pipeline: Pipeline) -> String {
         definitionHashes[pipeline.name] ?? SHA256.hex(String(reflecting: pipeline))
     }
 
-    private func materialize(pipeline: Pipeline, activity: Activity, now: Instant) throws -> Int {
+    /// The names of the external datasets defined now (slices of removed ones are never checked).
+    var externalDatasets: [String] {
+        factory.datasets.values.filter(\.external).map(\.name).sorted()
+    }
+
+    private func materialize(pipeline: Pipeline, activity: Activity, now: Instant) async throws -> Int {
         let key = ActivityKey(pipeline: pipeline.name, activity: activity.name)
         let schedule: ActivityWindows
         do { schedule = try factory.windows(of: activity, in: pipeline) } catch {
@@ -341,7 +396,7 @@ public actor Worker {
                                                                "error": "\(error)"])
             return 0
         }
-        let from = try windows.watermark(key) ?? schedule.activeStart
+        let from = try await store.watermark(key) ?? schedule.activeStart
         let due = schedule.windows(from: from, to: schedule.activeEnd ?? .adfNoEnd, dueBy: now)
         guard !due.isEmpty else { return 0 }
         let batch = due.prefix(configuration.materializationBatch)
@@ -352,8 +407,8 @@ public actor Worker {
             return NewWindow(window: window, dueAt: dueAt, trigger: trigger)
         }
         guard let last = new.last else { return 0 }
-        let inserted = try windows.materialize(key, windows: new, until: last.window.end,
-                                               definitionSHA256: definitionSHA256(pipeline), budget: budget(for: key), now: now)
+        let inserted = try await store.materialize(key, windows: new, until: last.window.end, outputs: activity.outputs,
+                                                   definitionSHA256: definitionSHA256(pipeline), budget: budget(for: key), now: now)
         if inserted > 0 {
             logger.debug("windows materialized", metadata: ["pipeline": "\(key.pipeline)", "activity": "\(key.activity)",
                                                             "count": "\(inserted)"])
@@ -361,260 +416,31 @@ public actor Worker {
         return inserted
     }
 
-    /// Creates the external input slices the candidate windows need (idempotent).
-    /// Each waiting window's input slices by input name, resolved once per pass (ensuring the
-    /// external slices and deciding readiness both need them); an input that cannot be resolved
-    /// is left out, and its window is not ready.
-    private func resolveInputs(of candidates: [(Pipeline, Activity, [WindowRecord])]) -> [Int64: [String: SliceRange]] {
-        var resolved: [Int64: [String: SliceRange]] = [:]
-        for (_, activity, waiting) in candidates {
-            for input in activity.inputs {
-                guard let dataset = factory.datasets[input.name] else { continue }
-                for record in waiting {
-                    guard let range = try? DependencyResolver.inputSlices(for: record.window, input: input, dataset: dataset) else { continue }
-                    resolved[record.id, default: [:]][input.name] = range
-                }
-            }
-        }
-        return resolved
-    }
-
-    private func ensureExternalSlices(for candidates: [(Pipeline, Activity, [WindowRecord])], inputs: [Int64: [String: SliceRange]],
-                                      now: Instant) throws {
-        var needed: [String: [Slice: ExternalSliceCheck]] = [:]
-        for (_, activity, waiting) in candidates {
-            for input in activity.inputs {
-                guard let dataset = factory.datasets[input.name], dataset.external else { continue }
-                for record in waiting {
-                    guard let inputSlices = inputs[record.id]?[input.name] else { continue }
-                    for slice in inputSlices where needed[dataset.name]?[slice] == nil {
-                        needed[dataset.name, default: [:]][slice] = ExternalSliceCheck(
-                            slice: slice, policy: dataset.externalData, validation: dataset.validation)
-                    }
-                }
-            }
-        }
-        for (dataset, checks) in needed {
-            try slices.ensure(dataset: dataset, slices: checks.map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 }, now: now)
+    /// Records the input slices of windows whose inputs are not resolved yet (new windows, or
+    /// windows of a pipeline whose definition changed), a page at a time, at most one
+    /// materialization batch per pass.
+    private func resolveInputs(now: Instant) async throws {
+        let resolver = InputResolver(factory: factory)
+        let page = 1_000
+        var resolved = 0
+        while resolved < configuration.materializationBatch {
+            let windows = try await store.unresolvedWindows(limit: page)
+            guard !windows.isEmpty else { return }
+            try await store.recordInputs(windows.map(resolver.inputs(of:)), now: now)
+            resolved += windows.count
+            if windows.count < page { return }
         }
     }
 
-    /// Probes every external slice whose check is due, one `probe` call per dataset, each
-    /// bounded by the dataset's `retryTimeout`. Returns the number of checks made.
-    private func probeDueSlices(now: Instant) async throws -> Int {
-        try await check(try slices.dueChecks(now: now, datasets: externalDatasets), onlyReady: false)
-    }
-
-    /// The names of the external datasets defined now (slices of removed ones are never checked).
-    private var externalDatasets: [String] {
-        factory.datasets.values.filter(\.external).map(\.name).sorted()
-    }
-
-    /// The early re-check after `storageChanged()`: waiting FileShare slices between checks,
-    /// probed now; only the ones found Ready are recorded. Returns the number recorded.
-    private func probeWaitingEarly(now: Instant) async throws -> Int {
-        let watched = factory.datasets.values.filter { $0.external && $0.kind == .fileShare }.map(\.name).sorted()
-        return try await check(try slices.waitingBetweenChecks(datasets: watched, now: now), onlyReady: true)
-    }
-
-    /// Probes `records`, one `probe` call per dataset, and records each check (the checks of one
-    /// probe in one transaction). With `onlyReady` (an early re-check) only slices found Ready
-    /// are recorded; a miss, a probe error or a timeout leaves the slice as it was. Returns the
-    /// number of checks recorded.
-    private func check(_ records: [SliceRecord], onlyReady: Bool) async throws -> Int {
-        var checks = 0
-        for (name, records) in Dictionary(grouping: records, by: \.dataset).sorted(by: { $0.key < $1.key }) {
-            guard let dataset = factory.datasets[name] else { continue }
-            let outcomes: [Slice: ProbeOutcome]?
-            if let location = locations(dataset) {
-                outcomes = await probe(location, records.map(\.slice), dataset: dataset)
-            } else {
-                let message = "no storage probe is available for \(dataset.kind.rawValue) dataset \(dataset.name)"
-                outcomes = Dictionary(uniqueKeysWithValues: records.map { ($0.slice, ProbeOutcome.failed(message: message, retryable: false)) })
-            }
-            let checkedAt = clock.now()
-            var results: [(record: SliceRecord, check: ExternalSliceCheck)] = []
-            for record in records {
-                var check = record.check(policy: dataset.externalData, validation: dataset.validation)
-                let action = outcomes.map { check.checked($0[record.slice] ?? .absent(detail: "the probe gave no answer for this slice"), at: checkedAt) }
-                    ?? check.checkTimedOut(at: checkedAt)
-                if !onlyReady || action == .markReady { results.append((record, check)) }
-            }
-            try slices.record(results.map { ($0.record.id, $0.check) }, now: checkedAt)
-            checks += results.count
-            for (record, check) in results where check.status != .waiting {
-                logger.info("external slice \(check.status.rawValue)",
-                            metadata: ["dataset": "\(name)", "slice": "\(record.slice.start)", "early": "\(onlyReady)",
-                                       "substate": "\(check.substate?.rawValue ?? "-")", "message": "\(check.lastMessage ?? "-")"])
-            }
-        }
-        return checks
-    }
-
-    /// Runs one probe, giving up after the dataset's `retryTimeout` (nil = timed out).
-    private func probe(_ location: any StorageLocation, _ wanted: [Slice], dataset: Dataset) async -> [Slice: ProbeOutcome]? {
-        let timeout = (dataset.externalData ?? Dataset.ExternalDataPolicy()).retryTimeout
-        let sleeper = self.sleeper, clock = self.clock
-        let deadline = clock.now() + timeout
-        return await withTaskGroup(of: [Slice: ProbeOutcome]?.self) { group in
-            group.addTask { await location.probe(wanted, of: dataset) }
-            if timeout.seconds > 0 {
-                group.addTask {
-                    do { try await sleeper.sleep(until: deadline, clock: clock) } catch { return [:] }
-                    return nil
-                }
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-    }
-
-    /// Ids of the windows whose every input slice is Ready (external: checked present; internal:
-    /// the producing window succeeded).
-    private func readiness(of waiting: [WindowRecord], activity: Activity, inputs: [Int64: [String: SliceRange]]) throws -> Set<Int64> {
-        var ready = Set(waiting.map(\.id))
-        for input in activity.inputs {
-            guard let dataset = factory.datasets[input.name] else { return [] }
-            var needs: [Int64: [Slice]] = [:]
-            var lower: Instant?, upper: Instant?
-            for record in waiting where ready.contains(record.id) {
-                guard let range = inputs[record.id]?[input.name], let span = range.span else { ready.remove(record.id); continue }
-                needs[record.id] = Array(range)
-                lower = min(lower ?? span.start, span.start)
-                upper = max(upper ?? span.end, span.end)
-            }
-            guard let lower, let upper else { continue }
-            var present: Set<Instant>
-            if dataset.external {
-                present = try slices.readyStarts(dataset: dataset.name, from: lower, to: upper)
-            } else {
-                present = []
-                for (producer, producerActivity) in producers(of: dataset.name) {
-                    present.formUnion(try windows.readyWindowStarts(
-                        ActivityKey(pipeline: producer.name, activity: producerActivity.name), from: lower, to: upper))
-                }
-            }
-            for (id, slicesNeeded) in needs where !slicesNeeded.allSatisfy({ present.contains($0.start) }) {
-                ready.remove(id)
-            }
-        }
-        return ready
-    }
-
-    private func producers(of dataset: String) -> [(Pipeline, Activity)] {
-        factory.pipelines.keys.sorted().compactMap { factory.pipelines[$0] }.flatMap { pipeline in
-            pipeline.activities.filter { $0.outputs.contains(dataset) }.map { (pipeline, $0) }
-        }
-    }
-
-    private func consumers(of activity: Activity) -> [(Pipeline, Activity)] {
+    func consumers(of activity: Activity) -> [(Pipeline, Activity)] {
         let outputs = Set(activity.outputs)
         return factory.pipelines.keys.sorted().compactMap { factory.pipelines[$0] }.flatMap { pipeline in
             pipeline.activities.filter { consumer in consumer.inputs.contains { outputs.contains($0.name) } }.map { (pipeline, $0) }
         }
     }
 
-    // MARK: Attempts
-
-    private func start(_ candidate: DispatchPlanner.Candidate, pipeline: Pipeline, activity: Activity,
-                       now: Instant) throws -> StartedAttempt? {
-        let runID = UUID().uuidString.lowercased()
-        let sha = definitionSHA256(pipeline)
-        guard let claim = try windows.claim(windowID: candidate.id, workerID: configuration.workerID, runID: runID,
-                                            leaseDuration: configuration.leaseDuration, concurrency: activity.policy.concurrency,
-                                            budget: budget(for: candidate.key), definitionSHA256: sha, now: now) else { return nil }
-        let deadline = activity.policy.timeout.seconds > 0 ? now + activity.policy.timeout : nil
-        let context = AttemptContext(factory: factory, pipeline: pipeline, activity: activity, window: claim.window,
-                                     attempt: claim.attempt, runID: runID, trigger: claim.trigger, definitionSHA256: sha,
-                                     deadline: deadline, workerID: configuration.workerID)
-        logger.info("attempt started", metadata: metadata(claim.key, claim.window, runID: runID,
-                                                          extra: ["attempt": "\(claim.attempt)", "trigger": "\(claim.trigger.rawValue)"]))
-        let task = Task { await self.execute(claim, context) }
-        running[runID] = RunningAttempt(claim: claim, task: task)
-        return StartedAttempt(runID: runID, pipeline: claim.key.pipeline, activity: claim.key.activity, window: claim.window,
-                              attempt: claim.attempt, trigger: claim.trigger)
-    }
-
-    private enum Ending: Sendable {
-        case outcome(AttemptOutcome)
-        case deadlinePassed
-        case leaseLost
-    }
-
-    private func execute(_ claim: ClaimedAttempt, _ context: AttemptContext) async {
-        let runner = self.runner, sleeper = self.sleeper, clock = self.clock
-        let windows = self.windows, configuration = self.configuration
-        let ending: Ending = await withTaskGroup(of: Ending?.self) { group in
-            group.addTask { .outcome(await runner.run(context)) }
-            if let deadline = context.deadline {
-                group.addTask {
-                    do { try await sleeper.sleep(until: deadline, clock: clock) } catch { return nil }
-                    return .deadlinePassed
-                }
-            }
-            group.addTask {
-                // Lease renewal while the attempt runs.
-                while !Task.isCancelled {
-                    do { try await sleeper.sleep(until: clock.now() + configuration.leaseRenewalInterval, clock: clock) } catch { return nil }
-                    let now = clock.now()
-                    let renewed = (try? windows.renewLease(windowID: claim.windowID, workerID: configuration.workerID,
-                                                          until: now + configuration.leaseDuration, now: now)) ?? false
-                    if !renewed { return .leaseLost }
-                }
-                return nil
-            }
-            var result: Ending = .leaseLost
-            while let next = await group.next() {
-                if let next { result = next; break }
-            }
-            group.cancelAll()
-            return result
-        }
-        finish(claim, context: context, ending: ending, interrupted: Task.isCancelled)
-    }
-
-    private func finish(_ claim: ClaimedAttempt, context: AttemptContext, ending: Ending, interrupted: Bool) {
-        defer {
-            running[claim.runID] = nil
-            wake()
-        }
-        let now = clock.now()
-        let meta = metadata(claim.key, claim.window, runID: claim.runID)
-        if interrupted && stopping {
-            do {
-                try windows.release(runID: claim.runID, workerID: configuration.workerID, budget: budget(for: claim.key), now: now)
-                logger.warning("attempt interrupted by shutdown; lease released", metadata: meta)
-            } catch {
-                logger.error("could not release the lease; it will expire", metadata: meta.merging(["error": "\(error)"]) { $1 })
-            }
-            return
-        }
-        let outcome: AttemptOutcome
-        switch ending {
-        case .leaseLost:
-            logger.error("lease lost while the attempt ran; another worker owns the window now", metadata: meta)
-            return
-        case .deadlinePassed:
-            outcome = .timedOut(message: "The attempt exceeded the activity's timeout of \(context.activity.policy.timeout).")
-        case .outcome(let value):
-            outcome = value
-        }
-        do {
-            guard let finished = try windows.finish(runID: claim.runID, workerID: configuration.workerID, outcome: outcome,
-                                                    budget: budget(for: claim.key), now: now) else { return }
-            let level: Logger.Level = finished.status == .failed ? .error : .info
-            logger.log(level: level, "attempt finished", metadata: meta.merging([
-                "outcome": "\(outcome.summary)", "window.state": "\(finished.status.rawValue)",
-                "window.substate": "\(finished.substate?.rawValue ?? "-")", "applied": "\(finished.applied)"]) { $1 })
-        } catch {
-            logger.error("could not record the attempt's outcome; the lease will expire and the attempt be retried",
-                         metadata: meta.merging(["error": "\(error)"]) { $1 })
-        }
-    }
-
-    private func metadata(_ key: ActivityKey, _ window: Slice, runID: String? = nil,
-                          extra: Logger.Metadata = [:]) -> Logger.Metadata {
+    func metadata(_ key: ActivityKey, _ window: Slice, runID: String? = nil,
+                  extra: Logger.Metadata = [:]) -> Logger.Metadata {
         var meta: Logger.Metadata = ["pipeline": "\(key.pipeline)", "activity": "\(key.activity)", "window": "\(window.start.iso8601)"]
         if let runID { meta["runId"] = "\(runID)" }
         return meta.merging(extra) { $1 }

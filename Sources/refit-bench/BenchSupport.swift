@@ -146,7 +146,7 @@ func quietLogger() -> Logger {
 
 func makeWorker(_ factory: Factory, store: Store, clock: ManualWallClock, maxParallel: Int = 16,
                 materializationBatch: Int = 5_000) -> Worker {
-    Worker(factory: factory, store: store, runner: TrivialRunner(), locations: { _ in AbsentLocation() }, clock: clock,
+    Worker(factory: factory, store: SQLiteSchedulingStore(store), runner: TrivialRunner(), locations: { _ in AbsentLocation() }, clock: clock,
            sleeper: UntilCanceledSleeper(),
            configuration: WorkerConfiguration(workerID: "bench", maxParallel: maxParallel,
                                               materializationBatch: materializationBatch),

@@ -90,11 +90,9 @@ enum Scenarios {
         let batch = 1_000
         let (_, batchTime) = try measure {
             for start in stride(from: 0, to: count, by: batch) {
-                try store.database.transaction { c in
-                    for i in start..<(start + batch) {
-                        try c.appendEvent(NewAuditEvent(at: at, kind: "benchEvent", pipeline: "P", activity: "A", detail: "{\"i\":\(i)}"))
-                    }
-                }
+                try store.appendEvents((start..<(start + batch)).map { i in
+                    NewAuditEvent(at: at, kind: "benchEvent", pipeline: "P", activity: "A", detail: "{\"i\":\(i)}")
+                })
             }
         }
         let (broken, verifyTime) = try measure { try store.verifyEventChain() }

@@ -62,12 +62,12 @@ struct ActivitiesRunner: ActivityRunner {
         guard let service = attempt.activity.linkedServiceName.flatMap({ attempt.factory.linkedServices[$0] }),
               case .azureML(let ml) = service.kind, let setting = ml.updateResourceEndpoint,
               let endpoint = setting.resolve(environment: environment) else { return nil }
-        let repository = WindowRepository(store)
+        let scheduling = SQLiteSchedulingStore(store)
         while true {
             let claim: EndpointClaim
             do {
-                claim = try repository.claimEndpoint(endpoint, runID: attempt.runID,
-                                                     modelWindowStart: attempt.window.start, now: SystemWallClock().now())
+                claim = try await scheduling.claimEndpoint(endpoint, runID: attempt.runID,
+                                                           modelWindowStart: attempt.window.start, now: SystemWallClock().now())
             } catch {
                 throw ActivityError(.journal, "Could not read the deployments of the endpoint: \(error)", isRetryable: true)
             }

@@ -21,7 +21,7 @@ struct Tick: ParsableCommand {
         let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat)
         let report: TickReport
         do {
-            report = try runBlocking { try await worker.tickAndWait() }
+            report = try runBlocking { try await worker.tickUntilIdle() }
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)
         }

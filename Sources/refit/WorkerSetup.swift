@@ -29,7 +29,7 @@ enum WorkerSetup {
         let http = Self.http
         let runner = ActivitiesRunner(store: store, http: http, environment: environment, baseDirectory: schedulesDirectory)
         let locations = StorageLocations(factory: factory, environment: environment, baseDirectory: schedulesDirectory, http: http)
-        return Worker(factory: factory, store: store, runner: runner,
+        return Worker(factory: factory, store: SQLiteSchedulingStore(store), runner: runner,
                       locations: locations.resolver,
                       configuration: WorkerConfiguration(workerID: workerID, leaseDuration: TimeSpan(seconds: leaseSeconds),
                                                          leaseRenewalInterval: TimeSpan(seconds: max(1, leaseSeconds / 5)),

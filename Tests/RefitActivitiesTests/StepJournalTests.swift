@@ -1,6 +1,6 @@
 import Foundation
 import RefitCore
-import RefitStore
+@testable import RefitStore
 import Testing
 
 /// A fresh store with one window and the given runs (attempts) of it.

@@ -1,5 +1,5 @@
 import Foundation
-import RefitStore
+@testable import RefitStore
 import Testing
 
 struct AuditLogTests {

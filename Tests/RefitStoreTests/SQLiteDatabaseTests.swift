@@ -1,5 +1,5 @@
 import Foundation
-import RefitStore
+@testable import RefitStore
 import Testing
 
 struct SQLiteDatabaseTests {
@@ -105,7 +105,7 @@ struct SQLiteDatabaseTests {
             }
         }
         #expect(try db.query("SELECT x FROM t").map { $0[0]?.intValue } == [1])
-        #expect(db.withConnection { !$0.isInTransaction })
+        #expect(try db.withConnection { !$0.isInTransaction })
     }
 
     @Test func missingFolderIsAClearError() throws {

@@ -1,5 +1,5 @@
 import Foundation
-import RefitStore
+@testable import RefitStore
 import Testing
 
 /// The schema's own guards: state names, time format, foreign keys, lease pairing, monotonic

@@ -134,14 +134,14 @@ struct ManualSleeper: WorkerSleeper {
 
 func quietLogger() -> Logger {
     var logger = Logger(label: "refit.worker.test")
-    logger.logLevel = .critical
+    logger.logLevel = ProcessInfo.processInfo.environment["REFIT_TEST_LOG"] != nil ? .debug : .critical
     return logger
 }
 
 func makeWorker(_ factory: Factory, store: Store, runner: any ActivityRunner, clock: ManualWallClock,
                 location: InMemoryLocation? = nil, id: String = "w1", maxParallel: Int = 16,
                 leaseDuration: TimeSpan = .minutes(5)) -> Worker {
-    Worker(factory: factory, store: store, runner: runner, locations: { _ in location }, clock: clock,
+    Worker(factory: factory, store: SQLiteSchedulingStore(store), runner: runner, locations: { _ in location }, clock: clock,
            sleeper: ManualSleeper(),
            configuration: WorkerConfiguration(workerID: id, leaseDuration: leaseDuration, leaseRenewalInterval: .minutes(1),
                                               maxParallel: maxParallel),

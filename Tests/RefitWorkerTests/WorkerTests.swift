@@ -1,6 +1,6 @@
 import Foundation
 import RefitCore
-import RefitStore
+@testable import RefitStore
 import RefitWorker
 import Testing
 
@@ -357,15 +357,17 @@ struct WorkerTests {
         let runner = ScriptedRunner()
         let worker = makeWorker(factory, store: store, runner: runner, clock: clock, id: "survivor")
         let windows = WindowRepository(store)
+        let scheduling = SQLiteSchedulingStore(store)
         // The "dead" worker materializes and claims, then vanishes without finishing.
         let key = ActivityKey(pipeline: "P", activity: "Job")
-        try windows.materialize(key, windows: [NewWindow(window: .hour("2026-01-01T00:00:00Z"), dueAt: t("2026-01-01T01:00:00Z"), trigger: .schedule)],
-                                until: t("2026-01-01T01:00:00Z"), definitionSHA256: String(repeating: "a", count: 64),
-                                budget: RetryBudget(ActivityPolicy(retry: 1)), now: clock.now())
+        _ = try await scheduling.materialize(key, windows: [NewWindow(window: .hour("2026-01-01T00:00:00Z"), dueAt: t("2026-01-01T01:00:00Z"), trigger: .schedule)],
+                                         until: t("2026-01-01T01:00:00Z"), outputs: ["Out"], definitionSHA256: String(repeating: "a", count: 64),
+                                         budget: RetryBudget(ActivityPolicy(retry: 1)), now: clock.now())
         let id = try #require(try windows.window(key, start: t("2026-01-01"))?.id)
-        let claim = try windows.claim(windowID: id, workerID: "dead", runID: "run-dead", leaseDuration: .minutes(5), concurrency: 1,
-                                      budget: RetryBudget(ActivityPolicy(retry: 1)), definitionSHA256: String(repeating: "a", count: 64),
-                                      now: clock.now())
+        try await scheduling.recordInputs([WindowInputs(windowID: id, inputs: [])], now: clock.now())
+        let claim = try await scheduling.claim(ClaimRequest(windowID: id, workerID: "dead", runID: "run-dead", leaseDuration: .minutes(5),
+                                                            concurrency: 1, budget: RetryBudget(ActivityPolicy(retry: 1)),
+                                                            definitionSHA256: String(repeating: "a", count: 64)), now: clock.now())
         #expect(claim?.attempt == 1)
         // While the lease is valid nobody else runs it.
         try await drain(worker)
@@ -379,8 +381,8 @@ struct WorkerTests {
         #expect(history.first?.errorClass == "crash" && history.first?.workerID == "dead")
         #expect(try windows.window(key, start: t("2026-01-01"))?.attempts == 2)
         // The dead worker's late result changes nothing.
-        let late = try windows.finish(runID: "run-dead", workerID: "dead", outcome: .succeeded(AttemptResult()),
-                                      budget: RetryBudget(ActivityPolicy(retry: 1)), now: clock.now())
+        let late = try await scheduling.finish(runID: "run-dead", workerID: "dead", outcome: .succeeded(AttemptResult()),
+                                               budget: RetryBudget(ActivityPolicy(retry: 1)), now: clock.now())
         #expect(late?.applied == false)
     }
 
@@ -445,7 +447,7 @@ struct WorkerLoopTests {
         let store = try db.open()
         let clock = ManualWallClock(t("2026-01-01T00:30:00Z"))
         let runner = ScriptedRunner()
-        let worker = makeWorker(Self.single(end: "2026-01-01T02:00:00Z"), store: store, runner: runner, clock: clock)
+        let worker = makeWorker(Self.single(end: "2026-01-01T02:00:00Z"), store: store, runner: runner, clock: clock, id: "loop")
         // The next due time, but never more than maximumSleep (10 minutes) away.
         #expect(await worker.nextWakeTime() == t("2026-01-01T00:40:00Z"))
         clock.set(t("2026-01-01T00:55:00Z"))

@@ -56,6 +56,18 @@ public struct ExternalSliceCheck: Hashable, Sendable {
         return next <= now
     }
 
+    /// The slice failed (late or invalid data) and a window reading it was rerun or backfilled:
+    /// checks start again from the first, now, with the full `maximumRetry`.
+    public mutating func rearmed(_ now: Instant) -> Action {
+        guard status == .failed else { return .none }
+        status = .waiting
+        substate = .validation
+        checkCount = 0
+        nextCheckAt = now
+        lastMessage = nil
+        return .scheduleCheck(at: now)
+    }
+
     /// Applies one probe's outcome, observed at `now`.
     public mutating func checked(_ outcome: ProbeOutcome, at now: Instant) -> Action {
         guard status == .waiting else { return .none }

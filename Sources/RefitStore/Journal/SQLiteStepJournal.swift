@@ -31,7 +31,16 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
                     VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM steps WHERE run_id = ?), ?, 'intent', ?, ?)
                     """, [.text(runID), .text(runID), .text(step), .text(payload), .text(at)])
             }
+            try Self.noteExternalJob(db, runID: runID, payload: intent)
         }
+    }
+
+    /// A step naming an external job (`jobId`) records it on the run at once, so history names
+    /// the job even when the attempt later fails, times out or its worker dies.
+    private static func noteExternalJob(_ db: SQLiteConnection, runID: String, payload: [String: String]) throws {
+        guard let job = payload["jobId"], !job.isEmpty else { return }
+        try db.execute("UPDATE runs SET external_job_id = ? WHERE run_id = ? AND external_job_id IS NOT ?",
+                       [.text(job), .text(runID), .text(job)])
     }
 
     public func record(result: [String: String], step: String) throws {
@@ -45,10 +54,15 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
     private func finish(step: String, state: String, payload: [String: String]) throws {
         let json = try Self.json(payload)
         let at = StoreTimestamp.string(from: now())
-        let changed = try database.execute("""
-            UPDATE steps SET state = ?, result = ?, ended_at = max(?, started_at)
-            WHERE run_id = ? AND name = ?
-            """, [.text(state), .text(json), .text(at), .text(runID), .text(step)])
+        let runID = self.runID
+        let changed = try database.transaction { db in
+            let changed = try db.execute("""
+                UPDATE steps SET state = ?, result = ?, ended_at = max(?, started_at)
+                WHERE run_id = ? AND name = ?
+                """, [.text(state), .text(json), .text(at), .text(runID), .text(step)])
+            if changed > 0 && state == "done" { try Self.noteExternalJob(db, runID: runID, payload: payload) }
+            return changed
+        }
         if changed == 0 {
             throw StepJournalError("Step '\(step)' of run \(runID) has no recorded intent.")
         }

@@ -2,7 +2,7 @@ import RefitCore
 
 /// Operator controls per pipeline (`refit pause` / `resume`, D13).
 public struct PipelineControlRepository: Sendable {
-    public let database: SQLiteDatabase
+    let database: SQLiteDatabase
 
     public init(_ store: Store) { database = store.database }
 
@@ -26,7 +26,7 @@ public struct PipelineControlRepository: Sendable {
 
 /// The resolved definitions runs refer to by sha256.
 public struct DefinitionRepository: Sendable {
-    public let database: SQLiteDatabase
+    let database: SQLiteDatabase
 
     public init(_ store: Store) { database = store.database }
 

@@ -74,7 +74,7 @@ public struct RunFilter: Hashable, Sendable {
 
 /// Read access to run history, journal steps and a run's audit events.
 public struct RunRepository: Sendable {
-    public let database: SQLiteDatabase
+    let database: SQLiteDatabase
 
     public init(_ store: Store) { database = store.database }
 

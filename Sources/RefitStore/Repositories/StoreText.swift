@@ -19,4 +19,17 @@ enum StoreText {
     static func isValidJSON(_ text: String) -> Bool {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) != nil
     }
+
+    /// A data fingerprint as stored (sorted-key JSON), and back.
+    static func json(_ fingerprint: DataFingerprint?) -> SQLiteValue {
+        guard let fingerprint else { return .null }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(fingerprint) else { return .null }
+        return .text(String(decoding: data, as: UTF8.self))
+    }
+
+    static func fingerprint(_ text: String) -> DataFingerprint? {
+        try? JSONDecoder().decode(DataFingerprint.self, from: Data(text.utf8))
+    }
 }

@@ -1,31 +1,62 @@
+import Dispatch
 import Foundation
 
-/// A thread-safe SQLite database: one connection guarded by a lock, so any task may share it.
+/// A SQLite database behind one serial executor (GRDB's model): a private dispatch queue owns
+/// the connection, and every call runs on it in turn. Async callers (`run`) suspend instead of
+/// blocking the cooperative thread pool while another process holds the write lock; the
+/// synchronous calls (`withConnection`, `transaction`, ...) block only their own thread. A call
+/// made from inside another call on the same database is refused (`StoreError.reentrant`)
+/// rather than deadlocking: use the connection you were given.
+///
 /// Opening sets WAL (readers never block the writer), `busy_timeout` (a second process waits
 /// for the write lock instead of failing), `foreign_keys=ON` and `synchronous=NORMAL`.
-/// Calls block the calling thread while they wait for the lock; keep transactions short.
 public final class SQLiteDatabase: @unchecked Sendable {
     /// How long a write waits for another connection's lock before failing with `.busy`.
     public static let defaultBusyTimeoutMilliseconds = 5000
 
     /// The path given when opening.
     public let path: String
-    // Every use of `connection` happens with `lock` held; that is what makes the
-    // `@unchecked Sendable` sound. Recursive so nested calls on one thread do not deadlock.
-    private let lock = NSRecursiveLock()
+    // `connection` is only touched on `queue`, one job at a time: that is what makes the
+    // `@unchecked Sendable` sound.
     private let connection: SQLiteConnection
+    private let queue: DispatchQueue
+    private let onQueue = DispatchSpecificKey<Bool>()
 
     /// Opens or creates the database at `path` (":memory:" for a private in-memory one).
     public init(path: String, busyTimeoutMilliseconds: Int = SQLiteDatabase.defaultBusyTimeoutMilliseconds) throws {
         self.path = path
         self.connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        self.queue = DispatchQueue(label: "refit.sqlite")
+        queue.setSpecific(key: onQueue, value: true)
     }
 
-    /// Runs `body` with exclusive use of the connection. Do not let the connection escape.
-    public func withConnection<T>(_ body: (SQLiteConnection) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(connection)
+    private func refuseReentrancy() throws {
+        if DispatchQueue.getSpecific(key: onQueue) == true {
+            throw StoreError(.reentrant, "A database call was made from inside another call on the same database; use the connection passed in.")
+        }
+    }
+
+    /// Runs `body` on the database's executor with exclusive use of the connection, suspending
+    /// the caller (not blocking its thread) until it is done. Do not let the connection escape.
+    public func run<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try refuseReentrancy()
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result { try body(self.connection) })
+            }
+        }
+    }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the executor (see `run`).
+    public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await run { try $0.transaction(body) }
+    }
+
+    /// Runs `body` with exclusive use of the connection, blocking the calling thread until the
+    /// executor gets to it. Do not let the connection escape.
+    public func withConnection<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try refuseReentrancy()
+        return try queue.sync { try body(connection) }
     }
 
     /// Runs one statement; returns the number of rows it changed.

@@ -1,0 +1,73 @@
+import Foundation
+import RefitCore
+
+/// Operator controls: pause and resume labels, reruns.
+extension SQLiteSchedulingStore {
+    public func pausedPipelines() async throws -> Set<String> {
+        try await database.run { c in
+            Set(try c.query("SELECT pipeline FROM pipeline_controls WHERE paused = 1").compactMap { $0.string("pipeline") })
+        }
+    }
+
+    public func applyPause(pipeline: String, paused: Bool, now: Instant) async throws -> Int {
+        try await database.write { c in
+            let changed: Int
+            if paused {
+                changed = try c.execute("""
+                    UPDATE windows SET substate = 'ActivityResume', updated_at = ?
+                    WHERE pipeline = ? AND state = 'Waiting' AND (substate IS NULL OR substate <> 'ActivityResume')
+                    """, [StoreText.text(now), .text(pipeline)])
+            } else {
+                // Resumed windows wait for their inputs again, or run at once when nothing is missing.
+                changed = try c.execute("""
+                    UPDATE windows SET substate = CASE WHEN missing_inputs = 0 THEN NULL ELSE 'DatasetDependencies' END, updated_at = ?
+                    WHERE pipeline = ? AND state = 'Waiting' AND substate = 'ActivityResume'
+                    """, [StoreText.text(now), .text(pipeline)])
+            }
+            if changed > 0 {
+                try c.appendEvent(NewAuditEvent(at: now.date, kind: paused ? "windowsPaused" : "windowsResumed",
+                                                pipeline: pipeline, detail: StoreText.json(["count": changed])))
+            }
+            return changed
+        }
+    }
+
+    public func rerun(_ key: ActivityKey, start: Instant, budget: RetryBudget, reason: String, now: Instant) async throws -> Bool {
+        try await database.write { c in
+            guard let record = try Self.window(c, key, start: start) else { return false }
+            var machine = record.machine(budget)
+            guard machine.rerunRequested(now) == .checkDependencies else { return false }
+            if record.missingInputs == 0 { _ = machine.dependenciesReady() }
+            let changed = try c.execute("""
+                UPDATE windows SET state = ?, substate = ?, attempts = ?, long_retry_round = ?, next_attempt_at = ?,
+                    next_trigger = ?, priority = 1, updated_at = ?
+                WHERE id = ? AND state = ? AND attempts = ?
+                """, [.text(machine.status.rawValue), SQLiteValue(machine.substate?.rawValue), .integer(Int64(machine.attempts)),
+                      .integer(Int64(machine.longRetryRound)), StoreText.text(machine.nextAttemptAt),
+                      .text(machine.nextTrigger.rawValue), StoreText.text(now), .integer(record.id),
+                      .text(record.status.rawValue), .integer(Int64(record.attempts))])
+            guard changed == 1 else { return false }
+            try Readiness.windowChanged(c, record, from: record.status, to: machine.status, now: now)
+            // Input slices that failed for late or invalid data are checked again.
+            let failed = try c.query("""
+                SELECT \(SliceRecord.columns) FROM slices WHERE state = 'Failed' AND id IN
+                    (SELECT s.id FROM window_inputs i JOIN slices s ON s.dataset = i.dataset AND s.slice_start = i.slice_start
+                     WHERE i.window_id = ?)
+                """, [.integer(record.id)]).compactMap(SliceRecord.init(row:))
+            for slice in failed {
+                var check = slice.check(policy: nil, validation: nil)
+                guard case .scheduleCheck = check.rearmed(now) else { continue }
+                try c.execute("""
+                    UPDATE slices SET state = ?, substate = ?, check_count = ?, next_check_at = ?, message = ?, updated_at = ?
+                    WHERE id = ? AND state = 'Failed'
+                    """, [.text(check.status.rawValue), SQLiteValue(check.substate?.rawValue), .integer(Int64(check.checkCount)),
+                          StoreText.text(check.nextCheckAt), SQLiteValue(check.lastMessage), StoreText.text(now), .integer(slice.id)])
+            }
+            try c.appendEvent(NewAuditEvent(at: now.date, kind: "windowRerun", pipeline: key.pipeline, activity: key.activity,
+                                            windowStart: start.date,
+                                            detail: StoreText.json(["from": record.status.rawValue, "reason": reason,
+                                                                    "slicesRearmed": failed.count])))
+            return true
+        }
+    }
+}

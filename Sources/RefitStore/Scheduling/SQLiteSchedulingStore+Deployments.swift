@@ -1,0 +1,55 @@
+import Foundation
+import RefitCore
+
+/// Deployments and endpoint locks: one update attempt at a time per endpoint, and deployments
+/// that only move forward unless an operator forces an older model.
+extension SQLiteSchedulingStore {
+    public func claimEndpoint(_ endpoint: String, runID: String, modelWindowStart: Instant, now: Instant) async throws -> EndpointClaim {
+        try await database.write { c in
+            if let holder = try c.query("""
+                SELECT l.run_id FROM endpoint_locks l JOIN runs r ON r.run_id = l.run_id
+                WHERE l.endpoint = ? AND l.run_id <> ? AND r.status = 'InProgress'
+                """, [.text(endpoint), .text(runID)]).first?.string("run_id") {
+                return .busy(holderRunID: holder)
+            }
+            if let serving = try Self.servingWindowStart(c, endpoint: endpoint), serving > modelWindowStart {
+                return .superseded(servingWindowStart: serving)
+            }
+            try c.execute("""
+                INSERT INTO endpoint_locks (endpoint, run_id, acquired_at) VALUES (?, ?, ?)
+                ON CONFLICT (endpoint) DO UPDATE SET run_id = excluded.run_id, acquired_at = excluded.acquired_at
+                """, [.text(endpoint), .text(runID), StoreText.text(now)])
+            return .acquired
+        }
+    }
+
+    /// The start of the training window of the model serving `endpoint` now, per the
+    /// deployments recorded; nil when nothing was deployed there yet.
+    static func servingWindowStart(_ c: SQLiteConnection, endpoint: String) throws -> Instant? {
+        try c.query("SELECT model_window_start FROM deployments WHERE endpoint = ? ORDER BY id DESC LIMIT 1", [.text(endpoint)])
+            .first.flatMap { StoreText.instant($0, "model_window_start") }
+    }
+
+    /// Why `deployment` would replace a model trained on a newer window, or nil.
+    static func supersededReason(_ c: SQLiteConnection, _ deployment: ProducedDeployment) throws -> String? {
+        guard !deployment.forced, let serving = try servingWindowStart(c, endpoint: deployment.endpoint),
+              serving > deployment.modelWindow.start
+        else { return nil }
+        return "A model trained on the newer window starting \(serving.iso8601) already serves endpoint \(deployment.endpoint)."
+    }
+
+    static func insertDeployment(_ c: SQLiteConnection, _ deployment: ProducedDeployment, runID: String, now: Instant) throws {
+        let replaced = try c.query("SELECT id FROM deployments WHERE endpoint = ? ORDER BY id DESC LIMIT 1",
+                                   [.text(deployment.endpoint)]).first?.int64("id")
+        let output = try c.query("SELECT id FROM outputs WHERE location = ? ORDER BY id DESC LIMIT 1",
+                                 [.text(deployment.modelLocation)]).first?.int64("id")
+        try c.execute("""
+            INSERT INTO deployments (endpoint, model_location, model_window_start, model_window_end, output_id, run_id,
+                                     deployed_at, replaced_deployment_id, reason, forced)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (run_id, endpoint) DO NOTHING
+            """, [.text(deployment.endpoint), .text(deployment.modelLocation), StoreText.text(deployment.modelWindow.start),
+                  StoreText.text(deployment.modelWindow.end), SQLiteValue(output), .text(runID), StoreText.text(now),
+                  SQLiteValue(replaced), .text(deployment.reason), SQLiteValue(deployment.forced)])
+    }
+}

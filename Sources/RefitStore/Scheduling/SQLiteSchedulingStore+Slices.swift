@@ -1,0 +1,63 @@
+import Foundation
+import RefitCore
+
+/// External dataset slices: which checks are due, and recording what a probe found.
+extension SQLiteSchedulingStore {
+    static func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+
+    public func dueChecks(now: Instant, datasets: [String], limit: Int) async throws -> [SliceRecord] {
+        guard !datasets.isEmpty else { return [] }
+        return try await database.run { c in
+            try c.query("""
+                SELECT \(SliceRecord.columns) FROM slices WHERE state = 'Waiting' AND next_check_at <= ?
+                  AND dataset IN (\(Self.marks(datasets.count)))
+                ORDER BY next_check_at, dataset, slice_start LIMIT ?
+                """, [StoreText.text(now)] + datasets.map { .text($0) } + [.integer(Int64(limit))]).compactMap(SliceRecord.init(row:))
+        }
+    }
+
+    public func waitingBetweenChecks(datasets: [String], now: Instant, limit: Int) async throws -> [SliceRecord] {
+        guard !datasets.isEmpty else { return [] }
+        return try await database.run { c in
+            try c.query("""
+                SELECT \(SliceRecord.columns) FROM slices
+                WHERE state = 'Waiting' AND check_count > 0 AND next_check_at > ? AND dataset IN (\(Self.marks(datasets.count)))
+                ORDER BY dataset, slice_start LIMIT ?
+                """, [StoreText.text(now)] + datasets.map { .text($0) } + [.integer(Int64(limit))]).compactMap(SliceRecord.init(row:))
+        }
+    }
+
+    public func recordChecks(_ checks: [SliceCheckUpdate], now: Instant) async throws {
+        guard !checks.isEmpty else { return }
+        try await database.write { c in
+            for update in checks {
+                guard let record = try c.query("SELECT \(SliceRecord.columns) FROM slices WHERE id = ?", [.integer(update.sliceID)])
+                    .first.flatMap(SliceRecord.init(row:)) else { continue }
+                let check = update.check
+                let changed = try c.execute("""
+                    UPDATE slices SET state = ?, substate = ?, fingerprint = ?, check_count = ?, next_check_at = ?, message = ?, updated_at = ?
+                    WHERE id = ? AND state = 'Waiting' AND check_count = ?
+                    """, [.text(check.status.rawValue), SQLiteValue(check.substate?.rawValue), StoreText.json(check.fingerprint),
+                          .integer(Int64(check.checkCount)), StoreText.text(check.nextCheckAt), SQLiteValue(check.lastMessage),
+                          StoreText.text(now), .integer(update.sliceID), .integer(Int64(update.seenCheckCount))])
+                guard changed == 1 else { continue }
+                if check.status == .ready && record.status != .ready {
+                    try Readiness.sliceChanged(c, dataset: record.dataset, start: record.slice.start, ready: true, now: now)
+                }
+                try c.appendEvent(NewAuditEvent(
+                    at: now.date, kind: "sliceChecked", windowStart: record.slice.start.date,
+                    detail: StoreText.json(["dataset": record.dataset, "status": check.status.rawValue,
+                                            "substate": check.substate?.rawValue, "checks": check.checkCount,
+                                            "message": check.lastMessage, "files": check.fingerprint?.files.count])))
+            }
+        }
+    }
+
+    public func nextCheckTime(datasets: [String]) async throws -> Instant? {
+        guard !datasets.isEmpty else { return nil }
+        return try await database.run { c in
+            try c.query("SELECT min(next_check_at) AS t FROM slices WHERE state = 'Waiting' AND dataset IN (\(Self.marks(datasets.count)))",
+                        datasets.map { .text($0) }).first.flatMap { StoreText.instant($0, "t") }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Logging
+import RefitCore
+
+/// External-data checking: probes the slices whose check is due (one probe call per dataset,
+/// bounded by the dataset's `retryTimeout`) and records what `ExternalSliceCheck` decides. The
+/// store makes a slice found Ready count for its consumers in the same transaction.
+struct ExternalDataChecker {
+    let store: any SchedulingStore
+    let factory: Factory
+    let locations: StorageLocationProvider
+    let clock: any WallClock
+    let sleeper: any WorkerSleeper
+    let logger: Logger
+    /// At most this many checks per pass; the rest are due in the next pass.
+    var pageSize = 2_000
+
+    /// The names of the external datasets defined now (slices of removed ones are never checked).
+    var externalDatasets: [String] { factory.datasets.values.filter(\.external).map(\.name).sorted() }
+
+    /// Probes every slice whose check is due. Returns the number of checks recorded.
+    func checkDue(now: Instant) async throws -> Int {
+        try await check(try await store.dueChecks(now: now, datasets: externalDatasets, limit: pageSize), onlyReady: false)
+    }
+
+    /// The early re-check after a storage change: waiting FileShare slices between checks,
+    /// probed now; only the ones found Ready are recorded, so notifications never use up
+    /// `maximumRetry`. Returns the number recorded.
+    func recheckWaiting(now: Instant) async throws -> Int {
+        let watched = factory.datasets.values.filter { $0.external && $0.kind == .fileShare }.map(\.name).sorted()
+        return try await check(try await store.waitingBetweenChecks(datasets: watched, now: now, limit: pageSize), onlyReady: true)
+    }
+
+    /// Probes `records`, one `probe` call per dataset, and records each check (the checks of one
+    /// probe in one transaction). With `onlyReady` only slices found Ready are recorded; a miss,
+    /// a probe error or a timeout leaves the slice as it was.
+    private func check(_ records: [SliceRecord], onlyReady: Bool) async throws -> Int {
+        var checks = 0
+        for (name, records) in Dictionary(grouping: records, by: \.dataset).sorted(by: { $0.key < $1.key }) {
+            guard let dataset = factory.datasets[name] else { continue }
+            let outcomes: [Slice: ProbeOutcome]?
+            if let location = locations(dataset) {
+                outcomes = await probe(location, records.map(\.slice), dataset: dataset)
+            } else {
+                let message = "no storage probe is available for \(dataset.kind.rawValue) dataset \(dataset.name)"
+                outcomes = Dictionary(uniqueKeysWithValues: records.map { ($0.slice, ProbeOutcome.failed(message: message, retryable: false)) })
+            }
+            let checkedAt = clock.now()
+            var results: [(record: SliceRecord, check: ExternalSliceCheck)] = []
+            for record in records {
+                var check = record.check(policy: dataset.externalData, validation: dataset.validation)
+                let action = outcomes.map { check.checked($0[record.slice] ?? .absent(detail: "the probe gave no answer for this slice"), at: checkedAt) }
+                    ?? check.checkTimedOut(at: checkedAt)
+                if !onlyReady || action == .markReady { results.append((record, check)) }
+            }
+            try await store.recordChecks(results.map { SliceCheckUpdate(sliceID: $0.record.id, seenCheckCount: $0.record.checkCount,
+                                                                         check: $0.check) }, now: checkedAt)
+            checks += results.count
+            for (record, check) in results where check.status != .waiting {
+                logger.info("external slice \(check.status.rawValue)",
+                            metadata: ["dataset": "\(name)", "slice": "\(record.slice.start)", "early": "\(onlyReady)",
+                                       "substate": "\(check.substate?.rawValue ?? "-")", "reason": "\(check.lastMessage ?? "-")"])
+            }
+        }
+        return checks
+    }
+
+    /// Runs one probe, giving up after the dataset's `retryTimeout` (nil = timed out).
+    private func probe(_ location: any StorageLocation, _ wanted: [Slice], dataset: Dataset) async -> [Slice: ProbeOutcome]? {
+        let timeout = (dataset.externalData ?? Dataset.ExternalDataPolicy()).retryTimeout
+        let sleeper = self.sleeper, clock = self.clock
+        let deadline = clock.now() + timeout
+        return await withTaskGroup(of: [Slice: ProbeOutcome]?.self) { group in
+            group.addTask { await location.probe(wanted, of: dataset) }
+            if timeout.seconds > 0 {
+                group.addTask {
+                    do { try await sleeper.sleep(until: deadline, clock: clock) } catch { return [:] }
+                    return nil
+                }
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+import RefitCore
+
+/// Attempt supervision: claim a window, run its activity with the lease renewed and the
+/// activity's timeout enforced, then record how it ended (or give the window back on shutdown).
+extension Worker {
+    func start(_ candidate: DispatchPlanner.Candidate, pipeline: Pipeline, activity: Activity,
+               now: Instant) async throws -> StartedAttempt? {
+        let runID = UUID().uuidString.lowercased()
+        let sha = definitionSHA256(pipeline)
+        let request = ClaimRequest(windowID: candidate.id, workerID: configuration.workerID, runID: runID,
+                                   leaseDuration: configuration.leaseDuration, concurrency: activity.policy.concurrency,
+                                   budget: budget(for: candidate.key), definitionSHA256: sha)
+        guard let claim = try await store.claim(request, now: now) else { return nil }
+        let deadline = activity.policy.timeout.seconds > 0 ? now + activity.policy.timeout : nil
+        let context = AttemptContext(factory: factory, pipeline: pipeline, activity: activity, window: claim.window,
+                                     attempt: claim.attempt, runID: runID, trigger: claim.trigger, definitionSHA256: sha,
+                                     deadline: deadline, workerID: configuration.workerID)
+        logger.info("attempt started", metadata: metadata(claim.key, claim.window, runID: runID,
+                                                          extra: ["attempt": "\(claim.attempt)", "trigger": "\(claim.trigger.rawValue)"]))
+        let task = Task { await self.execute(claim, context) }
+        running[runID] = RunningAttempt(claim: claim, task: task)
+        return StartedAttempt(runID: runID, pipeline: claim.key.pipeline, activity: claim.key.activity, window: claim.window,
+                              attempt: claim.attempt, trigger: claim.trigger)
+    }
+
+    private enum Ending: Sendable {
+        case outcome(AttemptOutcome)
+        case deadlinePassed
+        case leaseLost
+    }
+
+    private func execute(_ claim: ClaimedAttempt, _ context: AttemptContext) async {
+        let runner = self.runner, sleeper = self.sleeper, clock = self.clock
+        let store = self.store, configuration = self.configuration
+        let ending: Ending = await withTaskGroup(of: Ending?.self) { group in
+            group.addTask { .outcome(await runner.run(context)) }
+            if let deadline = context.deadline {
+                group.addTask {
+                    do { try await sleeper.sleep(until: deadline, clock: clock) } catch { return nil }
+                    return .deadlinePassed
+                }
+            }
+            group.addTask {
+                // Lease renewal while the attempt runs.
+                while !Task.isCancelled {
+                    do { try await sleeper.sleep(until: clock.now() + configuration.leaseRenewalInterval, clock: clock) } catch { return nil }
+                    let now = clock.now()
+                    let renewed = (try? await store.renewLease(windowID: claim.windowID, workerID: configuration.workerID,
+                                                               until: now + configuration.leaseDuration, now: now)) ?? false
+                    if !renewed { return .leaseLost }
+                }
+                return nil
+            }
+            var result: Ending = .leaseLost
+            while let next = await group.next() {
+                if let next { result = next; break }
+            }
+            group.cancelAll()
+            return result
+        }
+        await finish(claim, context: context, ending: ending, interrupted: Task.isCancelled)
+    }
+
+    private func finish(_ claim: ClaimedAttempt, context: AttemptContext, ending: Ending, interrupted: Bool) async {
+        defer {
+            running[claim.runID] = nil
+            attemptEnded()
+        }
+        let now = clock.now()
+        let meta = metadata(claim.key, claim.window, runID: claim.runID)
+        if interrupted && stopping {
+            do {
+                try await store.release(runID: claim.runID, workerID: configuration.workerID, budget: budget(for: claim.key), now: now)
+                logger.warning("attempt interrupted by shutdown; lease released", metadata: meta)
+            } catch {
+                logger.error("could not release the lease; it will expire", metadata: meta.merging(["error": "\(error)"]) { $1 })
+            }
+            return
+        }
+        let outcome: AttemptOutcome
+        switch ending {
+        case .leaseLost:
+            logger.error("lease lost while the attempt ran; another worker owns the window now", metadata: meta)
+            return
+        case .deadlinePassed:
+            outcome = .timedOut(message: "The attempt exceeded the activity's timeout of \(context.activity.policy.timeout).")
+        case .outcome(let value):
+            outcome = value
+        }
+        do {
+            guard let finished = try await store.finish(runID: claim.runID, workerID: configuration.workerID, outcome: outcome,
+                                                        budget: budget(for: claim.key), now: now) else { return }
+            let level: Logger.Level = finished.status == .failed ? .error : .info
+            logger.log(level: level, "attempt finished", metadata: meta.merging([
+                "outcome": "\(outcome.summary)", "window.state": "\(finished.status.rawValue)",
+                "window.substate": "\(finished.substate?.rawValue ?? "-")", "applied": "\(finished.applied)"]) { $1 })
+        } catch {
+            logger.error("could not record the attempt's outcome; the lease will expire and the attempt be retried",
+                         metadata: meta.merging(["error": "\(error)"]) { $1 })
+        }
+    }
+}
