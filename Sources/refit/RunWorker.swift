@@ -32,14 +32,8 @@ struct RunWorker: ParsableCommand {
         let store = try database.open()
         let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat,
                                          leaseSeconds: Int64(leaseSeconds))
+        let shutdown = ShutdownSignals(worker: worker)
         var sources: [any DispatchSourceSignal] = []
-        for signalNumber in [SIGTERM, SIGINT] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { Task { await worker.stop() } }
-            source.resume()
-            sources.append(source)
-        }
         let logger = Logger(label: "refit.worker")
         let schedules = definitions
         signal(SIGHUP, SIG_IGN)
@@ -51,5 +45,6 @@ struct RunWorker: ParsableCommand {
         try runBlocking { await worker.run(wakeUps: wakeUps.stream) }
         wakeUps.stop()
         sources.forEach { $0.cancel() }
+        shutdown.cancel()
     }
 }

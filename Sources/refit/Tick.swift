@@ -1,31 +1,78 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import RefitStore
 import RefitWorker
 
-/// `refit tick`: one scheduling pass for cron. Failed windows are data (see `refit history`),
-/// so they do not change the exit code; only a Refit that cannot work does.
+/// `refit tick`: scheduling passes for cron. It keeps starting work that became runnable because
+/// of work it finished (an update after its retrain, an immediate retry), until nothing is
+/// runnable now, then exits; `--once` makes it a single pass. Failed windows are data (see
+/// `refit history`), so they do not change the exit code; only a Refit that cannot work does.
+/// SIGTERM or SIGINT stop it like `run`: no new claims, running attempts get the grace period,
+/// then are given back; a second SIGINT gives them back at once.
 struct Tick: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run one scheduling pass: start every runnable window, wait for those attempts, exit.",
-        discussion: "Exit code 0 even when windows failed; non-zero only for bad definitions (1) or an unusable database (3).")
+        abstract: "Start every runnable window, and what becomes runnable as they finish; wait for them; exit.",
+        discussion: """
+            Exit code 0 even when windows failed; non-zero only for bad definitions (1) or an unusable database (3). \
+            SIGTERM/SIGINT stop claiming and let running attempts finish within the grace period; a second SIGINT \
+            gives them back at once.
+            """)
 
     @OptionGroup var definitions: SchedulesOption
     @OptionGroup var database: StoreOption
 
     @OptionGroup var options: WorkerOptions
 
+    @Flag(help: "One pass only: start what is runnable now and wait for it; work it makes runnable waits for the next tick.")
+    var once = false
+
     func run() throws {
         let factory = try definitions.loadFactory()
         let store = try database.open()
         let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat)
+        let signals = ShutdownSignals(worker: worker)
+        defer { signals.cancel() }
         let report: TickReport
+        let once = self.once
         do {
-            report = try runBlocking { try await worker.tickUntilIdle() }
+            report = try runBlocking { once ? try await worker.tickAndWait() : try await worker.tickUntilIdle() }
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)
         }
         Console.error("refit tick: \(report.started.count) attempt\(report.started.count == 1 ? "" : "s") started, "
                       + "\(report.materialized) window\(report.materialized == 1 ? "" : "s") created, \(report.checks) data check\(report.checks == 1 ? "" : "s").")
+    }
+}
+
+/// SIGTERM and SIGINT for the worker commands: the first stops the worker gracefully, a second
+/// SIGINT stops it at once (running attempts are canceled and give their windows back).
+final class ShutdownSignals: @unchecked Sendable {
+    // `sources` is written once in init and only read after.
+
+    private let sources: [any DispatchSourceSignal]
+
+    init(worker: Worker) {
+        let interrupts = Counter()
+        var sources: [any DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                let repeated = signalNumber == SIGINT && interrupts.increment() > 1
+                Task { repeated ? await worker.stopNow() : await worker.stop() }
+            }
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+
+    func cancel() { sources.forEach { $0.cancel() } }
+
+    private final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func increment() -> Int { lock.withLock { value += 1; return value } }
     }
 }

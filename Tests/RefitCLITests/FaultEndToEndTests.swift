@@ -308,7 +308,8 @@ final class FaultScenario: @unchecked Sendable {
     }
 
     func tick() async throws -> ProcessResult {
-        try await refitOffPool("tick", "--schedules", folder.root.path, "--db", db, environment: environment)
+        // One pass per call: these scenarios change the world between attempts.
+        try await refitOffPool("tick", "--once", "--schedules", folder.root.path, "--db", db, environment: environment)
     }
 
     func history() async throws -> [HistoryRow] {
