@@ -47,14 +47,18 @@ public struct ActivityContext: Sendable {
     public var now: @Sendable () -> Date
     /// Waits between polls; tests may shorten it.
     public var sleep: @Sendable (Duration) async throws -> Void
+    /// Whether an operator canceled the attempt (read when its task is canceled): its external
+    /// job is then DELETEd rather than left running for the next attempt to resume.
+    public var canceledByOperator: @Sendable () -> Bool
 
     public init(factory: Factory, pipelineName: String, activity: Activity, window: Slice, journal: any StepJournal,
                 http: HTTPClient, secrets: SecretResolver = SecretResolver(baseDirectory: "."), deadline: ContinuousClock.Instant? = nil,
                 now: @escaping @Sendable () -> Date = { Date() },
-                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
+                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+                canceledByOperator: @escaping @Sendable () -> Bool = { false }) {
         self.factory = factory; self.pipelineName = pipelineName; self.activity = activity; self.window = window
         self.journal = journal; self.http = http; self.secrets = secrets; self.deadline = deadline
-        self.now = now; self.sleep = sleep
+        self.now = now; self.sleep = sleep; self.canceledByOperator = canceledByOperator
     }
 
     /// The deadline implied by the activity's `policy.timeout`, counted from now.

@@ -301,11 +301,14 @@ public struct BatchExecutionActivity: Sendable {
         async throws(ActivityError) -> ActivityError
     {
         // The worker's deadline is on the wall clock, this one on the monotonic clock: allow for the difference.
-        guard let deadline = context.deadline, ContinuousClock.now >= deadline - .milliseconds(500) else {
+        let pastDeadline = context.deadline.map { ContinuousClock.now >= $0 - .milliseconds(500) } ?? false
+        let byOperator = context.canceledByOperator()
+        guard pastDeadline || byOperator else {
             return ActivityError(.canceled, "Waiting for batch job \(jobID) was interrupted; the job keeps running and the next attempt resumes it.")
         }
         await Self.delete(jobID, client: client)
-        let error = ActivityError(.canceled, "Waiting for batch job \(jobID) was cancelled; the job was deleted.")
+        let error = ActivityError(.canceled, byOperator ? "Batch job \(jobID) was canceled by an operator; the job was deleted."
+                                                        : "Waiting for batch job \(jobID) was cancelled; the job was deleted.")
         try? context.journal.record(failure: ["message": error.message, "state": "Deleted"], step: "poll")
         try forget(jobID, message: error.message, context: context)
         return error

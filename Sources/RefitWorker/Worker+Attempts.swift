@@ -29,6 +29,7 @@ extension Worker {
         case outcome(AttemptOutcome)
         case deadlinePassed
         case leaseLost
+        case canceledByOperator(String)
     }
 
     private func execute(_ claim: ClaimedAttempt, _ context: AttemptContext) async {
@@ -43,13 +44,22 @@ extension Worker {
                 }
             }
             group.addTask {
-                // Lease renewal while the attempt runs.
+                // The heartbeat while the attempt runs: every `cancelPollInterval` look for an
+                // operator's cancel request; every `leaseRenewalInterval` renew the lease.
+                var renewedAt = clock.now()
                 while !Task.isCancelled {
-                    do { try await sleeper.sleep(until: clock.now() + configuration.leaseRenewalInterval, clock: clock) } catch { return nil }
+                    let poll = min(configuration.cancelPollInterval, configuration.leaseRenewalInterval)
+                    do { try await sleeper.sleep(until: clock.now() + poll, clock: clock) } catch { return nil }
+                    if let request = try? await store.cancelRequest(runID: claim.runID) {
+                        context.stop.request(.canceledByOperator(message: request.message))
+                        return .canceledByOperator(request.message)
+                    }
                     let now = clock.now()
+                    guard now >= renewedAt + configuration.leaseRenewalInterval else { continue }
                     let renewed = (try? await store.renewLease(windowID: claim.windowID, workerID: configuration.workerID,
                                                                until: now + configuration.leaseDuration, now: now)) ?? false
                     if !renewed { return .leaseLost }
+                    renewedAt = now
                 }
                 return nil
             }
@@ -86,6 +96,8 @@ extension Worker {
             return
         case .deadlinePassed:
             outcome = .timedOut(message: "The attempt exceeded the activity's timeout of \(context.activity.policy.timeout).")
+        case .canceledByOperator(let message):
+            outcome = .canceled(message: message)
         case .outcome(let value):
             outcome = value
         }

@@ -79,9 +79,12 @@ public actor Worker {
         let now = clock.now()
         lastPassAt = now
         let budgets = self.budgets
-        let recovered = try await store.recoverExpiredLeases(now: now, budget: budgets)
+        // Holders on this host whose process is gone are recovered at once, not at lease expiry.
+        let owners = try await store.leaseOwners()
+        let dead = Set(owners.filter { $0 != configuration.workerID && (WorkerIdentity(parsing: $0)?.isKnownDead() ?? false) })
+        let recovered = try await store.recoverLeases(now: now, deadOwners: dead, budget: budgets)
         for window in recovered {
-            logger.warning("lease expired; the lost attempt counts against the retry budget",
+            logger.warning("recovered the window of a worker that is gone (lease expired or process ended)",
                            metadata: metadata(window.key, window.window))
         }
         let paused = try await pausedPipelines()

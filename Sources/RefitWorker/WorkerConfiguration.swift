@@ -14,6 +14,8 @@ public struct WorkerConfiguration: Sendable {
     public var leaseDuration: TimeSpan
     /// How often a running attempt renews its lease (well below `leaseDuration`).
     public var leaseRenewalInterval: TimeSpan
+    /// How often a running attempt looks for an operator's cancel request (`refit cancel`).
+    public var cancelPollInterval: TimeSpan
     /// Attempts this worker runs at once (`--max-parallel`), on top of per-activity concurrency.
     public var maxParallel: Int
     /// On stop, how long running attempts may continue before they are canceled and released.
@@ -27,10 +29,12 @@ public struct WorkerConfiguration: Sendable {
     /// Pipelines without one get a hash of their resolved model.
     public var definitionSHA256: [String: String]
 
-    public init(workerID: String, leaseDuration: TimeSpan = .minutes(5), leaseRenewalInterval: TimeSpan = .minutes(1),
+    public init(workerID: String, leaseDuration: TimeSpan = TimeSpan(seconds: 30), leaseRenewalInterval: TimeSpan = TimeSpan(seconds: 10),
+                cancelPollInterval: TimeSpan = TimeSpan(seconds: 1),
                 maxParallel: Int = 8, gracePeriod: TimeSpan = TimeSpan(seconds: 30), materializationBatch: Int = 5_000,
                 maximumSleep: TimeSpan = .minutes(10), definitionSHA256: [String: String] = [:]) {
         self.workerID = workerID; self.leaseDuration = leaseDuration; self.leaseRenewalInterval = leaseRenewalInterval
+        self.cancelPollInterval = cancelPollInterval
         self.maxParallel = max(1, maxParallel); self.gracePeriod = gracePeriod
         self.materializationBatch = max(1, materializationBatch); self.maximumSleep = maximumSleep
         self.definitionSHA256 = definitionSHA256

@@ -21,7 +21,8 @@ struct ActivitiesRunner: ActivityRunner {
             factory: attempt.factory, pipelineName: attempt.pipeline.name, activity: attempt.activity,
             window: attempt.window, journal: SQLiteStepJournal(store: store, runID: attempt.runID),
             http: http, secrets: SecretResolver(environment: environment, baseDirectory: baseDirectory),
-            deadline: Self.continuousDeadline(attempt.deadline))
+            deadline: Self.continuousDeadline(attempt.deadline),
+            canceledByOperator: { [stop = attempt.stop] in stop.isCanceledByOperator })
         do {
             switch attempt.activity.kind {
             case .azureMLBatchExecution:

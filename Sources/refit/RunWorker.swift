@@ -17,21 +17,30 @@ struct RunWorker: ParsableCommand {
 
     @OptionGroup var options: WorkerOptions
 
-    /// Short leases let a crash test see a killed worker's windows recovered within seconds;
-    /// a daemon keeps the default.
+    /// A live worker renews its leases every heartbeat; a worker on another host recovers a dead
+    /// one's windows once its lease expires (a worker on the same host does at once).
     @Option(name: .customLong("lease-seconds"),
-            help: ArgumentHelp("How long a claim stays valid without renewal; renewed every fifth of it.", visibility: .hidden))
-    var leaseSeconds: Int = 300
+            help: "How long a claim stays valid without renewal; a dead worker on another host is recovered after this.")
+    var leaseSeconds: Int = 30
+
+    @Option(name: .customLong("heartbeat-seconds"),
+            help: "How often running attempts renew their leases (default 10, or a third of a shorter lease; at most half the lease).")
+    var heartbeat: Int?
+
+    var heartbeatSeconds: Int { heartbeat ?? max(1, min(10, leaseSeconds / 3)) }
 
     func validate() throws {
         guard leaseSeconds >= 2 else { throw ValidationError("--lease-seconds must be at least 2.") }
+        guard heartbeatSeconds >= 1, heartbeatSeconds * 2 <= leaseSeconds else {
+            throw ValidationError("--heartbeat-seconds must be at least 1 and at most half of --lease-seconds.")
+        }
     }
 
     func run() throws {
         let factory = try definitions.loadFactory()
         let store = try database.open()
         let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat,
-                                         leaseSeconds: Int64(leaseSeconds))
+                                         leaseSeconds: Int64(leaseSeconds), heartbeatSeconds: Int64(heartbeatSeconds))
         let shutdown = ShutdownSignals(worker: worker)
         var sources: [any DispatchSourceSignal] = []
         let logger = Logger(label: "refit.worker")

@@ -11,7 +11,7 @@ import RefitWorker
 /// (`ActivitiesRunner`) and storage probes (`StorageLocations`), both sharing one HTTP client.
 enum WorkerSetup {
     static func make(factory: Factory, store: Store, schedulesDirectory: String, maxParallel: Int, logFormat: LogFormat = .text,
-                     logLevel: Logger.Level = .info, leaseSeconds: Int64 = 300) throws -> Worker {
+                     logLevel: Logger.Level = .info, leaseSeconds: Int64 = 30, heartbeatSeconds: Int64 = 10) throws -> Worker {
         LoggingSystem.bootstrap { label in
             switch logFormat {
             case .json:
@@ -23,8 +23,7 @@ enum WorkerSetup {
             }
         }
         let hashes = try recordDefinitions(factory, store: store)
-        let host = ProcessInfo.processInfo.hostName
-        let workerID = "\(host):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8).lowercased())"
+        let workerID = WorkerIdentity.current().description
         let environment = ProcessInfo.processInfo.environment
         let http = Self.http
         let runner = ActivitiesRunner(store: store, http: http, environment: environment, baseDirectory: schedulesDirectory)
@@ -32,7 +31,7 @@ enum WorkerSetup {
         return Worker(factory: factory, store: SQLiteSchedulingStore(store), runner: runner,
                       locations: locations.resolver,
                       configuration: WorkerConfiguration(workerID: workerID, leaseDuration: TimeSpan(seconds: leaseSeconds),
-                                                         leaseRenewalInterval: TimeSpan(seconds: max(1, leaseSeconds / 5)),
+                                                         leaseRenewalInterval: TimeSpan(seconds: max(1, min(heartbeatSeconds, leaseSeconds / 2))),
                                                          maxParallel: maxParallel, definitionSHA256: hashes),
                       logger: Logger(label: "refit.worker"))
     }

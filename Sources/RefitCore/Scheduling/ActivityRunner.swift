@@ -1,3 +1,4 @@
+import Foundation
 /// Executes one attempt of one activity window. The worker owns scheduling, leases, retries
 /// and history; a runner only does the work (submit a BES job, PATCH an endpoint, run a
 /// command) and says how it ended. It lives in RefitCore so the worker and the activity kinds
@@ -27,12 +28,43 @@ public struct AttemptContext: Sendable {
     /// it (cancels the runner and records TimedOut); runners may use it to bound their polling.
     public var deadline: Instant?
     public var workerID: String
+    /// Why the worker is stopping the attempt, set before it cancels the runner's task: a
+    /// runner cleans up according to it (an operator's cancel DELETEs the external job; a
+    /// shutdown leaves it running for the next attempt to resume).
+    public var stop: AttemptStop
 
     public init(factory: Factory, pipeline: Pipeline, activity: Activity, window: Slice, attempt: Int, runID: String,
-                trigger: RunTrigger, definitionSHA256: String, deadline: Instant?, workerID: String) {
+                trigger: RunTrigger, definitionSHA256: String, deadline: Instant?, workerID: String,
+                stop: AttemptStop = AttemptStop()) {
         self.factory = factory; self.pipeline = pipeline; self.activity = activity; self.window = window
         self.attempt = attempt; self.runID = runID; self.trigger = trigger
         self.definitionSHA256 = definitionSHA256; self.deadline = deadline; self.workerID = workerID
+        self.stop = stop
+    }
+}
+
+/// Why a running attempt is being stopped, shared between the worker and the runner.
+public final class AttemptStop: @unchecked Sendable {
+    public enum Reason: Hashable, Sendable {
+        /// An operator canceled it (`refit cancel`, `pause --terminate`): the external job is
+        /// DELETEd and the attempt recorded Canceled.
+        case canceledByOperator(message: String)
+    }
+
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var value: Reason?
+
+    public init() {}
+
+    public var reason: Reason? { lock.withLock { value } }
+
+    public func request(_ reason: Reason) { lock.withLock { if value == nil { value = reason } } }
+
+    /// Whether an operator asked for the attempt to be canceled.
+    public var isCanceledByOperator: Bool {
+        if case .canceledByOperator = reason { return true }
+        return false
     }
 }
 

@@ -190,6 +190,20 @@ public struct WindowStateMachine: Hashable, Sendable {
         return retryOrFail(at: now, finalSubstate: nil)
     }
 
+    /// The worker running the attempt died, and the attempt had recorded an external job that
+    /// the next attempt will resume rather than redo: the attempt is given back (not charged),
+    /// since the resumed job and its outcome make one attempt. The store allows this once per job,
+    /// so a job whose worker keeps dying still uses up the budget.
+    public mutating func leaseExpiredResumable(at now: Instant) -> Action {
+        guard status == .inProgress else { return .none }
+        attempts = max(0, attempts - 1)
+        status = .waiting
+        substate = .retry
+        nextAttemptAt = now
+        nextTrigger = .retry
+        return .scheduleRetry(at: now)
+    }
+
     /// The worker stopped gracefully before the attempt finished and gave the window back: the
     /// attempt is not charged (the window did nothing wrong), and any worker may resume it now.
     public mutating func released(at now: Instant) -> Action {

@@ -132,30 +132,76 @@ extension SQLiteSchedulingStore {
         }
     }
 
-    public func recoverExpiredLeases(now: Instant, budget: @escaping @Sendable (ActivityKey) -> RetryBudget) async throws -> [WindowRecord] {
+    public func leaseOwners() async throws -> Set<String> {
         try await database.run { c in
-            let expired = try c.query("""
+            Set(try c.query("SELECT DISTINCT lease_owner FROM windows WHERE lease_owner IS NOT NULL").compactMap { $0.string("lease_owner") })
+        }
+    }
+
+    public func recoverLeases(now: Instant, deadOwners: Set<String>,
+                              budget: @escaping @Sendable (ActivityKey) -> RetryBudget) async throws -> [WindowRecord] {
+        try await database.run { c in
+            var lost = try c.query("""
                 SELECT \(WindowRecord.columns) FROM windows WHERE lease_owner IS NOT NULL AND lease_expires_at < ? ORDER BY id
                 """, [StoreText.text(now)]).compactMap(WindowRecord.init(row:))
+            for owner in deadOwners.sorted() {
+                lost += try c.query("SELECT \(WindowRecord.columns) FROM windows WHERE lease_owner = ? ORDER BY id", [.text(owner)])
+                    .compactMap(WindowRecord.init(row:))
+            }
             var recovered: [WindowRecord] = []
-            for stale in expired {
+            var seen = Set<Int64>()
+            for stale in lost where seen.insert(stale.id).inserted {
                 let done = try c.transaction { c -> Bool in
                     guard let record = try Self.window(c, id: stale.id), let owner = record.leaseOwner,
-                          let expiry = record.leaseExpiresAt, expiry < now else { return false }
+                          let expiry = record.leaseExpiresAt, expiry < now || deadOwners.contains(owner) else { return false }
+                    let run = try c.query("SELECT run_id, external_job_id FROM runs WHERE window_id = ? AND status = 'InProgress'",
+                                          [.integer(record.id)]).first
+                    let runID = run?.string("run_id")
+                    let job = run?.string("external_job_id")
+                    let cancel = try runID.flatMap { id in
+                        try c.query("SELECT actor, reason FROM cancel_requests WHERE run_id = ?", [.text(id)]).first
+                    }
+                    // A job resumed by the next attempt makes one attempt with it — once per job.
+                    let resumable: Bool
+                    if let job, cancel == nil {
+                        resumable = try c.query("""
+                            SELECT 1 FROM runs WHERE window_id = ? AND external_job_id = ? AND error_class = ? LIMIT 1
+                            """, [.integer(record.id), .text(job), .text(RunErrorClass.crash.rawValue)]).isEmpty
+                    } else {
+                        resumable = false
+                    }
                     var machine = record.machine(budget(record.key))
-                    let action = machine.leaseExpired(at: now)
+                    let action: WindowStateMachine.Action
+                    let status: RunStatus
+                    let errorClass: RunErrorClass
+                    var message = deadOwners.contains(owner) && expiry >= now
+                        ? "The worker \(owner) is gone (its process ended); its lease was recovered at once."
+                        : "The worker \(owner) stopped before the attempt finished (its lease expired at \(expiry.iso8601))."
+                    if let cancel {
+                        action = machine.attemptCanceled()
+                        status = .canceled; errorClass = .canceled
+                        message = "Canceled by \(cancel.string("actor") ?? "an operator"): \(cancel.string("reason") ?? "no reason given"). " + message
+                    } else if resumable {
+                        action = machine.leaseExpiredResumable(at: now)
+                        status = .failed; errorClass = .crash
+                        message += " Its job \(job ?? "") is resumed by the next attempt, so the lost attempt is not charged."
+                    } else {
+                        action = machine.leaseExpired(at: now)
+                        status = .failed; errorClass = .crash
+                    }
                     try Self.writeMachine(c, machine, record: record, now: now)
-                    let message = "The worker \(owner) stopped before the attempt finished (its lease expired at \(expiry.iso8601))."
                     try c.execute("""
-                        UPDATE runs SET status = ?, ended_at = max(started_at, ?), error_class = ?, error_message = ?
+                        UPDATE runs SET status = ?, ended_at = max(started_at, ?), error_class = ?, error_message = ?,
+                            substatus = CASE WHEN ? = 'Canceled' THEN 'Canceled' ELSE substatus END
                         WHERE window_id = ? AND status = 'InProgress'
-                        """, [.text(RunStatus.failed.rawValue), StoreText.text(now), .text(RunErrorClass.crash.rawValue),
-                              .text(message), .integer(record.id)])
+                        """, [.text(status.rawValue), StoreText.text(now), .text(errorClass.rawValue), .text(message),
+                              .text(status.rawValue), .integer(record.id)])
                     try c.appendEvent(NewAuditEvent(
                         at: now.date, kind: "leaseExpired", pipeline: record.key.pipeline, activity: record.key.activity,
-                        windowStart: record.window.start.date,
+                        windowStart: record.window.start.date, runID: runID,
                         detail: StoreText.json(["worker": owner, "attempts": machine.attempts, "window": machine.status.rawValue,
-                                                "retry": action != .markFailed])))
+                                                "retry": action != .markFailed, "ownerGone": deadOwners.contains(owner),
+                                                "charged": !resumable])))
                     return true
                 }
                 if done { recovered.append(stale) }

@@ -71,3 +71,36 @@ extension SQLiteSchedulingStore {
         }
     }
 }
+
+/// Operator cancellation of running attempts.
+extension SQLiteSchedulingStore {
+    public func cancelRequest(runID: String) async throws -> CancelRequest? {
+        try await database.run { c in
+            try c.query("SELECT run_id, actor, reason, requested_at FROM cancel_requests WHERE run_id = ?", [.text(runID)]).first
+                .flatMap { row in
+                    guard let at = StoreText.instant(row, "requested_at") else { return nil }
+                    return CancelRequest(runID: runID, actor: row.string("actor") ?? "operator", reason: row.string("reason"), requestedAt: at)
+                }
+        }
+    }
+
+    public func requestCancel(runID: String, actor: String, reason: String?, now: Instant) async throws -> CancelRequestResult {
+        try await database.write { c in
+            guard let run = try c.query("""
+                SELECT r.status, w.id AS window_id, w.pipeline, w.activity, w.window_start, w.lease_owner
+                FROM runs r JOIN windows w ON w.id = r.window_id WHERE r.run_id = ?
+                """, [.text(runID)]).first else { return .unknownRun }
+            let status = run.string("status") ?? ""
+            guard status == RunStatus.inProgress.rawValue else { return .notRunning(status: status) }
+            try c.execute("""
+                INSERT INTO cancel_requests (run_id, requested_at, actor, reason) VALUES (?, ?, ?, ?)
+                ON CONFLICT (run_id) DO NOTHING
+                """, [.text(runID), StoreText.text(now), .text(actor), SQLiteValue(reason)])
+            try c.appendEvent(NewAuditEvent(
+                at: now.date, kind: "cancelRequested", pipeline: run.string("pipeline"), activity: run.string("activity"),
+                windowStart: StoreText.instant(run, "window_start")?.date, runID: runID,
+                detail: StoreText.json(["actor": actor, "reason": reason, "owner": run.string("lease_owner")])))
+            return .requested(owner: run.string("lease_owner"))
+        }
+    }
+}

@@ -178,3 +178,27 @@ public enum EndpointClaim: Hashable, Sendable {
     /// Another InProgress attempt holds the endpoint; ask again shortly.
     case busy(holderRunID: String)
 }
+
+/// An operator's request to cancel a running attempt.
+public struct CancelRequest: Hashable, Sendable {
+    public var runID: String
+    public var actor: String
+    public var reason: String?
+    public var requestedAt: Instant
+    public init(runID: String, actor: String, reason: String?, requestedAt: Instant) {
+        self.runID = runID; self.actor = actor; self.reason = reason; self.requestedAt = requestedAt
+    }
+
+    /// One sentence for history and logs.
+    public var message: String { "Canceled by \(actor)" + (reason.map { ": \($0)" } ?? ".") }
+}
+
+/// What `requestCancel` found.
+public enum CancelRequestResult: Hashable, Sendable {
+    /// Recorded; the worker running the attempt (this lease owner) will stop it.
+    case requested(owner: String?)
+    /// No attempt with this run id exists.
+    case unknownRun
+    /// The attempt is not running (it ended with this status).
+    case notRunning(status: String)
+}

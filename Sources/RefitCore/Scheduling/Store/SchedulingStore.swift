@@ -78,12 +78,26 @@ public protocol SchedulingStore: Sendable {
     func finish(runID: String, workerID: String, outcome: AttemptOutcome, budget: RetryBudget,
                 now: Instant) async throws -> FinishedAttempt?
 
+    /// An operator's cancel request for a running attempt, if any (polled about once a second by
+    /// the worker running it).
+    func cancelRequest(runID: String) async throws -> CancelRequest?
+
+    /// Records an operator's request to cancel a running attempt (audited). The worker running it
+    /// acts on it; if that worker is gone, lease recovery ends the attempt Canceled.
+    func requestCancel(runID: String, actor: String, reason: String?, now: Instant) async throws -> CancelRequestResult
+
     /// Gives a running window back without charging the attempt (graceful shutdown).
     func release(runID: String, workerID: String, budget: RetryBudget, now: Instant) async throws
 
-    /// Recovers windows whose lease expired before `now`: the lost attempt stays counted (retry
-    /// budget), its run is closed as a crash, and the machine decides retry or Failed.
-    func recoverExpiredLeases(now: Instant, budget: @escaping @Sendable (ActivityKey) -> RetryBudget) async throws -> [WindowRecord]
+    /// The workers holding leases now (what a worker checks for dead processes on its host).
+    func leaseOwners() async throws -> Set<String>
+
+    /// Recovers windows whose lease expired before `now`, or whose owner is in `deadOwners`
+    /// (known gone): the run is closed as a crash and the machine decides retry or Failed. The
+    /// lost attempt stays counted (retry budget) — except the first time a lost attempt had
+    /// recorded an external job: the next attempt resumes that job, so the pair is one attempt.
+    /// A run with an operator's cancel request ends Canceled instead.
+    func recoverLeases(now: Instant, deadOwners: Set<String>, budget: @escaping @Sendable (ActivityKey) -> RetryBudget) async throws -> [WindowRecord]
 
     // MARK: Operator controls
 
