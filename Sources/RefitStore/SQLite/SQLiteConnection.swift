@@ -10,11 +10,17 @@ public final class SQLiteConnection {
     private var savepointDepth = 0
 
     /// Opens (creating if needed) the database and applies Refit's connection settings.
-    init(path: String, busyTimeoutMilliseconds: Int) throws {
+    /// `readOnly` opens an existing file for reading only and changes nothing, not even the
+    /// journal mode (see `openReadOnly`).
+    init(path: String, busyTimeoutMilliseconds: Int, readOnly: Bool = false) throws {
         self.path = path
         let isMemory = path == ":memory:" || path.isEmpty
         if !isMemory {
             try Self.checkLocation(path)
+        }
+        if readOnly {
+            handle = try Self.openReadOnly(path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            return
         }
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX

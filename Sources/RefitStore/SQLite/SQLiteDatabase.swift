@@ -16,9 +16,11 @@ public final class SQLiteDatabase: @unchecked Sendable {
     private let connection: SQLiteConnection
 
     /// Opens or creates the database at `path` (":memory:" for a private in-memory one).
-    public init(path: String, busyTimeoutMilliseconds: Int = SQLiteDatabase.defaultBusyTimeoutMilliseconds) throws {
+    /// `readOnly` opens an existing file without ever writing it (see `SQLiteConnection`).
+    public init(path: String, busyTimeoutMilliseconds: Int = SQLiteDatabase.defaultBusyTimeoutMilliseconds,
+                readOnly: Bool = false) throws {
         self.path = path
-        self.connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        self.connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, readOnly: readOnly)
     }
 
     /// Runs `body` with exclusive use of the connection. Do not let the connection escape.
