@@ -28,7 +28,7 @@ struct RunWorker: ParsableCommand {
     }
 
     func run() throws {
-        let factory = try definitions.loadFactory()
+        let factory = try definitions.loadFactory(logFormat: options.logFormat)
         let store = try database.open()
         let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat,
                                          leaseSeconds: Int64(leaseSeconds))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RefitCore
 import RefitStore
 import RefitWorker
 
@@ -8,7 +9,11 @@ import RefitWorker
 struct Tick: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one scheduling pass: start every runnable window, wait for those attempts, exit.",
-        discussion: "Exit code 0 even when windows failed; non-zero only for bad definitions (1) or an unusable database (3).")
+        discussion: """
+            Ends with one summary line on stderr (a JSON object under --log-format json): attempts started and how \
+            they ended, windows created, data checks, and windows still waiting. Exit code 0 even when windows \
+            failed; non-zero only for bad definitions (1) or an unusable database (3).
+            """)
 
     @OptionGroup var definitions: SchedulesOption
     @OptionGroup var database: StoreOption
@@ -16,16 +21,20 @@ struct Tick: ParsableCommand {
     @OptionGroup var options: WorkerOptions
 
     func run() throws {
-        let factory = try definitions.loadFactory()
+        let factory = try definitions.loadFactory(logFormat: options.logFormat)
         let store = try database.open()
         let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat)
         let report: TickReport
+        let summary: TickSummary
         do {
             report = try runBlocking { try await worker.tickAndWait() }
+            summary = try TickSummary(report: report, store: store, pipelines: factory.pipelines.keys.sorted())
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)
         }
-        Console.error("refit tick: \(report.started.count) attempt\(report.started.count == 1 ? "" : "s") started, "
-                      + "\(report.materialized) window\(report.materialized == 1 ? "" : "s") created, \(report.checks) data check\(report.checks == 1 ? "" : "s").")
+        switch options.logFormat {
+        case .text: Console.error(summary.sentence)
+        case .json: JSONLogHandler.write(level: "info", label: "refit.tick", message: summary.sentence, fields: summary.fields)
+        }
     }
 }
