@@ -34,8 +34,18 @@ struct SchedulesOption: ParsableArguments {
     /// The definitions for a command that can do without them (`refit slices`): those of
     /// `directory` when given (then they must be valid), else those of `./schedules` if it
     /// holds valid ones (quietly), else nil.
+    /// Only errors are printed: warnings are about running the worker (an unset secret), which
+    /// a reading command does not do.
     static func optionalFactory(directory: String?) throws -> Factory? {
-        if let directory { return try loadFactory(directory: directory) }
+        if let directory {
+            let result = DefinitionLoader.load(directory: directory)
+            let errors = result.diagnostics.filter { $0.severity == .error }
+            errors.forEach { Console.error($0.description) }
+            guard errors.isEmpty, let factory = result.factory else {
+                throw CLIFailure.invalidInput("\(directory): \(errors.count) error\(errors.count == 1 ? "" : "s") in the definitions.")
+            }
+            return factory
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: "./schedules", isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
         let result = DefinitionLoader.load(directory: "./schedules")
