@@ -37,15 +37,17 @@ struct AuditList: ParsableCommand {
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)
         }
-        let rows = events.map { event in
-            ListingRow(fields: [
-                ("id", .int(event.id)), ("at", .string(event.at)), ("kind", .string(event.kind)),
-                ("pipeline", .orNull(event.pipeline)), ("activity", .orNull(event.activity)),
-                ("windowStart", .orNull(event.windowStart)), ("runId", .orNull(event.runID)),
-                ("detail", .string(event.detail)), ("hash", .string(event.hash)),
-            ])
-        }
-        ListingRow.print(rows, format: format, header: Self.header, table: Self.header)
+        ListingRow.print(events.map(Self.row), format: format, header: Self.header, table: Self.header)
+    }
+
+    /// One event with the keys every command uses for it (`refit show` lists a run's events so too).
+    static func row(_ event: AuditEvent) -> ListingRow {
+        ListingRow(fields: [
+            ("id", .int(event.id)), ("at", .string(event.at)), ("kind", .string(event.kind)),
+            ("pipeline", .orNull(event.pipeline)), ("activity", .orNull(event.activity)),
+            ("windowStart", .orNull(event.windowStart)), ("runId", .orNull(event.runID)),
+            ("detail", .string(event.detail)), ("hash", .string(event.hash)),
+        ])
     }
 }
 

@@ -68,7 +68,16 @@ struct CLIFailure: Error {
 }
 
 enum Console {
+    /// `tick` and `run` set this from `--log-format` before doing anything else, so that under
+    /// `json` even their last sentence (a failure) is a JSON log line like the rest of their
+    /// stderr. Written once on the main thread before any concurrent work, read afterwards.
+    nonisolated(unsafe) static var logFormat: LogFormat = .text
+
     static func error(_ line: String) {
+        if logFormat == .json {
+            JSONLogHandler.write(level: "error", label: "refit", message: line.hasSuffix("\n") ? String(line.dropLast()) : line)
+            return
+        }
         FileHandle.standardError.write(Data((line.hasSuffix("\n") ? line : line + "\n").utf8))
     }
 }

@@ -28,6 +28,7 @@ struct RunWorker: ParsableCommand {
     }
 
     func run() throws {
+        Console.logFormat = options.logFormat
         let factory = try definitions.loadFactory(logFormat: options.logFormat)
         let store = try database.open()
         let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat,

@@ -58,10 +58,7 @@ struct Show: ParsableCommand {
                                 ("startedAt", .string(step.startedAt)), ("endedAt", .orNull(step.endedAt)),
                                 ("intent", .string(step.intentJSON)), ("result", .orNull(step.resultJSON))])
         }
-        let eventRows = events.map { event in
-            ListingRow(fields: [("id", .int(event.id)), ("at", .string(event.at)), ("kind", .string(event.kind)),
-                                ("detail", .string(event.detail))])
-        }
+        let eventRows = events.map(AuditList.row)
         switch format {
         case .json:
             print(JSONOutput.object(History.row(run).fields + lineage + [
@@ -87,7 +84,7 @@ struct Show: ParsableCommand {
             }
             print("")
             print("events:")
-            ListingRow.print(eventRows, format: .table, header: ["id", "at", "kind", "detail"], table: ["id", "at", "kind", "detail"])
+            ListingRow.print(eventRows, format: .table, header: AuditList.header, table: ["id", "at", "kind", "detail", "hash"])
         }
     }
 }

@@ -21,6 +21,7 @@ struct Tick: ParsableCommand {
     @OptionGroup var options: WorkerOptions
 
     func run() throws {
+        Console.logFormat = options.logFormat
         let factory = try definitions.loadFactory(logFormat: options.logFormat)
         let store = try database.open()
         let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat)

@@ -35,5 +35,7 @@ struct ShowResumedTests {
         let original = try await refitOffPool("show", first.runId, "--db", scenario.db, "--format", "json")
         let originalObject = try #require(try JSONSerialization.jsonObject(with: Data(original.stdout.utf8)) as? [String: Any])
         #expect(originalObject["resumedFromRunId"] is NSNull, "the submitting run resumed nothing: \(originalObject)")
+        // Stopped here, not only in the detached cleanup, so the emulator never outlives the test process.
+        await scenario.emulator.stop()
     }
 }
