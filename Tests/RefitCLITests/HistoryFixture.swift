@@ -18,10 +18,16 @@ struct HistoryFixture: Sendable {
 
     static let shared = Task<HistoryFixture, any Error> { try await make() }
 
+    /// The shared fixture outlives every test, so no test removes it: each test process removes
+    /// the fixtures of test processes that have exited.
+    static let folderPrefix = "refit-history-fixture-"
+
     static func make() async throws -> HistoryFixture {
         let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
         defer { emulator.stop() }
-        let folder = try ScratchSchedules.example()
+        let folder = try ScratchSchedules(fixtureFor: getpid())
+        try folder.copyExample()
+        try folder.useLocalDataHost()
         let pipelinePath = "pipelines/retrain-pipeline.json", datasetPath = "datasets/training-data.json"
         let pipeline = try String(contentsOf: folder.root.appendingPathComponent(pipelinePath), encoding: .utf8)
         try folder.write(pipelinePath, pipeline.replacingOccurrences(of: #""end": "2026-01-02T00:00:00Z""#,
@@ -54,6 +60,23 @@ struct HistoryFixture: Sendable {
         let scratch = try ScratchSchedules()
         try FileManager.default.copyItem(atPath: db, toPath: scratch.database)
         return scratch
+    }
+}
+
+extension ScratchSchedules {
+    /// An empty folder for the shared fixture of test process `pid`, after removing those of
+    /// processes that are gone.
+    init(fixtureFor pid: Int32) throws {
+        let temporary = FileManager.default.temporaryDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+        where name.hasPrefix(HistoryFixture.folderPrefix) {
+            let owner = Int32(name.dropFirst(HistoryFixture.folderPrefix.count).prefix { $0 != "-" })
+            if let owner, owner != pid, kill(owner, 0) != 0, errno == ESRCH {
+                try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name))
+            }
+        }
+        root = temporary.appendingPathComponent("\(HistoryFixture.folderPrefix)\(pid)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
     }
 }
 
