@@ -32,6 +32,19 @@ public final class Store: Sendable {
         return Store(database: database)
     }
 
+    /// Opens an existing database for reading only: never creates, migrates or writes it (not
+    /// even its journal mode), and works on a read-only file in a read-only folder. Refuses,
+    /// with one sentence, a database whose schema is not exactly this binary's (older: upgrade
+    /// it by running the worker once; newer: upgrade Refit), so readers never guess at columns.
+    public static func openReadOnly(path: String,
+                                    busyTimeoutMilliseconds: Int = SQLiteDatabase.defaultBusyTimeoutMilliseconds) throws -> Store
+    {
+        let migrator = try Migrator(migrations: Migration.all)
+        let database = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, readOnly: true)
+        try migrator.requireCurrent(database, displayName: path)
+        return Store(database: database)
+    }
+
     /// The schema version the database is at (the highest applied migration).
     public var currentVersion: Int {
         get throws {
@@ -50,6 +63,10 @@ public final class Store: Sendable {
     public func appendEvent(_ event: NewAuditEvent) throws -> AuditEvent {
         try database.withConnection { try $0.appendEvent(event) }
     }
+
+    /// Closes the database (a command that ends calls it, so the WAL is checkpointed into the
+    /// file even while tasks still hold the store).
+    public func close() { database.close() }
 
     /// Appends audit events in one transaction (bulk imports, benchmarks).
     public func appendEvents(_ events: [NewAuditEvent]) throws {

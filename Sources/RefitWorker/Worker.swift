@@ -141,7 +141,9 @@ public actor Worker {
                 total.materialized += report.materialized
                 total.checks += report.checks
                 total.recovered += report.recovered
-                if running.isEmpty && report.started.isEmpty { break }
+                // Done when the pass started nothing, nothing runs, and nothing finished while the
+                // pass looked (an attempt ending mid-pass may have made work runnable it missed).
+                if running.isEmpty && report.started.isEmpty && finishedCount == finishedBefore { break }
                 if !running.isEmpty { await waitForProgress(since: finishedBefore) }
             }
         } catch {

@@ -17,8 +17,6 @@ struct Plan: ParsableCommand {
 
     static let maximumWindows = 1_000_000
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
-
     @OptionGroup var definitions: SchedulesOption
 
     @Option(help: "The pipeline to plan.")
@@ -30,15 +28,10 @@ struct Plan: ParsableCommand {
     @Option(help: ArgumentHelp("End of the period (exclusive).", valueName: "time"), transform: Plan.parseTime)
     var to: Instant?
 
-    @Option(help: "Output format: table or json.")
-    var format: Format = .table
+    @Option(help: "Output format: table, json or csv.")
+    var format: ListingFormat = .table
 
-    static func parseTime(_ text: String) throws -> Instant {
-        guard let instant = Instant.parse(text) else {
-            throw ValidationError("'\(text)' is not an ISO 8601 time such as 2026-01-01 or 2026-01-01T06:00:00Z.")
-        }
-        return instant
-    }
+    static func parseTime(_ text: String) throws -> Instant { try TimeArgument.parse(text) }
 
     func validate() throws {
         if let from, let to, to <= from {
@@ -67,6 +60,12 @@ struct Plan: ParsableCommand {
                 first = false
             }
             output.write(first ? "]\n" : "\n]\n")
+        case .csv:
+            output.write(CSVOutput.line(["activity", "windowStart", "windowEnd", "dueAt", "inputs"]) + "\n")
+            try builder.forEach { window in
+                output.write(CSVOutput.line([window.activity, window.window.start.iso8601, window.window.end.iso8601,
+                                             window.dueAt.iso8601, window.inputs.map(\.summary).joined(separator: "; ")]) + "\n")
+            }
         case .table:
             // Column widths are fixed by the data's shape: names, then ISO times.
             let width = max("ACTIVITY".count, pipeline.activities.map(\.name.count).max() ?? 0)

@@ -12,7 +12,7 @@ struct Refit: ParsableCommand {
             Exit codes: 0 ok; 1 invalid definitions, input or a failed check; 2 usage error; \
             3 internal failure (for example an unusable database).
             """,
-        subcommands: [Validate.self, Plan.self, Tick.self, RunWorker.self, Slices.self, History.self, Show.self]
+        subcommands: [Validate.self, Plan.self, Tick.self, RunWorker.self, Slices.self, History.self, Show.self, Audit.self]
     )
 
     /// Parses, runs and maps every failure to one sentence on stderr and a documented exit code.
@@ -33,7 +33,7 @@ struct Refit: ParsableCommand {
                 Foundation.exit(0)
             }
             if code == .validationFailure {
-                Console.error(fullMessage(for: error))
+                Console.error(usageSentence(fullMessage(for: error)))
                 Foundation.exit(CLIFailure.usageExitCode)
             }
             if let code = error as? ExitCode { Foundation.exit(code.rawValue) }
@@ -41,6 +41,16 @@ struct Refit: ParsableCommand {
             Foundation.exit(CLIFailure.internalExitCode)
         }
     }
+}
+
+/// A usage error as one line: ArgumentParser's first line (the problem) without its `Error: `
+/// prefix and without the usage and help lines that follow, ending with a period. `--help`
+/// shows the usage.
+func usageSentence(_ message: String) -> String {
+    var line = message.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? message
+    if line.hasPrefix("Error: ") { line.removeFirst("Error: ".count) }
+    line = line.trimmingCharacters(in: .whitespaces)
+    return line.hasSuffix(".") ? line : line + "."
 }
 
 /// A failure the CLI reports as one sentence with a documented exit code.
@@ -58,7 +68,16 @@ struct CLIFailure: Error {
 }
 
 enum Console {
+    /// `tick` and `run` set this from `--log-format` before doing anything else, so that under
+    /// `json` even their last sentence (a failure) is a JSON log line like the rest of their
+    /// stderr. Written once on the main thread before any concurrent work, read afterwards.
+    nonisolated(unsafe) static var logFormat: LogFormat = .text
+
     static func error(_ line: String) {
+        if logFormat == .json {
+            JSONLogHandler.write(level: "error", label: "refit", message: line.hasSuffix("\n") ? String(line.dropLast()) : line)
+            return
+        }
         FileHandle.standardError.write(Data((line.hasSuffix("\n") ? line : line + "\n").utf8))
     }
 }

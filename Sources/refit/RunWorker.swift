@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import RefitStore
 import RefitWorker
 
 /// `refit run`: the long-running worker. SIGTERM/SIGINT stop it gracefully (no new claims,
@@ -37,8 +38,10 @@ struct RunWorker: ParsableCommand {
     }
 
     func run() throws {
-        let factory = try definitions.loadFactory()
+        Console.logFormat = options.logFormat
+        let factory = try definitions.loadFactory(logFormat: options.logFormat)
         let store = try database.open()
+        defer { store.close() }
         let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat,
                                          leaseSeconds: Int64(leaseSeconds), heartbeatSeconds: Int64(heartbeatSeconds))
         let shutdown = ShutdownSignals(worker: worker)

@@ -1,59 +1,90 @@
 import ArgumentParser
 import RefitStore
 
-/// `refit show RUN_ID`: one attempt with its journal steps and audit events.
+/// `refit show RUN_ID`: one attempt with its journal steps and audit events, and for an
+/// attempt that resumed an earlier attempt's job, which job and which run submitted it.
 struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show one run: its attempt, journal steps and audit events.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show one run: its attempt, journal steps and audit events.",
+        discussion: """
+            RUN_ID may be a unique prefix of a run id. An unknown or ambiguous one is invalid input (exit 1). \
+            Reads the database read-only.
+            """)
 
     @OptionGroup var database: StoreOption
-    @Argument(help: "The run id (from `refit history`).") var runID: String
-    @Option(help: "Output format: table or json.") var format: ListingFormat = .table
+    @Argument(help: "The run id (from `refit history`), or a unique prefix of it.") var runID: String
+    @Option(help: "Output format: table or json.") var format: Format = .table
+
+    enum Format: String, CaseIterable, ExpressibleByArgument { case table, json }
+
+    func validate() throws {
+        if runID.isEmpty { throw ValidationError("RUN_ID must not be empty.") }
+    }
 
     func run() throws {
-        let store = try database.openExisting()
+        let store = try database.openReadOnly()
         let repository = RunRepository(store)
         let run: RunRecord
         let steps: [RunStepRecord]
         let events: [AuditEvent]
+        let resumed: ResumedJob?
+        let orphanRun: String?
         do {
-            guard let found = try repository.run(id: runID) else {
-                throw CLIFailure.invalidInput("No run with id '\(runID)' in \(database.path).")
+            let matches = try repository.runs(idPrefix: runID, limit: 4)
+            if let exact = matches.first(where: { $0.runID == runID }) {
+                run = exact
+            } else if matches.count == 1 {
+                run = matches[0]
+            } else if matches.isEmpty {
+                throw CLIFailure.invalidInput("No run with id '\(runID)' in \(database.path); see `refit history`.")
+            } else {
+                let shown = matches.prefix(3).map(\.runID).joined(separator: ", ")
+                throw CLIFailure.invalidInput("The run id prefix '\(runID)' is ambiguous: it matches \(shown)"
+                                              + (matches.count > 3 ? " and more" : "") + "; give more characters.")
             }
-            run = found
-            steps = try repository.steps(runID: runID)
-            events = try repository.events(runID: runID)
+            steps = try repository.steps(runID: run.runID)
+            events = try repository.events(runID: run.runID)
+            resumed = try repository.resumedJobs(of: run).first
+            orphanRun = try repository.orphanedSubmitRun(of: run)
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)
         }
+        let lineage: [(String, JSONOutput)] = [
+            ("resumedJobId", .orNull(resumed?.jobID)), ("resumedFromRunId", .orNull(resumed?.submittedByRunID)),
+            ("orphanedSubmitRunId", .orNull(orphanRun)),
+        ]
         let stepRows = steps.map { step in
             ListingRow(fields: [("seq", .int(Int64(step.seq))), ("name", .string(step.name)), ("state", .string(step.state)),
                                 ("startedAt", .string(step.startedAt)), ("endedAt", .orNull(step.endedAt)),
                                 ("intent", .string(step.intentJSON)), ("result", .orNull(step.resultJSON))])
         }
-        let eventRows = events.map { event in
-            ListingRow(fields: [("id", .int(event.id)), ("at", .string(event.at)), ("kind", .string(event.kind)),
-                                ("detail", .string(event.detail))])
-        }
+        let eventRows = events.map(AuditList.row)
         switch format {
         case .json:
-            print(JSONOutput.object(History.row(run).fields + [
+            print(JSONOutput.object(History.row(run).fields + lineage + [
                 ("steps", .array(stepRows.map { .object($0.fields) })),
                 ("events", .array(eventRows.map { .object($0.fields) })),
             ]).render())
-        case .table, .csv:
+        case .table:
             for (key, value) in History.row(run).fields {
                 let text = ListingRow.text(value)
                 print("\(key): \(text.isEmpty ? "-" : text)")
             }
+            if let resumed {
+                print("resumed: job \(resumed.jobID), submitted by run \(resumed.submittedByRunID)")
+            }
+            if let orphanRun {
+                print("orphan: the submit of run \(orphanRun) has an unknown outcome; the job it may have created could be orphaned")
+            }
             print("")
             print("steps:")
             if stepRows.isEmpty { print("  (none)") } else {
-                ListingRow.print(stepRows, format: format, header: ["seq", "name", "state", "startedAt", "endedAt", "intent", "result"],
+                ListingRow.print(stepRows, format: .table, header: ["seq", "name", "state", "startedAt", "endedAt", "intent", "result"],
                                  table: ["seq", "name", "state", "startedAt", "endedAt", "result"])
             }
             print("")
             print("events:")
-            ListingRow.print(eventRows, format: format, header: ["id", "at", "kind", "detail"], table: ["id", "at", "kind", "detail"])
+            ListingRow.print(eventRows, format: .table, header: AuditList.header, table: ["id", "at", "kind", "detail", "hash"])
         }
     }
 }

@@ -1,21 +1,37 @@
 import ArgumentParser
 import RefitCore
-import RefitDefinitions
 import RefitStore
 
 /// `refit slices`: a pipeline's activity windows (one per output slice) and the external input
-/// slices they wait for, with ADF states and substates.
+/// slices they wait for, with ADF states and substates, and for a window waiting on its data,
+/// which input slices hold it back (`blockedBy`).
+///
+/// It reads the database read-only and works without definitions: windows come from the
+/// database alone. Definitions (`--schedules`, or `./schedules` when it holds valid ones) add
+/// each window's output dataset, restrict external slices to the pipeline's inputs, and let
+/// `blockedBy` be resolved; without them every external slice in the database is listed (the
+/// database does not record which pipeline reads a dataset) and `blockedBy` is null.
 struct Slices: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List a pipeline's activity windows and external input slices with their states.")
+        abstract: "List a pipeline's activity windows and external input slices with their states.",
+        discussion: """
+            Reads the database read-only; definitions are optional (--schedules, else ./schedules if valid). With them, \
+            a window waiting on its data names the input slices that are not Ready (blockedBy). An unknown pipeline is \
+            invalid input (exit 1).
+            """)
 
-    @OptionGroup var definitions: SchedulesOption
+    @Option(name: .long, help: ArgumentHelp("The folder of definitions (optional; default ./schedules when it holds valid ones).",
+                                            valueName: "dir"))
+    var schedules: String?
     @OptionGroup var database: StoreOption
     @Option(help: "The pipeline.") var pipeline: String
     @Option(help: "Only this state: Waiting, InProgress, Ready, Failed or Skipped.") var status: String?
-    @Option(help: ArgumentHelp("Only slices ending after this time.", valueName: "time"), transform: Plan.parseTime) var from: Instant?
-    @Option(help: ArgumentHelp("Only slices starting before this time.", valueName: "time"), transform: Plan.parseTime) var to: Instant?
+    @Option(help: ArgumentHelp("Only slices ending after this time.", valueName: "time"), transform: TimeArgument.parse) var from: Instant?
+    @Option(help: ArgumentHelp("Only slices starting before this time.", valueName: "time"), transform: TimeArgument.parse) var to: Instant?
     @Option(help: "Output format: table, json or csv.") var format: ListingFormat = .table
+
+    static let header = ["kind", "pipeline", "activity", "dataset", "windowStart", "windowEnd", "sliceStart", "sliceEnd", "status",
+                         "substatus", "attempts", "nextAt", "message", "blockedBy"]
 
     func validate() throws {
         if let status, WindowStatus(rawValue: status) == nil {
@@ -25,42 +41,55 @@ struct Slices: ParsableCommand {
     }
 
     func run() throws {
-        let factory = try definitions.loadFactory()
-        guard let definition = factory.pipelines[pipeline] else {
-            throw CLIFailure.invalidInput("No pipeline named '\(pipeline)' in \(definitions.schedules).")
-        }
-        let store = try database.openExisting()
+        let factory = try SchedulesOption.optionalFactory(directory: schedules)
+        let store = try database.openReadOnly()
+        let definition = factory?.pipelines[pipeline]
         let state = status.flatMap(WindowStatus.init(rawValue:))
         var rows: [(Instant, Int, ListingRow)] = []
         do {
+            if definition == nil, try !RunRepository(store).hasWindows(pipeline: pipeline) {
+                let known = factory.map { "; pipelines defined: \($0.pipelines.keys.sorted().joined(separator: ", "))" } ?? ""
+                throw CLIFailure.invalidInput("No pipeline named '\(pipeline)' in \(database.path)"
+                                              + (factory == nil ? "" : " or \(schedules ?? "./schedules")") + known + ".")
+            }
+            var blockers = factory.map { WindowBlockers(factory: $0, store: store) }
             for window in try WindowRepository(store).windows(pipeline: pipeline, status: state, from: from, to: to) {
-                let dataset = definition.activity(named: window.key.activity)?.outputs.first
+                let dataset = definition?.activity(named: window.key.activity)?.outputs.first
+                let blockedBy = try blockers?.blockers(of: window) ?? []
                 rows.append((window.window.start, 1, ListingRow(fields: [
                     ("kind", .string("window")), ("pipeline", .string(pipeline)), ("activity", .string(window.key.activity)),
-                    ("dataset", .orNull(dataset)), ("sliceStart", .string(window.window.start.iso8601)),
-                    ("sliceEnd", .string(window.window.end.iso8601)), ("status", .string(window.status.rawValue)),
-                    ("substatus", .orNull(window.substate?.rawValue)), ("attempts", .int(Int64(window.attempts))),
+                    ("dataset", .orNull(dataset)),
+                    ("windowStart", .string(window.window.start.iso8601)), ("windowEnd", .string(window.window.end.iso8601)),
+                    ("sliceStart", .string(window.window.start.iso8601)), ("sliceEnd", .string(window.window.end.iso8601)),
+                    ("status", .string(window.status.rawValue)), ("substatus", .orNull(window.substate?.rawValue)),
+                    ("attempts", .int(Int64(window.attempts))),
                     ("nextAt", .orNull(window.status == .waiting ? window.nextAttemptAt?.iso8601 : nil)), ("message", .null),
+                    ("blockedBy", blockedBy.isEmpty ? .null : .string(blockedBy.joined(separator: "; "))),
                 ])))
             }
-            let external = Set(definition.activities.flatMap(\.inputs).map(\.name)).filter { factory.datasets[$0]?.external == true }
-            for slice in try SliceRepository(store).slices(datasets: external.sorted(), status: state, from: from, to: to) {
+            let external: [String]
+            if let definition, let factory {
+                external = Set(definition.activities.flatMap(\.inputs).map(\.name)).filter { factory.datasets[$0]?.external == true }.sorted()
+            } else {
+                external = try SliceRepository(store).datasets()
+            }
+            for slice in try SliceRepository(store).slices(datasets: external, status: state, from: from, to: to) {
                 rows.append((slice.slice.start, 0, ListingRow(fields: [
-                    ("kind", .string("external")), ("pipeline", .string(pipeline)), ("activity", .null),
-                    ("dataset", .string(slice.dataset)), ("sliceStart", .string(slice.slice.start.iso8601)),
-                    ("sliceEnd", .string(slice.slice.end.iso8601)), ("status", .string(slice.status.rawValue)),
-                    ("substatus", .orNull(slice.substate?.rawValue)), ("attempts", .int(Int64(slice.checkCount))),
+                    ("kind", .string("external")), ("pipeline", definition == nil ? .null : .string(pipeline)), ("activity", .null),
+                    ("dataset", .string(slice.dataset)), ("windowStart", .null), ("windowEnd", .null),
+                    ("sliceStart", .string(slice.slice.start.iso8601)), ("sliceEnd", .string(slice.slice.end.iso8601)),
+                    ("status", .string(slice.status.rawValue)), ("substatus", .orNull(slice.substate?.rawValue)),
+                    ("attempts", .int(Int64(slice.checkCount))),
                     ("nextAt", .orNull(slice.status == .waiting ? slice.nextCheckAt?.iso8601 : nil)),
-                    ("message", .orNull(slice.message)),
+                    ("message", .orNull(slice.message)), ("blockedBy", .null),
                 ])))
             }
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)
         }
         let sorted = rows.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
-        ListingRow.print(sorted, format: format,
-                         header: ["kind", "pipeline", "activity", "dataset", "sliceStart", "sliceEnd", "status", "substatus",
-                                  "attempts", "nextAt", "message"],
-                         table: ["kind", "activity", "dataset", "sliceStart", "sliceEnd", "status", "substatus", "attempts", "nextAt", "message"])
+        ListingRow.print(sorted, format: format, header: Self.header,
+                         table: ["kind", "activity", "dataset", "sliceStart", "sliceEnd", "status", "substatus", "attempts", "nextAt",
+                                 "message", "blockedBy"])
     }
 }

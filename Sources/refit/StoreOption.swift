@@ -19,11 +19,18 @@ struct StoreOption: ParsableArguments {
         }
     }
 
-    /// Opens an existing database for reading; a missing file is invalid input (exit 1).
-    func openExisting() throws -> Store {
+    /// Opens an existing database read-only (never created, migrated or written; a read-only
+    /// file in a read-only folder will do) for the commands that only read. A missing file is
+    /// invalid input (exit 1); a database of another schema version, or not a Refit database,
+    /// is unusable (exit 3), with one sentence saying what to do.
+    func openReadOnly() throws -> Store {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CLIFailure.invalidInput("The database '\(path)' does not exist; run `refit tick` or `refit run` first, or give --db.")
         }
-        return try open()
+        do {
+            return try Store.openReadOnly(path: path)
+        } catch let error as StoreError {
+            throw CLIFailure.internal(error.message)
+        }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import RefitCore
 import RefitStore
 import RefitWorker
 
@@ -14,9 +15,10 @@ struct Tick: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start every runnable window, and what becomes runnable as they finish; wait for them; exit.",
         discussion: """
-            Exit code 0 even when windows failed; non-zero only for bad definitions (1) or an unusable database (3). \
-            SIGTERM/SIGINT stop claiming and let running attempts finish within the grace period; a second SIGINT \
-            gives them back at once.
+            Ends with one summary line on stderr (a JSON object under --log-format json): attempts started and how \
+            they ended, windows created, data checks, and windows still waiting. Exit code 0 even when windows \
+            failed; non-zero only for bad definitions (1) or an unusable database (3). SIGTERM/SIGINT stop claiming \
+            and let running attempts finish within the grace period; a second SIGINT gives them back at once.
             """)
 
     @OptionGroup var definitions: SchedulesOption
@@ -28,20 +30,26 @@ struct Tick: ParsableCommand {
     var once = false
 
     func run() throws {
-        let factory = try definitions.loadFactory()
+        Console.logFormat = options.logFormat
+        let factory = try definitions.loadFactory(logFormat: options.logFormat)
         let store = try database.open()
+        defer { store.close() }
         let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat)
         let signals = ShutdownSignals(worker: worker)
         defer { signals.cancel() }
         let report: TickReport
         let once = self.once
+        let summary: TickSummary
         do {
             report = try runBlocking { once ? try await worker.tickAndWait() : try await worker.tickUntilIdle() }
+            summary = try TickSummary(report: report, store: store, pipelines: factory.pipelines.keys.sorted())
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)
         }
-        Console.error("refit tick: \(report.started.count) attempt\(report.started.count == 1 ? "" : "s") started, "
-                      + "\(report.materialized) window\(report.materialized == 1 ? "" : "s") created, \(report.checks) data check\(report.checks == 1 ? "" : "s").")
+        switch options.logFormat {
+        case .text: Console.error(summary.sentence)
+        case .json: JSONLogHandler.write(level: "info", label: "refit.tick", message: summary.sentence, fields: summary.fields)
+        }
     }
 }
 
@@ -49,7 +57,6 @@ struct Tick: ParsableCommand {
 /// SIGINT stops it at once (running attempts are canceled and give their windows back).
 final class ShutdownSignals: @unchecked Sendable {
     // `sources` is written once in init and only read after.
-
     private let sources: [any DispatchSourceSignal]
 
     init(worker: Worker) {

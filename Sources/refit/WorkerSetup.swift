@@ -67,7 +67,7 @@ extension WorkerSetup {
     static func reload(_ worker: Worker, schedules: SchedulesOption, store: Store, logger: Logger) async {
         let factory: Factory
         do {
-            factory = try schedules.loadFactory()
+            factory = try schedules.loadFactory(logFormat: Console.logFormat)
         } catch {
             logger.error("definitions not reloaded; the worker keeps the previous ones", metadata: ["error": "\(error)"])
             return

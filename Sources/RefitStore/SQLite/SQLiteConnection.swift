@@ -10,11 +10,17 @@ public final class SQLiteConnection {
     private var savepointDepth = 0
 
     /// Opens (creating if needed) the database and applies Refit's connection settings.
-    init(path: String, busyTimeoutMilliseconds: Int) throws {
+    /// `readOnly` opens an existing file for reading only and changes nothing, not even the
+    /// journal mode (see `openReadOnly`).
+    init(path: String, busyTimeoutMilliseconds: Int, readOnly: Bool = false) throws {
         self.path = path
         let isMemory = path == ":memory:" || path.isEmpty
         if !isMemory {
             try Self.checkLocation(path)
+        }
+        if readOnly {
+            handle = try Self.openReadOnly(path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            return
         }
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
@@ -56,7 +62,17 @@ public final class SQLiteConnection {
         }
     }
 
+    private var closed = false
+
     deinit {
+        if !closed { sqlite3_close_v2(handle) }
+    }
+
+    /// Closes the connection (the last one out checkpoints the WAL into the database file and
+    /// removes it, so a copy of the file alone is complete). Later calls fail with one sentence.
+    func close() {
+        guard !closed else { return }
+        closed = true
         sqlite3_close_v2(handle)
     }
 
@@ -87,7 +103,8 @@ public final class SQLiteConnection {
 
     /// Compiles one SQL statement.
     public func prepare(_ sql: String) throws -> Statement {
-        try Statement(connection: self, sql: sql)
+        guard !closed else { throw StoreError(.other, "The database '\(path)' was already closed.") }
+        return try Statement(connection: self, sql: sql)
     }
 
     /// Runs one statement with positional bindings; returns the number of rows it changed.

@@ -23,9 +23,11 @@ public final class SQLiteDatabase: @unchecked Sendable {
     private let onQueue = DispatchSpecificKey<Bool>()
 
     /// Opens or creates the database at `path` (":memory:" for a private in-memory one).
-    public init(path: String, busyTimeoutMilliseconds: Int = SQLiteDatabase.defaultBusyTimeoutMilliseconds) throws {
+    /// `readOnly` opens an existing file without ever writing it (see `SQLiteConnection`).
+    public init(path: String, busyTimeoutMilliseconds: Int = SQLiteDatabase.defaultBusyTimeoutMilliseconds,
+                readOnly: Bool = false) throws {
         self.path = path
-        self.connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        self.connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, readOnly: readOnly)
         self.queue = DispatchQueue(label: "refit.sqlite")
         queue.setSpecific(key: onQueue, value: true)
     }
@@ -57,6 +59,12 @@ public final class SQLiteDatabase: @unchecked Sendable {
     public func withConnection<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         try refuseReentrancy()
         return try queue.sync { try body(connection) }
+    }
+
+    /// Closes the database once every call made so far has run (at the end of a command).
+    public func close() {
+        guard DispatchQueue.getSpecific(key: onQueue) != true else { return }
+        queue.sync { connection.close() }
     }
 
     /// Runs one statement; returns the number of rows it changed.

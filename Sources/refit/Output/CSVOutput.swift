@@ -5,8 +5,11 @@ import ArgumentParser
 /// line break, CRLF-free (one `\n` per row, as Unix tools expect).
 enum CSVOutput {
     static func render(header: [String], rows: [[String]]) -> String {
-        ([header] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\n")
+        ([header] + rows).map(line).joined(separator: "\n")
     }
+
+    /// One row, without its line break (for output streamed row by row).
+    static func line(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") }
 
     static func field(_ value: String) -> String {
         guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }

@@ -28,6 +28,16 @@ enum JSONOutput: Sendable {
         }
     }
 
+    /// On one line without spaces (JSON Lines, log records).
+    func renderCompact() -> String {
+        switch self {
+        case .array(let items): return "[" + items.map { $0.renderCompact() }.joined(separator: ",") + "]"
+        case .object(let fields):
+            return "{" + fields.map { JSONOutput.quote($0.0) + ":" + $0.1.renderCompact() }.joined(separator: ",") + "}"
+        default: return render()
+        }
+    }
+
     static func quote(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
