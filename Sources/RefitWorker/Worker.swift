@@ -295,13 +295,22 @@ public actor Worker {
         return max(earliest, now + TimeSpan(seconds: 1))
     }
 
+    /// Sleeps until `instant`, a `wake()`, or a change another process committed (looked at every
+    /// `changePollInterval`), whichever comes first.
     private func sleep(until instant: Instant) async {
         if pendingWake || stopping { pendingWake = false; return }
         let sleeper = self.sleeper, clock = self.clock
-        let task = Task { try await sleeper.sleep(until: instant, clock: clock) }
-        sleepTask = task
-        _ = await task.result
-        sleepTask = nil
+        let token = try? await store.changeToken()
+        while !stopping && !pendingWake {
+            let until = min(instant, clock.now() + configuration.changePollInterval)
+            let task = Task { try await sleeper.sleep(until: until, clock: clock) }
+            sleepTask = task
+            let result = await task.result
+            sleepTask = nil
+            if case .failure = result { break }
+            if clock.now() >= instant { break }
+            if let token, let now = try? await store.changeToken(), now != token { break }
+        }
         pendingWake = false
     }
 

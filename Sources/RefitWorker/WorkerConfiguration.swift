@@ -16,6 +16,10 @@ public struct WorkerConfiguration: Sendable {
     public var leaseRenewalInterval: TimeSpan
     /// How often a running attempt looks for an operator's cancel request (`refit cancel`).
     public var cancelPollInterval: TimeSpan
+    /// How often a sleeping worker looks whether another process changed the database (an
+    /// operator's rerun, backfill, pause or cancel; data another worker found): it then runs a
+    /// pass at once instead of sleeping on.
+    public var changePollInterval: TimeSpan
     /// Attempts this worker runs at once (`--max-parallel`), on top of per-activity concurrency.
     public var maxParallel: Int
     /// On stop, how long running attempts may continue before they are canceled and released.
@@ -30,11 +34,11 @@ public struct WorkerConfiguration: Sendable {
     public var definitionSHA256: [String: String]
 
     public init(workerID: String, leaseDuration: TimeSpan = TimeSpan(seconds: 30), leaseRenewalInterval: TimeSpan = TimeSpan(seconds: 10),
-                cancelPollInterval: TimeSpan = TimeSpan(seconds: 1),
+                cancelPollInterval: TimeSpan = TimeSpan(seconds: 1), changePollInterval: TimeSpan = TimeSpan(seconds: 1),
                 maxParallel: Int = 8, gracePeriod: TimeSpan = TimeSpan(seconds: 30), materializationBatch: Int = 5_000,
                 maximumSleep: TimeSpan = .minutes(10), definitionSHA256: [String: String] = [:]) {
         self.workerID = workerID; self.leaseDuration = leaseDuration; self.leaseRenewalInterval = leaseRenewalInterval
-        self.cancelPollInterval = cancelPollInterval
+        self.cancelPollInterval = cancelPollInterval; self.changePollInterval = changePollInterval
         self.maxParallel = max(1, maxParallel); self.gracePeriod = gracePeriod
         self.materializationBatch = max(1, materializationBatch); self.maximumSleep = maximumSleep
         self.definitionSHA256 = definitionSHA256

@@ -30,18 +30,7 @@ struct Show: ParsableCommand {
         let resumed: ResumedJob?
         let orphanRun: String?
         do {
-            let matches = try repository.runs(idPrefix: runID, limit: 4)
-            if let exact = matches.first(where: { $0.runID == runID }) {
-                run = exact
-            } else if matches.count == 1 {
-                run = matches[0]
-            } else if matches.isEmpty {
-                throw CLIFailure.invalidInput("No run with id '\(runID)' in \(database.path); see `refit history`.")
-            } else {
-                let shown = matches.prefix(3).map(\.runID).joined(separator: ", ")
-                throw CLIFailure.invalidInput("The run id prefix '\(runID)' is ambiguous: it matches \(shown)"
-                                              + (matches.count > 3 ? " and more" : "") + "; give more characters.")
-            }
+            run = try RunIDResolver.run(runID, repository: repository, databasePath: database.path)
             steps = try repository.steps(runID: run.runID)
             events = try repository.events(runID: run.runID)
             resumed = try repository.resumedJobs(of: run).first

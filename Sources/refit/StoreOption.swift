@@ -19,6 +19,15 @@ struct StoreOption: ParsableArguments {
         }
     }
 
+    /// Opens (and migrates) an existing database for an operator's change; a missing file is
+    /// invalid input (exit 1), so a typo in --db never creates an empty database.
+    func openExisting() throws -> Store {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CLIFailure.invalidInput("The database '\(path)' does not exist; run `refit tick` or `refit run` first, or give --db.")
+        }
+        return try open()
+    }
+
     /// Opens an existing database read-only (never created, migrated or written; a read-only
     /// file in a read-only folder will do) for the commands that only read. A missing file is
     /// invalid input (exit 1); a database of another schema version, or not a Refit database,

@@ -235,6 +235,11 @@ public final class SQLiteSchedulingStore: SchedulingStore {
         try c.query("SELECT \(WindowRecord.columns) FROM windows WHERE id = ?", [.integer(id)]).first.flatMap(WindowRecord.init(row:))
     }
 
+    /// SQLite's `data_version`: it moves when another connection commits.
+    public func changeToken() async throws -> Int64 {
+        try await database.run { c in Int64(try c.query("PRAGMA data_version").first?[0]?.intValue ?? 0) }
+    }
+
     public func nextWakeTime(after now: Instant, workerID: String) async throws -> Instant? {
         try await database.run { c in
             let attempt = try c.query("""

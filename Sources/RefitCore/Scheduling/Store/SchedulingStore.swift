@@ -58,6 +58,10 @@ public protocol SchedulingStore: Sendable {
     /// delay ends) or another worker's lease expires.
     func nextWakeTime(after now: Instant, workerID: String) async throws -> Instant?
 
+    /// A value that changes whenever another process (another worker, an operator's command)
+    /// commits a change, so a sleeping worker notices within its poll interval.
+    func changeToken() async throws -> Int64
+
     // MARK: Attempts and leases
 
     /// Claims the window for `request.workerID` and starts an attempt, atomically: the activity's
