@@ -16,8 +16,11 @@ public struct UpdateResourceOutcome: Hashable, Sendable {
 public struct UpdateResourceActivity: Sendable {
     /// How long the SAS handed to the endpoint stays valid (it reads the model once).
     public var sasLifetime: TimeInterval = 24 * 3600
+    /// PATCH even when the journal shows this model applied before (a rollback puts back a model
+    /// the endpoint served earlier, and a newer one serves now).
+    public var alwaysPatch = false
 
-    public init() {}
+    public init(alwaysPatch: Bool = false) { self.alwaysPatch = alwaysPatch }
 
     public func execute(_ context: ActivityContext) async throws(ActivityError) -> UpdateResourceOutcome {
         guard case .azureMLUpdateResource(let spec) = context.activity.kind else {
@@ -33,7 +36,7 @@ public struct UpdateResourceActivity: Sendable {
 
         let journal = context.journal
         let intent = ["endpoint": endpoint, "model": path, "resource": spec.trainedModelName]
-        if let previous = try context.journalCall({ try journal.lookup(step: "patch") }), previous.state == .done,
+        if !alwaysPatch, let previous = try context.journalCall({ try journal.lookup(step: "patch") }), previous.state == .done,
            previous.intent == intent {
             return UpdateResourceOutcome(endpoint: endpoint, modelLocation: path, patched: false)
         }

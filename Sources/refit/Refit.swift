@@ -12,7 +12,7 @@ struct Refit: ParsableCommand {
             Exit codes: 0 ok; 1 invalid definitions, input or a failed check; 2 usage error; \
             3 internal failure (for example an unusable database).
             """,
-        subcommands: [Validate.self, Plan.self, Tick.self, RunWorker.self, Slices.self, History.self, Show.self, Audit.self, Cancel.self]
+        subcommands: [Validate.self, Plan.self, Tick.self, RunWorker.self, Slices.self, History.self, Show.self, Audit.self, Cancel.self, Rollback.self]
     )
 
     /// Parses, runs and maps every failure to one sentence on stderr and a documented exit code.
