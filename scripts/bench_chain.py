@@ -39,6 +39,11 @@ GOAL_P50_MS, GOAL_P99_MS = 50.0, 200.0
 GOAL_SCALING = 1.5          # per-slice wall at 2880 / 8760 within 1.5x of 720's
 
 
+def setting(name, default):
+    """$NAME, or `default` when unset or empty (make exports unset variables as empty)."""
+    return os.environ.get(name) or default
+
+
 def log(message):
     print(message, file=sys.stderr, flush=True)
 
@@ -297,7 +302,7 @@ def run_chain(bin_dir, n, timeout, poll=0.1, keep=False, emulator_args=("0",), a
             result["cpu_ms_per_slice"] = cpu * 1000 / n
             result["wall_ms_per_slice"] = wall * 1000 / n
             result["slices_per_s"] = n / wall
-            result["sanity"] = chain_sanity(emulator, states, n, hours)
+            result["sanity"] = chain_sanity(emulator, db, n, hours)
             if after is not None:
                 result["after"] = after(bin_dir, schedules, db, env)
         else:
@@ -314,12 +319,24 @@ def run_chain(bin_dir, n, timeout, poll=0.1, keep=False, emulator_args=("0",), a
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def chain_sanity(emulator, states, n, hours):
-    """One line: every window Ready, one submit per retrain window, the last window's model serving."""
+def chain_sanity(emulator, db, n, hours):
+    """One line: every retrain window Ready, every update Ready or Skipped/Superseded (a newer model was
+    already deployed), one submit per retrain window, the last window's model serving."""
     problems = []
-    not_ready = {k: c for k, c in states.items() if k[1] != "Ready"}
-    if not_ready:
-        problems.append("not Ready: " + ", ".join(f"{a}/{s}={c}" for (a, s), c in sorted(not_ready.items())))
+    con = open_db_ro(db)
+    try:
+        rows = con.execute("SELECT activity, state, COALESCE(substate, ''), COUNT(*) FROM windows WHERE pipeline = ?"
+                           " GROUP BY 1, 2, 3", (PIPELINE,)).fetchall()
+    finally:
+        con.close()
+    counts = {(a, s, sub): c for a, s, sub, c in rows}
+    unexpected = {k: c for k, c in counts.items()
+                  if not (k[1] == "Ready" or (k[0] == UPDATE and k[1] == "Skipped" and k[2] == "Superseded"))}
+    if unexpected:
+        problems.append("unexpected: " + ", ".join(f"{a}/{s}{'/' + sub if sub else ''}={c}" for (a, s, sub), c in sorted(unexpected.items())))
+    retrain_ready = counts.get((RETRAIN, "Ready", ""), 0)
+    update_ready = counts.get((UPDATE, "Ready", ""), 0)
+    superseded = counts.get((UPDATE, "Skipped", "Superseded"), 0)
     try:
         ops = emulator.operations()
     except Exception as error:  # noqa: BLE001 - a sanity line, never a failure of the bench itself
@@ -344,7 +361,8 @@ def chain_sanity(emulator, states, n, hours):
             serving = f"; 'retrain' serves {last}'s model (probe {scored:.3f})"
     except Exception as error:  # noqa: BLE001
         problems.append(f"cannot check the serving model ({error})")
-    summary = f"{sum(states.values())} windows Ready, {len(submits)} submits, {len(patches)} PATCHes{serving}"
+    summary = (f"{retrain_ready} retrains Ready, {update_ready} updates Ready + {superseded} Skipped/Superseded,"
+               f" {len(submits)} submits, {len(patches)} PATCHes{serving}")
     return ("WRONG: " + "; ".join(problems) + f" ({summary})") if problems else "ok: " + summary
 
 
@@ -425,7 +443,7 @@ def run_latency(bin_dir, drops=50, spacing_ms=200, timeout=120, keep=False):
             for o in emulator.operations():
                 if o["op"] != "submit" or o.get("status") != 200:
                     continue
-                m = re.search(r"/(\d{10})/", o.get("resourceLocation") or "")
+                m = re.search(r"/(\d{10})\d{4}/", o.get("resourceLocation") or "")   # .../<yyyyMMddHHmmss>/input1/...
                 if m and m.group(1) in dropped and m.group(1) not in submits:
                     submits[m.group(1)] = o.get("atMs")
             if len(submits) >= drops:
@@ -461,7 +479,8 @@ def refit_breakdown(path, dropped, submits):
         with open(path) as f:
             for line in f:
                 try:
-                    entry = json.loads(line)
+                    # first value wins: metadata named "message" repeats the key after the log message
+                    entry = json.loads(line, object_pairs_hook=lambda pairs: {k: v for k, v in reversed(pairs)})
                 except ValueError:
                     continue
                 message = entry.get("message", "")
@@ -538,13 +557,13 @@ def sizes_from(text):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bin", help="folder of the release binaries (default: swift build -c release --show-bin-path)")
-    parser.add_argument("--sizes", default=os.environ.get("BENCH_CHAIN_SIZES", "720,2880,8760"),
+    parser.add_argument("--sizes", default=setting("BENCH_CHAIN_SIZES", "720,2880,8760"),
                         help="chain sizes N, comma separated; 'none' skips the chain ($BENCH_CHAIN_SIZES)")
-    parser.add_argument("--timeout", type=float, default=float(os.environ.get("BENCH_CHAIN_TIMEOUT", "900")),
+    parser.add_argument("--timeout", type=float, default=float(setting("BENCH_CHAIN_TIMEOUT", "900")),
                         help="seconds each chain run may take ($BENCH_CHAIN_TIMEOUT, default 900)")
-    parser.add_argument("--latency-drops", type=int, default=int(os.environ.get("BENCH_LATENCY_DROPS", "50")),
+    parser.add_argument("--latency-drops", type=int, default=int(setting("BENCH_LATENCY_DROPS", "50")),
                         help="slice files dropped in the latency scenario; 0 skips it ($BENCH_LATENCY_DROPS)")
-    parser.add_argument("--latency-spacing-ms", type=int, default=int(os.environ.get("BENCH_LATENCY_SPACING_MS", "200")),
+    parser.add_argument("--latency-spacing-ms", type=int, default=int(setting("BENCH_LATENCY_SPACING_MS", "200")),
                         help="milliseconds between drops ($BENCH_LATENCY_SPACING_MS, default 200)")
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folders (also $BENCH_KEEP=1)")

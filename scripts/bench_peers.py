@@ -77,10 +77,10 @@ def refit_noop_tick(bin_dir, schedules, db, env):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bin", help="folder of the release binaries (default: swift build -c release --show-bin-path)")
-    parser.add_argument("--sizes", default=os.environ.get("PEER_SIZES", "720"), help="chain sizes N ($PEER_SIZES, default 720)")
-    parser.add_argument("--timeout", type=float, default=float(os.environ.get("BENCH_CHAIN_TIMEOUT", "900")),
+    parser.add_argument("--sizes", default=bench_chain.setting("PEER_SIZES", "720"), help="chain sizes N ($PEER_SIZES, default 720)")
+    parser.add_argument("--timeout", type=float, default=float(bench_chain.setting("BENCH_CHAIN_TIMEOUT", "900")),
                         help="seconds Refit's chain may take ($BENCH_CHAIN_TIMEOUT, default 900)")
-    parser.add_argument("--venv", default=os.environ.get("BENCH_VENV", os.path.join(ROOT, ".venv-bench")))
+    parser.add_argument("--venv", default=bench_chain.setting("BENCH_VENV", os.path.join(ROOT, ".venv-bench")))
     parser.add_argument("--format", choices=("table", "json"), default="table")
     args = parser.parse_args()
     bin_dir = args.bin or bench_chain.release_bin()
