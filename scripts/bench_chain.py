@@ -574,10 +574,11 @@ def main():
             sys.exit(f"bench_chain: {bin_dir}/{name} is missing; build with `swift build -c release`")
 
     results = []
-    if args.format == "table":
+    sizes = sizes_from(args.sizes)
+    if args.format == "table" and sizes:
         print(f"\nchain: N hourly slices retrain -> update through refit-mlsim --job-duration 0 (release; "
               f"retrain concurrency 4, update 1; cap {args.timeout:.0f} s each)", flush=True)
-    for n in sizes_from(args.sizes):
+    for n in sizes:
         r = run_chain(bin_dir, n, args.timeout, keep=args.keep)
         results.append(r)
         if args.format == "table":
