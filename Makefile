@@ -1,7 +1,7 @@
 # Refit — the two commands a newcomer needs are `make test` and (with the worker) `make demo`.
 SWIFT ?= swift
 
-.PHONY: setup build test bench demo release migrations clean
+.PHONY: setup build test bench bench-chain bench-peers demo release migrations clean
 
 setup:
 	@bash scripts/setup.sh
@@ -21,10 +21,33 @@ test: setup
 
 # Speed and memory figures (wall time per operation, peak RSS) of the worker, store, slicing and
 # definitions loading, from a release build; about a minute. BENCH_ARGS="--format json" for JSON.
+# Then scripts/bench_chain.py: the retrain -> update chain of N hourly slices through refit-mlsim
+# (real HTTP, `refit run`; BENCH_CHAIN_SIZES=720,2880,8760 by default, "none" skips it; each capped at
+# BENCH_CHAIN_TIMEOUT=900 s) and data landing -> BES submit latency (BENCH_LATENCY_DROPS=50 drops,
+# BENCH_LATENCY_SPACING_MS=200 apart; 0 drops skips it). `make bench-chain` runs only these.
 BENCH_ARGS ?=
+export BENCH_CHAIN_SIZES BENCH_CHAIN_TIMEOUT BENCH_LATENCY_DROPS BENCH_LATENCY_SPACING_MS BENCH_KEEP PEER_SIZES BENCH_VENV
+RELEASE_BIN = $$($(SWIFT) build -c release --show-bin-path)
+
 bench: setup
 	$(SWIFT) build -c release --product refit-bench
-	"$$($(SWIFT) build -c release --show-bin-path)/refit-bench" $(BENCH_ARGS)
+	$(SWIFT) build -c release --product refit
+	$(SWIFT) build -c release --product refit-mlsim
+	"$(RELEASE_BIN)/refit-bench" $(BENCH_ARGS)
+	python3 scripts/bench_chain.py --bin "$(RELEASE_BIN)"
+
+bench-chain: setup
+	$(SWIFT) build -c release --product refit
+	$(SWIFT) build -c release --product refit-mlsim
+	python3 scripts/bench_chain.py --bin "$(RELEASE_BIN)"
+
+# The same chain in Luigi 3.8 (zero-work tasks, local scheduler, 4 workers; installed from PyPI into
+# .venv-bench when missing) and in Refit, for PEER_SIZES=720 (comma-separated), in one run: both walls,
+# refit/luigi, and the no-op re-run of each over the finished work.
+bench-peers: setup
+	$(SWIFT) build -c release --product refit
+	$(SWIFT) build -c release --product refit-mlsim
+	python3 scripts/bench_peers.py --bin "$(RELEASE_BIN)"
 
 # The example pipeline end to end on a local refit-mlsim: 24 hourly slices whose relation drifts,
 # retrained and deployed one by one; prints coefficients, evaluations, predictions and history.

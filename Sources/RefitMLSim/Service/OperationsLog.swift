@@ -2,7 +2,11 @@ import Foundation
 
 /// One mutating call as the emulator received it; tests count submissions and PATCHes with these.
 public struct OperationRecord: Codable, Sendable, Equatable {
+    /// Time of the call; encoded as ISO 8601 to the second (what existing readers parse).
     public var at: Date
+    /// The same time in milliseconds since 1970-01-01 UTC, for latency measurements (`at` has whole
+    /// seconds only); nil in lines written before it existed.
+    public var atMs: Int64?
     public var op: String
     public var method: String
     /// Request path without the query string, so no SAS or key ever lands in the log.
@@ -18,6 +22,7 @@ public struct OperationRecord: Codable, Sendable, Equatable {
     public init(at: Date, op: String, method: String, path: String, status: Int?, jobId: String? = nil,
                 endpoint: String? = nil, resourceLocation: String? = nil, fault: String? = nil) {
         self.at = at
+        self.atMs = Int64((at.timeIntervalSince1970 * 1000).rounded(.down))
         self.op = op
         self.method = method
         self.path = path
