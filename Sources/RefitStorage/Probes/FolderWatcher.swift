@@ -108,26 +108,35 @@ private final class EventReader: @unchecked Sendable {
         }
     }
 
-    /// Waits for events until stopped; one `yield` per quiet-after-activity period.
+    /// Waits for events until stopped. A finished file (closed after writing, or moved in)
+    /// wakes the worker at once; during a burst of changes at most one wake-up per `debounce`
+    /// follows, and one more when the burst ends, so the last change is never left unseen.
     func run() {
         defer {
             continuation.finish()
             close(inotify)
             close(stopRead)
         }
+        var lastYield = ContinuousClock.now - .seconds(3600)
+        let spacing = Duration.milliseconds(Int64(debounce))
+        func yieldNow() {
+            continuation.yield(())
+            lastYield = ContinuousClock.now
+        }
         while true {
             guard let ready = wait(timeout: -1) else { return }
             guard ready else { continue }
-            guard drain() else { return }
-            // Debounce: keep reading until nothing arrives for `debounce` (at most ~20 rounds).
-            var rounds = 0
-            while rounds < 20 {
+            guard let finished = drain() else { return }
+            var pending = true
+            if finished && ContinuousClock.now - lastYield >= spacing { yieldNow(); pending = false }
+            while true {
                 guard let more = wait(timeout: debounce) else { return }
                 if !more { break }
-                guard drain() else { return }
-                rounds += 1
+                guard let finished = drain() else { return }
+                pending = true
+                if finished && ContinuousClock.now - lastYield >= spacing { yieldNow(); pending = false }
             }
-            continuation.yield(())
+            if pending { yieldNow() }
         }
     }
 
@@ -148,14 +157,16 @@ private final class EventReader: @unchecked Sendable {
         }
     }
 
-    /// Reads every queued event, watching new folders. false when the inotify descriptor broke.
-    private func drain() -> Bool {
+    /// Reads every queued event, watching new folders. nil when the inotify descriptor broke;
+    /// else whether a file was finished (closed after writing, or moved in).
+    private func drain() -> Bool? {
+        var finished = false
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         let header = MemoryLayout<inotify_event>.size
         while true {
             let count = buffer.withUnsafeMutableBytes { read(inotify, $0.baseAddress, $0.count) }
-            if count < 0 { return errno == EAGAIN || errno == EINTR }
-            if count == 0 { return true }
+            if count < 0 { return errno == EAGAIN || errno == EINTR ? finished : nil }
+            if count == 0 { return finished }
             var offset = 0
             var newFolders: [String] = []
             buffer.withUnsafeBytes { raw in
@@ -168,6 +179,7 @@ private final class EventReader: @unchecked Sendable {
                         let bytes = raw[(offset + header)..<min(offset + header + length, count)]
                         name = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
                     }
+                    if mask & UInt32(IN_ISDIR) == 0, mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 { finished = true }
                     if mask & UInt32(IN_IGNORED) != 0 {
                         folders[wd] = nil
                     } else if mask & UInt32(IN_ISDIR) != 0, mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0,
