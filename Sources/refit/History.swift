@@ -1,6 +1,7 @@
 import ArgumentParser
 import RefitCore
 import RefitStore
+import RefitWorker
 
 /// `refit history`: one row per attempt, oldest first unless `--order newest`.
 struct History: ParsableCommand {
@@ -58,7 +59,8 @@ struct History: ParsableCommand {
     }
 
     static let header = ["runId", "pipeline", "activity", "windowStart", "windowEnd", "attempt", "trigger", "status", "substatus",
-                         "startedAt", "endedAt", "error", "errorClass", "externalJobId", "workerId", "definitionSha256"]
+                         "startedAt", "endedAt", "error", "errorClass", "externalJobId", "workerId", "definitionSha256",
+                         "leaseExpiresAt", "ownerGone"]
 
     static func row(_ run: RunRecord) -> ListingRow {
         ListingRow(fields: [
@@ -69,6 +71,8 @@ struct History: ParsableCommand {
             ("endedAt", .orNull(run.endedAt?.iso8601)), ("error", .orNull(run.errorMessage)),
             ("errorClass", .orNull(run.errorClass)), ("externalJobId", .orNull(run.externalJobID)),
             ("workerId", .string(run.workerID)), ("definitionSha256", .string(run.definitionSHA256)),
+            ("leaseExpiresAt", .orNull(run.leaseExpiresAt?.iso8601)),
+            ("ownerGone", run.status == "InProgress" ? .bool(WorkerIdentity(parsing: run.workerID)?.isKnownDead() ?? false) : .null),
         ])
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import RefitCore
 import RefitStore
+import RefitWorker
 
 /// `refit slices`: a pipeline's activity windows (one per output slice) and the external input
 /// slices they wait for, with ADF states and substates, and for a window waiting on its data,
@@ -31,7 +32,7 @@ struct Slices: ParsableCommand {
     @Option(help: "Output format: table, json or csv.") var format: ListingFormat = .table
 
     static let header = ["kind", "pipeline", "activity", "dataset", "windowStart", "windowEnd", "sliceStart", "sliceEnd", "status",
-                         "substatus", "attempts", "nextAt", "message", "blockedBy"]
+                         "substatus", "attempts", "nextAt", "message", "blockedBy", "leaseOwner", "leaseExpiresAt", "ownerGone"]
 
     func validate() throws {
         if let status, WindowStatus(rawValue: status) == nil {
@@ -65,6 +66,8 @@ struct Slices: ParsableCommand {
                     ("attempts", .int(Int64(window.attempts))),
                     ("nextAt", .orNull(window.status == .waiting ? window.nextAttemptAt?.iso8601 : nil)), ("message", .null),
                     ("blockedBy", blockedBy.isEmpty ? .null : .string(blockedBy.joined(separator: "; "))),
+                    ("leaseOwner", .orNull(window.leaseOwner)), ("leaseExpiresAt", .orNull(window.leaseExpiresAt?.iso8601)),
+                    ("ownerGone", window.leaseOwner.map { .bool(WorkerIdentity(parsing: $0)?.isKnownDead() ?? false) } ?? .null),
                 ])))
             }
             let external: [String]
@@ -82,6 +85,7 @@ struct Slices: ParsableCommand {
                     ("attempts", .int(Int64(slice.checkCount))),
                     ("nextAt", .orNull(slice.status == .waiting ? slice.nextCheckAt?.iso8601 : nil)),
                     ("message", .orNull(slice.message)), ("blockedBy", .null),
+                    ("leaseOwner", .null), ("leaseExpiresAt", .null), ("ownerGone", .null),
                 ])))
             }
         } catch let error as StoreError {
@@ -90,6 +94,6 @@ struct Slices: ParsableCommand {
         let sorted = rows.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
         ListingRow.print(sorted, format: format, header: Self.header,
                          table: ["kind", "activity", "dataset", "sliceStart", "sliceEnd", "status", "substatus", "attempts", "nextAt",
-                                 "message", "blockedBy"])
+                                 "message", "blockedBy", "leaseOwner"])
     }
 }

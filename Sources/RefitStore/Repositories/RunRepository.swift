@@ -21,11 +21,14 @@ public struct RunRecord: Hashable, Sendable {
     public var externalJobID: String?
     public var resultJSON: String?
     public var definitionSHA256: String
+    /// While the attempt runs: when its worker's lease expires (renewed by its heartbeat).
+    public var leaseExpiresAt: Instant?
 
     static let select = """
         SELECT r.run_id, r.window_id, w.pipeline, w.activity, w.window_start, w.window_end, r.attempt, r."trigger" AS run_trigger,
                r.status, r.substatus, r.worker_id, r.started_at, r.ended_at, r.error_class, r.error_message,
-               r.external_job_id, r.result, r.definition_sha256
+               r.external_job_id, r.result, r.definition_sha256,
+               CASE WHEN r.status = 'InProgress' AND w.lease_owner = r.worker_id THEN w.lease_expires_at END AS lease_expires_at
         FROM runs AS r JOIN windows AS w ON w.id = r.window_id
         """
 
@@ -47,6 +50,7 @@ public struct RunRecord: Hashable, Sendable {
         externalJobID = row.string("external_job_id")
         resultJSON = row.string("result")
         definitionSHA256 = row.string("definition_sha256") ?? ""
+        leaseExpiresAt = StoreText.instant(row, "lease_expires_at")
     }
 }
 
