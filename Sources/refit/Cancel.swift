@@ -7,7 +7,7 @@ import RefitStore
 /// recorded (and audited); the worker running the attempt notices within about a second, DELETEs
 /// its batch job and records the attempt and window Canceled. An attempt whose worker is gone is
 /// recorded Canceled when its lease is recovered.
-struct Cancel: ParsableCommand {
+struct Cancel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Cancel a running attempt (its batch job is deleted; the attempt and window end Canceled).",
         discussion: "Exit codes: 0 requested; 1 unknown run id or an attempt that is not running.")
@@ -17,7 +17,7 @@ struct Cancel: ParsableCommand {
     @Option(help: "Why (recorded in the audit log).") var reason: String?
     @Option(help: "Who asks (default: $USER).") var actor: String?
 
-    func run() throws {
+    func run() async throws {
         let store = try database.openExisting()
         defer { store.close() }
         let fullID = try RunIDResolver.resolve(runID, store: store, databasePath: database.path)
@@ -27,7 +27,7 @@ struct Cancel: ParsableCommand {
             let scheduling = SQLiteSchedulingStore(store)
             let now = SystemWallClock().now()
             let reason = self.reason
-            result = try runBlocking { try await scheduling.requestCancel(runID: fullID, actor: actor, reason: reason, now: now) }
+            result = try await scheduling.requestCancel(runID: fullID, actor: actor, reason: reason, now: now)
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)
         }

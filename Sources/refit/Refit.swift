@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
 
-/// `refit`: the command-line face of Refit. Exit codes (DESIGN.md §7): 0 ok, 1 invalid input or a
+/// `refit`: the command-line face of Refit. Exit codes (README, *The CLI*): 0 ok, 1 invalid input or a
 /// failed check, 2 usage error, other non-zero for internal failures.
 @main
-struct Refit: ParsableCommand {
+struct Refit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refit",
         abstract: "Time-sliced model retraining in the style of Azure Data Factory v1.",
@@ -16,13 +16,17 @@ struct Refit: ParsableCommand {
     )
 
     /// Parses, runs and maps every failure to one sentence on stderr and a documented exit code.
-    static func main() {
+    static func main() async {
         // A file size limit (ulimit -f) must fail the write like a full disk (SQLite reports
         // SQLITE_FULL, one sentence, exit 3), not kill the process with SIGXFSZ mid-transaction.
         signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
         } catch let failure as CLIFailure {
             Console.error(failure.message)
             Foundation.exit(failure.exitCode)

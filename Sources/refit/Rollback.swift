@@ -10,7 +10,7 @@ import RefitWorker
 /// `--to` trained. An audited, forced deployment of kind `rollback`, made by a run of its own.
 /// Afterwards monotonic deployments compare against the rolled-back window: the endpoint serves
 /// that model until a newer window deploys normally; an older window's update is Superseded.
-struct Rollback: ParsableCommand {
+struct Rollback: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Deploy the model an earlier window trained to an update activity's endpoint (audited).",
         discussion: """
@@ -27,7 +27,7 @@ struct Rollback: ParsableCommand {
     @Option(help: "Why (recorded in the audit log).") var reason: String
     @Option(help: "Who asks (default: $USER).") var actor: String?
 
-    func run() throws {
+    func run() async throws {
         let factory = try definitions.loadFactory()
         guard let pipelineDef = factory.pipelines[pipeline] else {
             throw CLIFailure.invalidInput("No pipeline named '\(pipeline)' in \(definitions.schedules).")
@@ -53,7 +53,7 @@ struct Rollback: ParsableCommand {
         let sha = (try? WorkerSetup.recordDefinitions(factory, store: store))?[pipeline] ?? String(repeating: "0", count: 64)
         let workerID = WorkerIdentity.current().description
         let reason = self.reason, schedulesDirectory = definitions.schedules, start = to
-        let outcome: Result<String, CLIFailure> = try runBlocking {
+        let outcome: Result<String, CLIFailure> = try await { () async throws -> Result<String, CLIFailure> in
             let begun = try await scheduling.beginRollback(key, start: start, modelDataset: spec.trainedModelDatasetName,
                                                            workerID: workerID, runID: runID, definitionSHA256: sha, actor: actor,
                                                            reason: reason, now: SystemWallClock().now())
@@ -87,7 +87,7 @@ struct Rollback: ParsableCommand {
                                                     now: SystemWallClock().now())
                 return .failure(.internal("The rollback failed: \(error.message)"))
             }
-        }
+        }()
         switch outcome {
         case .success(let line): print(line)
         case .failure(let failure): throw failure

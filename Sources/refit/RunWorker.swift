@@ -8,7 +8,7 @@ import RefitWorker
 /// `refit run`: the long-running worker. SIGTERM/SIGINT stop it gracefully (no new claims,
 /// running attempts get a grace period, leases are released) and it exits 0. SIGHUP reloads
 /// the definitions (invalid ones are logged and change nothing).
-struct RunWorker: ParsableCommand {
+struct RunWorker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run the worker until SIGTERM or SIGINT; SIGHUP reloads the definitions.")
@@ -37,7 +37,7 @@ struct RunWorker: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         Console.logFormat = options.logFormat
         let factory = try definitions.loadFactory(logFormat: options.logFormat)
         let store = try database.open()
@@ -54,7 +54,7 @@ struct RunWorker: ParsableCommand {
         hangUp.resume()
         sources.append(hangUp)
         let wakeUps = FileShareWakeUps(factory: factory, schedulesDirectory: definitions.schedules)
-        try runBlocking { await worker.run(wakeUps: wakeUps.stream) }
+        await worker.run(wakeUps: wakeUps.stream)
         wakeUps.stop()
         sources.forEach { $0.cancel() }
         shutdown.cancel()

@@ -11,7 +11,7 @@ import RefitWorker
 /// `refit history`), so they do not change the exit code; only a Refit that cannot work does.
 /// SIGTERM or SIGINT stop it like `run`: no new claims, running attempts get the grace period,
 /// then are given back; a second SIGINT gives them back at once.
-struct Tick: ParsableCommand {
+struct Tick: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start every runnable window, and what becomes runnable as they finish; wait for them; exit.",
         discussion: """
@@ -29,7 +29,7 @@ struct Tick: ParsableCommand {
     @Flag(help: "One pass only: start what is runnable now and wait for it; work it makes runnable waits for the next tick.")
     var once = false
 
-    func run() throws {
+    func run() async throws {
         Console.logFormat = options.logFormat
         let factory = try definitions.loadFactory(logFormat: options.logFormat)
         let store = try database.open()
@@ -41,7 +41,7 @@ struct Tick: ParsableCommand {
         let once = self.once
         let summary: TickSummary
         do {
-            report = try runBlocking { once ? try await worker.tickAndWait() : try await worker.tickUntilIdle() }
+            report = once ? try await worker.tickAndWait() : try await worker.tickUntilIdle()
             summary = try TickSummary(report: report, store: store, pipelines: factory.pipelines.keys.sorted())
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)

@@ -49,7 +49,7 @@ private func context(_ factory: Factory, _ activity: String, journal: any StepJo
 }
 
 /// The few cases the real emulator (EmulatorActivitiesTests) cannot produce: refit-mlsim always
-/// answers `StatusCode` by name and its bodies are small, so an integer `StatusCode` (PROTOCOLS.md
+/// answers `StatusCode` by name and its bodies are small, so an integer `StatusCode` (docs/PROTOCOLS.md
 /// §1.3) and an oversized response still come from the Python stand-in Support/fake_aml.py.
 @Suite struct ActivitiesLoopbackTests {
     @Test func integerStatusCodesAreAccepted() async throws {

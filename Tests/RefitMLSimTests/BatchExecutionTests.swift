@@ -2,7 +2,7 @@ import Foundation
 import RefitMLSim
 import Testing
 
-/// BES rules of PROTOCOLS.md §1 and §6 (items 1–5), one test per rule or error code.
+/// BES rules of docs/PROTOCOLS.md §1 and §6 (items 1–5), one test per rule or error code.
 @Suite struct BatchExecutionTests {
     @Test func submitReturnsJobIdAsJSONString() async throws {
         let emu = try await TestEmulator.start()

@@ -2,7 +2,7 @@ import Foundation
 import RefitMLSim
 import Testing
 
-/// Endpoint management and update-resource rules of PROTOCOLS.md §2 and §6 (item 8).
+/// Endpoint management and update-resource rules of docs/PROTOCOLS.md §2 and §6 (item 8).
 @Suite struct EndpointManagementTests {
     private func listURL(_ emu: TestEmulator) -> String {
         String(emu.retrain.managementURL.dropLast("/retrain".count))

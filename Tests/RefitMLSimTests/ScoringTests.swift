@@ -2,7 +2,7 @@ import Foundation
 import RefitMLSim
 import Testing
 
-/// RRS rules of PROTOCOLS.md §1.6 and §6 (item 7).
+/// RRS rules of docs/PROTOCOLS.md §1.6 and §6 (item 7).
 @Suite struct ScoringTests {
     @Test func detailsAddsColumnTypes() async throws {
         let emu = try await TestEmulator.start()

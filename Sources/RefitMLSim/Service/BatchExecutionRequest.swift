@@ -14,7 +14,7 @@ struct BlobReference: Codable, Sendable, Equatable {
     }
 }
 
-/// The BES submit body (PROTOCOLS.md §1.2).
+/// The BES submit body (docs/PROTOCOLS.md §1.2).
 struct BatchExecutionRequest: Decodable, Sendable {
     var input: BlobReference?
     var inputs: [String: BlobReference]?
@@ -26,7 +26,7 @@ struct BatchExecutionRequest: Decodable, Sendable {
     }
 }
 
-/// The PATCH body of the update-resource call (PROTOCOLS.md §2.3).
+/// The PATCH body of the update-resource call (docs/PROTOCOLS.md §2.3).
 struct UpdateResourceRequest: Decodable, Sendable {
     struct Resource: Decodable, Sendable {
         var name: String?
@@ -37,7 +37,7 @@ struct UpdateResourceRequest: Decodable, Sendable {
     enum CodingKeys: String, CodingKey { case resources = "Resources" }
 }
 
-/// The PUT body that adds or updates an endpoint (PROTOCOLS.md §2).
+/// The PUT body that adds or updates an endpoint (docs/PROTOCOLS.md §2).
 struct AddEndpointRequest: Decodable, Sendable {
     var description: String?
     var throttleLevel: String?
