@@ -1,0 +1,238 @@
+import RefitCore
+import RefitTestKit
+import Testing
+
+/// Seeded random walks through the whole protocol, applied step by step to every store kind:
+/// after each step the answers and every row the tests can see must be the same. This finds
+/// divergences no hand-written scenario thought of; a failing seed replays exactly.
+@Suite("SchedulingStore conformance: every store agrees step by step")
+struct DifferentialConformanceTests {
+    typealias S = Scenario
+    static let hours = 0..<6
+    static let keys = [S.train, S.deploy, S.score]
+    static let outputs: [ActivityKey: [String]] = [S.train: ["Model"], S.deploy: ["Deployed"], S.score: []]
+    static let budget = RetryBudget(attemptsPerRound: 2, rounds: 2, roundInterval: .minutes(30))
+    static let policy = Dataset.ExternalDataPolicy(retryInterval: .minutes(10), maximumRetry: 2)
+
+    /// Train reads Raw; Deploy reads Model; Score (another pipeline) reads Deployed and Raw.
+    static func inputs(_ key: ActivityKey, _ index: Int) -> [InputSlice]? {
+        switch key {
+        case S.train: [S.external("Raw", index, policy: policy)]
+        case S.deploy: [S.produced("Model", index)]
+        default: index == 5 ? nil : [S.produced("Deployed", index), S.external("Raw", index, policy: policy)]
+        }
+    }
+
+    @Test("seeded random walks", arguments: Array(UInt64(1)...12))
+    func randomWalk(seed: UInt64) async throws {
+        let fixtures = try StoreKind.allCases.map { try $0.make() }
+        var walk = Walk(seed: seed)
+        for step in 0..<150 {
+            let operation = walk.next()
+            var answers: [String] = []
+            for f in fixtures { answers.append(try await walk.apply(operation, to: f)) }
+            walk.advance(after: operation)
+            #expect(Set(answers).count == 1, "seed \(seed) step \(step) \(operation): \(answers)")
+            let states = try await fixtures.asyncMap { try await Self.snapshot($0, now: walk.now) }
+            #expect(Set(states).count == 1, "seed \(seed) step \(step) \(operation): state differs")
+            if Set(answers).count != 1 || Set(states).count != 1 { return }
+        }
+    }
+
+    /// Everything the protocol and the inspector show, as one comparable value.
+    static func snapshot(_ f: StoreFixture, now: Instant) async throws -> [String] {
+        var lines: [String] = []
+        for key in keys {
+            for index in hours {
+                guard let record = try await f.store.window(key, start: S.hour(index).start) else { continue }
+                lines.append("\(record)")
+                lines.append("\(try f.inspector.runs(windowID: record.id))")
+            }
+        }
+        lines.append("\(try f.inspector.slices(datasets: ["Raw"]))")
+        lines.append("\(try await f.store.runningCounts().sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })")
+        lines.append("\(String(describing: try await f.store.nextWakeTime(after: now, workerID: "w1")))")
+        lines.append("\(String(describing: try await f.store.nextCheckTime(datasets: ["Raw"])))")
+        lines.append("\(try await f.store.unresolvedWindows(limit: 100).map(\.id))")
+        return lines
+    }
+}
+
+/// One step of a random walk.
+enum WalkOperation: CustomStringConvertible {
+    case materialize(ActivityKey, Range<Int>)
+    case resolve
+    case check(pick: Int, present: Bool)
+    case claim(ActivityKey, worker: String, run: String)
+    case finish(pick: Int, outcome: Int)
+    case release(pick: Int)
+    case renew(pick: Int)
+    case recover
+    case rerun(ActivityKey, Int)
+    case pause(Bool)
+    case label(ActivityKey)
+    case reset
+    case endpoint(pick: Int, model: Int)
+    case wait(minutes: Int64)
+
+    var description: String {
+        switch self {
+        case .materialize(let key, let hours): "materialize \(key) \(hours)"
+        case .resolve: "resolve"
+        case .check(let pick, let present): "check #\(pick) \(present ? "present" : "absent")"
+        case .claim(let key, let worker, let run): "claim \(key) by \(worker) as \(run)"
+        case .finish(let pick, let outcome): "finish #\(pick) outcome \(outcome)"
+        case .release(let pick): "release #\(pick)"
+        case .renew(let pick): "renew #\(pick)"
+        case .recover: "recover"
+        case .rerun(let key, let index): "rerun \(key) \(index)"
+        case .pause(let paused): paused ? "pause P" : "resume P"
+        case .label(let key): "label \(key)"
+        case .reset: "reset P"
+        case .endpoint(let pick, let model): "endpoint #\(pick) model \(model)"
+        case .wait(let minutes): "wait \(minutes)m"
+        }
+    }
+}
+
+/// The walk's own state: a seeded generator, the clock, and the runs it started.
+struct Walk {
+    typealias S = Scenario
+    typealias D = DifferentialConformanceTests
+    var random: SplitMix64
+    var now = Scenario.now
+    var runs: [(run: String, worker: String)] = []
+    var counter = 0
+
+    init(seed: UInt64) { random = SplitMix64(seed: seed) }
+
+    mutating func int(_ range: Range<Int>) -> Int { Int.random(in: range, using: &random) }
+
+    mutating func next() -> WalkOperation {
+        let key = D.keys[int(0..<D.keys.count)]
+        switch int(0..<20) {
+        case 0, 1:
+            let start = int(0..<D.hours.count)
+            return .materialize(key, start..<min(D.hours.upperBound, start + int(1..<4)))
+        case 2, 3: return .resolve
+        case 4, 5: return .check(pick: int(0..<8), present: int(0..<3) > 0)
+        case 6, 7, 8:
+            counter += 1
+            return .claim(key, worker: int(0..<3) == 0 ? "w2" : "w1", run: "run-\(counter)")
+        case 9, 10, 11: return .finish(pick: int(0..<8), outcome: int(0..<8))
+        case 12: return .release(pick: int(0..<8))
+        case 13: return .renew(pick: int(0..<8))
+        case 14: return .recover
+        case 15: return .rerun(key, int(0..<D.hours.count))
+        case 16: return .pause(int(0..<2) == 0)
+        case 17: return int(0..<2) == 0 ? .label(key) : .reset
+        case 18: return .endpoint(pick: int(0..<8), model: int(0..<D.hours.count))
+        default: return .wait(minutes: Int64(int(1..<40)))
+        }
+    }
+
+    /// Remembers the runs a claim started and moves the clock; called once per step, after
+    /// every store applied the operation.
+    mutating func advance(after operation: WalkOperation) {
+        switch operation {
+        case .claim(_, let worker, let run): runs.append((run, worker))
+        case .wait(let minutes): now = now + .minutes(minutes)
+        default: break
+        }
+    }
+
+    func pickRun(_ pick: Int) -> (run: String, worker: String)? {
+        runs.isEmpty ? nil : runs[pick % runs.count]
+    }
+
+    func outcome(_ index: Int, run: String, model: Int) -> AttemptOutcome {
+        switch index {
+        case 0, 1, 2: .succeeded(AttemptResult(outputs: [ProducedOutput(name: "model", location: "models/\(run)")], externalJobID: "job-\(run)"))
+        case 3: .succeeded(AttemptResult(deployment: ProducedDeployment(endpoint: "score", modelLocation: "models/\(run)",
+                                                                        modelWindow: S.hour(model), reason: "schedule")))
+        case 4: .failed(.retryable, message: "flaky")
+        case 5: .failed(.terminal, message: "broken")
+        case 6: .timedOut(message: "too slow")
+        default: .canceled(message: "operator")
+        }
+    }
+
+    /// Applies the operation to one store and describes its answer.
+    func apply(_ operation: WalkOperation, to f: StoreFixture) async throws -> String {
+        do {
+            return try await answer(operation, f)
+        } catch {
+            return "error"
+        }
+    }
+
+    private func answer(_ operation: WalkOperation, _ f: StoreFixture) async throws -> String {
+        let store = f.store
+        switch operation {
+        case .materialize(let key, let hours):
+            let windows = hours.map { NewWindow(window: S.hour($0), dueAt: S.hour($0).end, trigger: .schedule) }
+            let inserted = try await store.materialize(key, windows: windows, until: S.hour(hours.upperBound - 1).end,
+                                                       outputs: D.outputs[key] ?? [], definitionSHA256: S.sha, budget: D.budget, now: now)
+            return "\(inserted)"
+        case .resolve:
+            let unresolved = try await store.unresolvedWindows(limit: 4)
+            try await store.recordInputs(unresolved.map { record in
+                let index = Int((record.window.start - S.t0).seconds / 3600)
+                return WindowInputs(windowID: record.id, inputs: D.inputs(record.key, index))
+            }, now: now)
+            return "\(unresolved.map(\.id))"
+        case .check(let pick, let present):
+            let due = try await store.dueChecks(now: now, datasets: ["Raw"], limit: 10)
+            guard !due.isEmpty else { return "none due" }
+            let slice = due[pick % due.count]
+            var check = slice.check(policy: D.policy, validation: nil)
+            _ = check.checked(present ? .present(DataFingerprint(files: [.init(name: "raw", size: 1)])) : .absent(detail: "no"), at: now)
+            try await store.recordChecks([SliceCheckUpdate(sliceID: slice.id, seenCheckCount: slice.checkCount, check: check)], now: now)
+            return "\(due.map(\.id)) checked \(slice.id)"
+        case .claim(let key, let worker, let run):
+            let candidates = try await store.candidates(S.query(key, limit: 3), now: now)
+            guard let first = candidates.first else { return "no candidates" }
+            let claimed = try await store.claim(ClaimRequest(windowID: first.id, workerID: worker, runID: run, leaseDuration: .minutes(20),
+                                                             concurrency: 2, budget: D.budget, definitionSHA256: S.sha), now: now)
+            return "\(candidates.map(\.id)) → \(String(describing: claimed))"
+        case .finish(let pick, let index):
+            guard let picked = pickRun(pick) else { return "no runs" }
+            let finished = try await store.finish(runID: picked.run, workerID: picked.worker,
+                                                  outcome: outcome(index, run: picked.run, model: pick % 6),
+                                                  budget: D.budget, now: now)
+            return "\(String(describing: finished))"
+        case .release(let pick):
+            guard let picked = pickRun(pick) else { return "no runs" }
+            try await store.release(runID: picked.run, workerID: picked.worker, budget: D.budget, now: now)
+            return "released"
+        case .renew(let pick):
+            guard let picked = pickRun(pick), let record = try f.inspector.run(id: picked.run) else { return "no runs" }
+            return "\(try await store.renewLease(windowID: record.windowID, workerID: picked.worker, until: now + .minutes(20), now: now))"
+        case .recover:
+            return "\(try await store.recoverExpiredLeases(now: now) { _ in D.budget })"
+        case .rerun(let key, let index):
+            return "\(try await store.rerun(key, start: S.hour(index).start, budget: D.budget, reason: "walk", now: now))"
+        case .pause(let paused):
+            try f.inspector.setPaused("P", paused, now: now)
+            return "\(try await store.pausedPipelines().sorted()) \(try await store.applyPause(pipeline: "P", paused: paused, now: now))"
+        case .label(let key):
+            return "\(try await store.labelConcurrencyLimited(S.query(key), limit: 100, now: now))"
+        case .reset:
+            return "\(try await store.resetInputs(pipeline: "P", now: now))"
+        case .endpoint(let pick, let model):
+            guard let picked = pickRun(pick) else { return "no runs" }
+            return "\(try await store.claimEndpoint("score", runID: picked.run, modelWindowStart: S.hour(model).start, now: now))"
+        case .wait(let minutes):
+            return "waited \(minutes)"
+        }
+    }
+}
+
+extension Sequence {
+    /// `map` with an async transform, in order.
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var values: [T] = []
+        for element in self { values.append(try await transform(element)) }
+        return values
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import RefitCore
+import RefitStore
+import RefitTestKit
+import Testing
+
+/// The `SchedulingStore` implementations the conformance suite runs against. Every test takes
+/// a kind as its argument and builds a fresh, empty store with `make()`, so the same scenario
+/// checks every implementation. A new implementation (say PostgreSQL) adds a case here, its
+/// construction in `make()`, and a `StoreInspector` for the few things the protocol does not
+/// expose (pausing a pipeline, reading run history and slices).
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case inMemory
+
+    var testDescription: String { rawValue }
+
+    /// A fresh empty store of this kind.
+    func make() throws -> StoreFixture {
+        switch self {
+        case .sqlite:
+            let folder = try TemporaryDirectory()
+            let store = try Store.open(path: folder.path("refit.sqlite"))
+            return StoreFixture(kind: self, store: SQLiteSchedulingStore(store),
+                                inspector: SQLiteInspector(store: store, folder: folder))
+        case .inMemory:
+            let store = InMemorySchedulingStore()
+            return StoreFixture(kind: self, store: store, inspector: InMemoryInspector(store: store))
+        }
+    }
+}
