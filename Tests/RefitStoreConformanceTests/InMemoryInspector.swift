@@ -9,6 +9,10 @@ struct InMemoryInspector: StoreInspector {
         store.setPaused(pipeline, paused)
     }
 
+    func runs() throws -> [RunSnapshot] {
+        store.runs.map(Self.snapshot)
+    }
+
     func runs(windowID: Int64) throws -> [RunSnapshot] {
         store.runs(windowID: windowID).map(Self.snapshot)
     }

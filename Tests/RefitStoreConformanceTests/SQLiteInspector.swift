@@ -11,6 +11,10 @@ struct SQLiteInspector: StoreInspector {
         try PipelineControlRepository(store).setPaused(pipeline, paused: paused, now: now)
     }
 
+    func runs() throws -> [RunSnapshot] {
+        try RunRepository(store).history().map(Self.snapshot)
+    }
+
     func runs(windowID: Int64) throws -> [RunSnapshot] {
         try RunRepository(store).history().filter { $0.windowID == windowID }.map(Self.snapshot)
     }

@@ -6,6 +6,8 @@ import RefitCore
 protocol StoreInspector: Sendable {
     /// Pauses or resumes a pipeline as `refit pause` / `refit resume` would.
     func setPaused(_ pipeline: String, _ paused: Bool, now: Instant) throws
+    /// Every attempt, in claim order.
+    func runs() throws -> [RunSnapshot]
     /// The attempts of one window, in claim order.
     func runs(windowID: Int64) throws -> [RunSnapshot]
     func run(id: String) throws -> RunSnapshot?
