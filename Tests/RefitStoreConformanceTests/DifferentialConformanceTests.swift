@@ -35,8 +35,58 @@ struct DifferentialConformanceTests {
             #expect(Set(answers).count == 1, "seed \(seed) step \(step) \(operation): \(answers)")
             let states = try await fixtures.asyncMap { try await Self.snapshot($0, now: walk.now) }
             #expect(Set(states).count == 1, "seed \(seed) step \(step) \(operation): state differs")
-            if Set(answers).count != 1 || Set(states).count != 1 { return }
+            var broken: [String] = []
+            for f in fixtures { broken += try await Self.violations(f).map { "\(f.kind): \($0)" } }
+            #expect(broken.isEmpty, "seed \(seed) step \(step) \(operation): \(broken)")
+            if Set(answers).count != 1 || Set(states).count != 1 || !broken.isEmpty { return }
         }
+    }
+
+    /// The invariants of incremental readiness and leases, recomputed from scratch: a resolved
+    /// window's missing count is the number of its inputs not Ready now (external slices by
+    /// their row, produced slices by their producing window); labels agree with the count; a
+    /// window is InProgress exactly while it holds a lease and one open run.
+    static func violations(_ f: StoreFixture) async throws -> [String] {
+        let producers = ["Model": S.train, "Deployed": S.deploy]
+        let raw = Dictionary(try f.inspector.slices(datasets: ["Raw"]).map { ($0.slice.start, $0.status) }, uniquingKeysWith: { a, _ in a })
+        let open = Dictionary(grouping: try f.inspector.runs().filter { $0.status == .inProgress }, by: \.windowID)
+        var found: [String] = []
+        for key in keys {
+            for index in hours {
+                guard let record = try await f.store.window(key, start: S.hour(index).start) else { continue }
+                let name = "\(key)@\(index)"
+                if let missing = record.missingInputs {
+                    var expected = 1
+                    if let inputs = inputs(key, index) {
+                        expected = 0
+                        for input in inputs {
+                            let ready: Bool
+                            if input.external != nil {
+                                ready = raw[input.slice.start] == .ready
+                            } else if let producer = producers[input.dataset] {
+                                ready = try await f.store.window(producer, start: input.slice.start)?.status == .ready
+                            } else {
+                                ready = false
+                            }
+                            if !ready { expected += 1 }
+                        }
+                    }
+                    if missing != expected { found.append("\(name) missing \(missing), expected \(expected)") }
+                    if record.status == .waiting && missing == 0 && record.substate == .datasetDependencies {
+                        found.append("\(name) has nothing missing but waits for dependencies")
+                    }
+                    if record.status == .waiting && missing > 0 && (record.substate == nil || record.substate == .concurrencyLimit) {
+                        found.append("\(name) misses \(missing) inputs but is labelled \(String(describing: record.substate))")
+                    }
+                }
+                let runs = open[record.id]?.count ?? 0
+                if (record.status == .inProgress) != (record.leaseOwner != nil) || (record.status == .inProgress ? 1 : 0) != runs {
+                    found.append("\(name) \(record.status) with lease \(String(describing: record.leaseOwner)) and \(runs) open runs")
+                }
+                if record.attempts > budget.totalAttempts { found.append("\(name) made \(record.attempts) attempts") }
+            }
+        }
+        return found
     }
 
     /// Everything the protocol and the inspector show, as one comparable value.
