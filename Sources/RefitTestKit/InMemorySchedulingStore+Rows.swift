@@ -16,6 +16,9 @@ extension InMemorySchedulingStore {
         public var dataset: String
         public var slice: Slice
         public var ready: Bool
+        public init(dataset: String, slice: Slice, ready: Bool) {
+            self.dataset = dataset; self.slice = slice; self.ready = ready
+        }
     }
 
     /// One attempt (`runs`).
@@ -50,6 +53,9 @@ extension InMemorySchedulingStore {
         public var slice: Slice
         public var fingerprint: DataFingerprint?
         public var producerRunID: String?
+        public init(dataset: String, slice: Slice, fingerprint: DataFingerprint?, producerRunID: String?) {
+            self.dataset = dataset; self.slice = slice; self.fingerprint = fingerprint; self.producerRunID = producerRunID
+        }
     }
 
     /// One output of a successful run (`outputs`).
