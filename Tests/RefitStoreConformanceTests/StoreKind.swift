@@ -28,4 +28,17 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             return StoreFixture(kind: self, store: store, inspector: InMemoryInspector(store: store))
         }
     }
+
+    /// A fresh store and `count` more handles on the same data, as separate worker processes
+    /// would hold (another connection to the same SQLite file; the same in-memory store).
+    func makeShared(_ count: Int) throws -> (StoreFixture, [any SchedulingStore]) {
+        let fixture = try make()
+        switch fixture.inspector {
+        case let sqlite as SQLiteInspector:
+            let path = sqlite.folder.path("refit.sqlite")
+            return (fixture, try (0..<count).map { _ in SQLiteSchedulingStore(try Store.open(path: path)) })
+        default:
+            return (fixture, Array(repeating: fixture.store, count: count))
+        }
+    }
 }
