@@ -51,6 +51,18 @@ struct ClaimConformanceTests {
         #expect(try await f.store.runningCounts() == [S.train: 2])
     }
 
+    @Test("a claim reusing an earlier run id fails and changes nothing", arguments: StoreKind.allCases)
+    func duplicateRunID(_ kind: StoreKind) async throws {
+        let f = try kind.make()
+        let records = try await f.runnable(S.train, hours: 0..<2, outputs: ["Model"])
+        _ = try #require(try await f.claim(records[0].id, run: "r1"))
+        await #expect(throws: (any Error).self) { _ = try await f.claim(records[1].id, run: "r1") }
+        let window = try await f.record(S.train, 1)
+        #expect(window.status == .waiting && window.attempts == 0 && window.leaseOwner == nil)
+        #expect(try await f.store.runningCounts() == [S.train: 1])
+        #expect(try f.inspector.run(id: "r1")?.windowID == records[0].id)
+    }
+
     @Test("claims never exceed the activity's concurrency, even when they race", arguments: StoreKind.allCases)
     func concurrencyCap(_ kind: StoreKind) async throws {
         let f = try kind.make()

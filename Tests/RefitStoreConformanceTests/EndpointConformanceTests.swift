@@ -25,6 +25,14 @@ struct EndpointConformanceTests {
                 == .busy(holderRunID: "d3"))
     }
 
+    @Test("an endpoint lock must name a claimed run", arguments: StoreKind.allCases)
+    func unknownRun(_ kind: StoreKind) async throws {
+        let f = try kind.make()
+        await #expect(throws: (any Error).self) {
+            _ = try await f.store.claimEndpoint("score", runID: "ghost", modelWindowStart: S.hour(0).start, now: S.now)
+        }
+    }
+
     @Test("a crashed holder's endpoint lock frees when its lease is recovered", arguments: StoreKind.allCases)
     func crashedHolder(_ kind: StoreKind) async throws {
         let f = try kind.make()
