@@ -6,7 +6,7 @@ extension InMemorySchedulingStore {
     public func claim(_ request: ClaimRequest, now: Instant) async throws -> ClaimedAttempt? {
         try locked { s -> ClaimedAttempt? in
             guard let record = s.windows[request.windowID] else { return nil }
-            let running = s.windows.values.filter { $0.key == record.key && $0.status == .inProgress }.count
+            let running = s.windows(of: record.key).filter { $0.status == .inProgress }.count
             guard running < max(1, request.concurrency), record.leaseOwner == nil, record.missingInputs == 0 else { return nil }
             var machine = record.machine(request.budget)
             guard case .dispatch(let attempt, let trigger) = machine.claimed(now) else { return nil }

@@ -18,6 +18,9 @@ extension InMemorySchedulingStore {
 
         var windows: [Int64: WindowRecord] = [:]
         var windowIDs: [WindowSlot: Int64] = [:]
+        /// Each activity's windows, so per-activity queries (candidates, the claim's running
+        /// count) cost that activity's windows, not every window.
+        var windowsByKey: [ActivityKey: [Int64]] = [:]
         var nextWindowID: Int64 = 1
         var watermarks: [ActivityKey: Instant] = [:]
         var activityOutputs: [ActivityKey: Set<String>] = [:]
@@ -42,6 +45,11 @@ extension InMemorySchedulingStore {
 
         func window(_ key: ActivityKey, start: Instant) -> WindowRecord? {
             windowIDs[WindowSlot(key: key, start: start)].flatMap { windows[$0] }
+        }
+
+        /// The windows of one activity, oldest id first.
+        func windows(of key: ActivityKey) -> [WindowRecord] {
+            (windowsByKey[key] ?? []).compactMap { windows[$0] }
         }
 
         func run(_ runID: String) -> Run? {

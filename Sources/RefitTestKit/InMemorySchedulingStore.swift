@@ -49,6 +49,7 @@ public final class InMemorySchedulingStore: SchedulingStore, @unchecked Sendable
                     longRetryRound: 0, nextAttemptAt: machine.nextAttemptAt, nextTrigger: new.trigger, priority: 0,
                     leaseOwner: nil, leaseExpiresAt: nil, definitionSHA256: definitionSHA256, updatedAt: now, missingInputs: nil)
                 s.windowIDs[slot] = id
+                s.windowsByKey[key, default: []].append(id)
                 inserted += 1
             }
             if s.watermarks[key].map({ until > $0 }) ?? true { s.watermarks[key] = until }
@@ -128,7 +129,7 @@ public final class InMemorySchedulingStore: SchedulingStore, @unchecked Sendable
     public func candidates(_ query: CandidateQuery, now: Instant) async throws -> [WindowRecord] {
         guard query.limit > 0 else { return [] }
         return locked { s in
-            let runnable = s.windows.values.filter { State.isRunnable($0, query, now: now) }
+            let runnable = s.windows(of: query.key).filter { State.isRunnable($0, query, now: now) }
             let inOrder: (WindowRecord, WindowRecord) -> Bool = query.order == .newestFirst
                 ? { $0.window.start > $1.window.start } : { $0.window.start < $1.window.start }
             // Operator reruns (priority > 0) first, then the rest in the activity's order.
@@ -142,7 +143,7 @@ public final class InMemorySchedulingStore: SchedulingStore, @unchecked Sendable
     public func labelConcurrencyLimited(_ query: CandidateQuery, limit: Int, now: Instant) async throws -> Int {
         guard limit > 0 else { return 0 }
         return locked { s in
-            let labelled = s.windows.values.filter { State.isRunnable($0, query, now: now) && $0.substate == nil }
+            let labelled = s.windows(of: query.key).filter { State.isRunnable($0, query, now: now) && $0.substate == nil }
                 .sorted { ($0.priority, $0.window.start) < ($1.priority, $1.window.start) }.prefix(limit)
             for var record in labelled {
                 record.substate = .concurrencyLimit
