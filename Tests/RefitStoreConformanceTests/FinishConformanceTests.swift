@@ -32,6 +32,36 @@ struct FinishConformanceTests {
         #expect(try f.inspector.eventKinds(runID: "t0") == ["attemptStarted", "attemptFinished"])
     }
 
+    @Test("chaining through the same activity: each window reads the model of the one before", arguments: StoreKind.allCases)
+    func selfChain(_ kind: StoreKind) async throws {
+        let f = try kind.make()
+        try await f.materialize(S.train, hours: 0..<4, outputs: ["Model"])
+        try await f.resolve(S.train, hours: 0..<4) { $0 == 0 ? [] : [S.produced("Model", $0 - 1)] }
+        for index in 0..<4 {
+            #expect(try await f.candidateStarts(S.query(S.train)) == [S.hour(index).start])
+            try await f.run(S.train, index, run: "t\(index)")
+        }
+        #expect(try await f.store.candidates(S.query(S.train), now: S.now).isEmpty)
+    }
+
+    @Test("a daily window reading 24 hourly slices runs once the last of them is Ready", arguments: StoreKind.allCases)
+    func dailyOverHourly(_ kind: StoreKind) async throws {
+        let f = try kind.make()
+        let later = S.t0 + .days(2)
+        try await f.runnable(S.train, hours: 0..<24, outputs: ["Model"], now: later)
+        let day = Slice(start: S.t0, end: S.t0 + .days(1))
+        _ = try await f.store.materialize(S.score, windows: [NewWindow(window: day, dueAt: day.end, trigger: .schedule)], until: day.end,
+                                          outputs: [], definitionSHA256: S.sha, budget: S.once, now: later)
+        let daily = try #require(try await f.store.window(S.score, start: S.t0))
+        try await f.store.recordInputs([WindowInputs(windowID: daily.id, inputs: (0..<24).map { S.produced("Model", $0) })], now: later)
+        #expect(try await f.store.window(id: daily.id)?.missingInputs == 24)
+        for index in (0..<24).reversed() {
+            try await f.run(S.train, index, run: "t\(index)", now: later)
+            #expect(try await f.store.window(id: daily.id)?.missingInputs == index)
+        }
+        #expect(try await f.candidateStarts(S.query(S.score), now: later) == [S.t0])
+    }
+
     @Test("retryable failures retry within the budget, then the window is Failed", arguments: StoreKind.allCases)
     func retryThenFail(_ kind: StoreKind) async throws {
         let f = try kind.make()
