@@ -30,7 +30,8 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 
     /// A fresh store and `count` more handles on the same data, as separate worker processes
-    /// would hold (another connection to the same SQLite file; the same in-memory store).
+    /// would hold (another connection to the same SQLite file; the same in-memory store). A new
+    /// kind whose data lives outside the process (PostgreSQL) opens more connections here too.
     func makeShared(_ count: Int) throws -> (StoreFixture, [any SchedulingStore]) {
         let fixture = try make()
         switch fixture.inspector {
