@@ -50,6 +50,8 @@ struct DifferentialConformanceTests {
         var nextWake: Instant?
         var nextCheck: Instant?
         var unresolved: [Int64]
+        var candidates: [ActivityKey: [Int64]] = [:]
+        var now: Instant
 
         init(_ f: StoreFixture, now: Instant) async throws {
             for key in keys {
@@ -63,6 +65,8 @@ struct DifferentialConformanceTests {
             nextWake = try await f.store.nextWakeTime(after: now, workerID: "w1")
             nextCheck = try await f.store.nextCheckTime(datasets: ["Raw"])
             unresolved = try await f.store.unresolvedWindows(limit: 100).map(\.id)
+            for key in keys { candidates[key] = try await f.store.candidates(S.query(key), now: now).map(\.id) }
+            self.now = now
         }
 
         /// The invariants of incremental readiness and leases, recomputed from scratch: a
@@ -99,6 +103,16 @@ struct DifferentialConformanceTests {
                         found.append("\(name) \(record.status) with lease \(String(describing: record.leaseOwner)) and \(openRuns) open runs")
                     }
                     if record.attempts > budget.totalAttempts { found.append("\(name) made \(record.attempts) attempts") }
+                }
+                // Candidates: exactly the claimable windows, operator priority first, then oldest first.
+                let claimable = (windows[key] ?? [:]).values.filter { record in
+                    guard record.status == .waiting, record.missingInputs == 0, record.leaseOwner == nil,
+                          let next = record.nextAttemptAt, next <= now,
+                          record.substate != .activityResume, record.substate != .scheduleTime else { return false }
+                    return true
+                }.sorted { ($0.priority > $1.priority) || ($0.priority == $1.priority && $0.window.start < $1.window.start) }
+                if claimable.map(\.id) != candidates[key] {
+                    found.append("\(key) candidates \(candidates[key] ?? []), expected \(claimable.map(\.id))")
                 }
             }
             return found
