@@ -76,8 +76,9 @@ let package = Package(
                                          .product(name: "Logging", package: "swift-log")],
                           swiftSettings: swiftSettings),
 
-        // Helpers for tests (ours and users' own pipeline tests): process runner, manual clock.
-        .target(name: "RefitTestKit", dependencies: ["RefitCore", "RefitHTTP"], swiftSettings: swiftSettings),
+        // Helpers for tests (ours and users' own pipeline tests): process runner, in-memory scheduling
+        // store, scripted runner, in-memory storage location, manual sleeper.
+        .target(name: "RefitTestKit", dependencies: ["RefitCore", "RefitHTTP", "RefitWorker"], swiftSettings: swiftSettings),
         // Azure ML Studio (classic) emulator: BES jobs, endpoint management, RRS scoring, blob stand-in.
         .target(name: "RefitMLSim",
                 dependencies: [.product(name: "Hummingbird", package: "hummingbird"),
@@ -110,7 +111,11 @@ let package = Package(
                     dependencies: ["RefitActivities", "RefitStorage", "RefitCore", "RefitHTTP", "RefitStore", "RefitTestKit"],
                     exclude: ["Support"], swiftSettings: swiftSettings),
         .testTarget(name: "RefitWorkerTests",
-                    dependencies: ["RefitWorker", "RefitCore", "RefitStore", .product(name: "Logging", package: "swift-log")],
+                    dependencies: ["RefitWorker", "RefitCore", "RefitStore", "RefitTestKit",
+                                   .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: swiftSettings),
+        // One suite of the SchedulingStore contract, run against every implementation.
+        .testTarget(name: "RefitStoreConformanceTests", dependencies: ["RefitCore", "RefitStore", "RefitTestKit"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "RefitCLITests", dependencies: ["RefitCore", "RefitTestKit", "RefitStorage", "RefitHTTP"], swiftSettings: swiftSettings),
     ]

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RefitCore
 import RefitStore
+import RefitTestKit
 import RefitWorker
 
 let testPosition = SourcePosition(file: "test.json", line: 1, column: 1)
@@ -54,82 +55,6 @@ final class TestDatabase: @unchecked Sendable {
     func open() throws -> Store { try Store.open(path: path) }
 
     deinit { try? FileManager.default.removeItem(at: folder) }
-}
-
-/// An `ActivityRunner` whose outcomes a test scripts: `script(context, callNumber)` per
-/// activity call (1-based per window). Records every call in start order.
-final class ScriptedRunner: ActivityRunner, @unchecked Sendable {
-    struct Call: Hashable, Sendable {
-        var activity: String
-        var window: Slice
-        var attempt: Int
-        var trigger: RunTrigger
-        var runID: String
-    }
-
-    private let lock = NSLock()
-    private var calls: [Call] = []
-    private var active: [String: Int] = [:]
-    private var maximumActive: [String: Int] = [:]
-    private let script: @Sendable (AttemptContext, Int) async -> AttemptOutcome
-
-    init(_ script: @escaping @Sendable (AttemptContext, Int) async -> AttemptOutcome = { _, _ in .succeeded(AttemptResult()) }) {
-        self.script = script
-    }
-
-    func run(_ attempt: AttemptContext) async -> AttemptOutcome {
-        let number: Int = lock.withLock {
-            calls.append(Call(activity: attempt.activity.name, window: attempt.window, attempt: attempt.attempt,
-                              trigger: attempt.trigger, runID: attempt.runID))
-            active[attempt.activity.name, default: 0] += 1
-            maximumActive[attempt.activity.name] = max(maximumActive[attempt.activity.name] ?? 0, active[attempt.activity.name] ?? 0)
-            return calls.filter { $0.activity == attempt.activity.name && $0.window == attempt.window }.count
-        }
-        let outcome = await script(attempt, number)
-        lock.withLock { active[attempt.activity.name, default: 1] -= 1 }
-        return outcome
-    }
-
-    var recorded: [Call] { lock.withLock { calls } }
-    func calls(_ activity: String) -> [Call] { recorded.filter { $0.activity == activity } }
-    func maximumConcurrent(_ activity: String) -> Int { lock.withLock { maximumActive[activity] ?? 0 } }
-}
-
-/// An in-memory store of slice data: a test "writes" a slice and the probe finds it.
-final class InMemoryLocation: StorageLocation, @unchecked Sendable {
-    private let lock = NSLock()
-    private var files: [Slice: [DataFingerprint.File]] = [:]
-    private var probes = 0
-
-    func write(_ slice: Slice, bytes: Int64 = 100) {
-        lock.withLock { files[slice] = [.init(name: "data/\(slice.start.iso8601).csv", size: bytes, modified: slice.end.secondsSinceEpoch)] }
-    }
-
-    var probeCalls: Int { lock.withLock { probes } }
-
-    func probe(_ slices: [Slice], of dataset: Dataset) async -> [Slice: ProbeOutcome] {
-        lock.withLock {
-            probes += 1
-            var result: [Slice: ProbeOutcome] = [:]
-            for slice in slices {
-                if let found = files[slice] {
-                    result[slice] = .present(DataFingerprint(files: found))
-                } else {
-                    result[slice] = .absent(detail: "no file for \(slice.start.iso8601)")
-                }
-            }
-            return result
-        }
-    }
-}
-
-/// Sleeps on a manual clock: returns once the test has moved the clock past the instant.
-struct ManualSleeper: WorkerSleeper {
-    func sleep(until instant: Instant, clock: any WallClock) async throws {
-        while clock.now() < instant {
-            try await Task.sleep(for: .milliseconds(1))
-        }
-    }
 }
 
 func quietLogger() -> Logger {

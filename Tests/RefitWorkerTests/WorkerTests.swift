@@ -1,6 +1,7 @@
 import Foundation
 import RefitCore
 @testable import RefitStore
+import RefitTestKit
 import RefitWorker
 import Testing
 
