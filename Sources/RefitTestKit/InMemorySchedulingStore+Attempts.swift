@@ -111,35 +111,87 @@ extension InMemorySchedulingStore {
         }
     }
 
-    public func recoverExpiredLeases(now: Instant, budget: @escaping @Sendable (ActivityKey) -> RetryBudget) async throws -> [WindowRecord] {
-        let expired = locked { s in
-            s.windows.values.filter { record in record.leaseOwner != nil && record.leaseExpiresAt.map { $0 < now } ?? false }
-                .sorted { $0.id < $1.id }
+    public func leaseOwners() async throws -> Set<String> {
+        locked { s in Set(s.windows.values.compactMap(\.leaseOwner)) }
+    }
+
+    public func recoverLeases(now: Instant, deadOwners: Set<String>,
+                              budget: @escaping @Sendable (ActivityKey) -> RetryBudget) async throws -> [WindowRecord] {
+        let lost = locked { s in
+            s.windows.values.filter { record in
+                guard let owner = record.leaseOwner else { return false }
+                return deadOwners.contains(owner) || (record.leaseExpiresAt.map { $0 < now } ?? false)
+            }.sorted { $0.id < $1.id }
         }
         // The budgets are asked outside the lock: the closure belongs to the caller.
-        let budgets = Dictionary(expired.map { ($0.key, budget($0.key)) }, uniquingKeysWith: { first, _ in first })
+        let budgets = Dictionary(lost.map { ($0.key, budget($0.key)) }, uniquingKeysWith: { first, _ in first })
         var recovered: [WindowRecord] = []
-        for stale in expired {
+        for stale in lost {
             let done = locked { s -> Bool in
                 guard let record = s.windows[stale.id], let owner = record.leaseOwner, let expiry = record.leaseExpiresAt,
-                      expiry < now, let budget = budgets[record.key] else { return false }
+                      expiry < now || deadOwners.contains(owner), let budget = budgets[record.key] else { return false }
+                let open = s.runs.first { $0.windowID == record.id && $0.status == .inProgress }
+                let cancel = open.flatMap { s.cancelRequests[$0.runID] }
+                // A job resumed by the next attempt makes one attempt with it — once per job.
+                let resumable = cancel == nil && open?.externalJobID.map { job in
+                    !s.runs.contains { $0.windowID == record.id && $0.externalJobID == job && $0.errorClass == .crash }
+                } == true
                 var machine = record.machine(budget)
-                _ = machine.leaseExpired(at: now)
+                let status: RunStatus
+                let errorClass: RunErrorClass
+                var message = deadOwners.contains(owner) && expiry >= now
+                    ? "The worker \(owner) is gone (its process ended); its lease was recovered at once."
+                    : "The worker \(owner) stopped before the attempt finished (its lease expired at \(expiry.iso8601))."
+                if let cancel {
+                    _ = machine.attemptCanceled()
+                    status = .canceled; errorClass = .canceled
+                    message = cancel.message + " " + message
+                } else if resumable {
+                    _ = machine.leaseExpiredResumable(at: now)
+                    status = .failed; errorClass = .crash
+                    message += " Its job \(open?.externalJobID ?? "") is resumed by the next attempt, so the lost attempt is not charged."
+                } else {
+                    _ = machine.leaseExpired(at: now)
+                    status = .failed; errorClass = .crash
+                }
                 s.writeMachine(machine, record: record, now: now)
-                let message = "The worker \(owner) stopped before the attempt finished (its lease expired at \(expiry.iso8601))."
-                for run in s.runs where run.windowID == record.id && run.status == .inProgress {
-                    s.updateRun(run.runID) { run in
-                        run.status = .failed
+                if let open {
+                    s.updateRun(open.runID) { run in
+                        run.status = status
                         run.endedAt = max(run.startedAt, now)
-                        run.errorClass = .crash
+                        run.errorClass = errorClass
                         run.errorMessage = message
+                        if status == .canceled { run.substatus = .canceled }
                     }
                 }
-                s.audit("leaseExpired", at: now, key: record.key, windowStart: record.window.start)
+                s.audit("leaseExpired", at: now, key: record.key, windowStart: record.window.start, runID: open?.runID)
                 return true
             }
             if done { recovered.append(stale) }
         }
         return recovered
+    }
+
+    public func cancelRequest(runID: String) async throws -> CancelRequest? {
+        locked { s in s.cancelRequests[runID] }
+    }
+
+    public func requestCancel(runID: String, actor: String, reason: String?, now: Instant) async throws -> CancelRequestResult {
+        locked { s in
+            guard let run = s.run(runID) else { return .unknownRun }
+            guard run.status == .inProgress else { return .notRunning(status: run.status.rawValue) }
+            if s.cancelRequests[runID] == nil {
+                s.cancelRequests[runID] = CancelRequest(runID: runID, actor: actor, reason: reason, requestedAt: now)
+            }
+            let window = s.windows[run.windowID]
+            s.audit("cancelRequested", at: now, key: window?.key, windowStart: window?.window.start, runID: runID)
+            return .requested(owner: window?.leaseOwner)
+        }
+    }
+
+    /// The number of audited changes so far: it moves with every change another worker sharing
+    /// this store makes.
+    public func changeToken() async throws -> Int64 {
+        locked { s in Int64(s.events.count) }
     }
 }

@@ -40,6 +40,8 @@ extension InMemorySchedulingStore {
         var endpointLocks: [String: EndpointLock] = [:]
         var paused: Set<String> = []
         var events: [Event] = []
+        /// Operators' cancel requests by run id (`cancel_requests`).
+        var cancelRequests: [String: CancelRequest] = [:]
 
         // MARK: Lookups
 

@@ -138,3 +138,10 @@ public protocol SchedulingStore: Sendable {
     /// the run ends.
     func claimEndpoint(_ endpoint: String, runID: String, modelWindowStart: Instant, now: Instant) async throws -> EndpointClaim
 }
+
+extension SchedulingStore {
+    /// Recovers the windows whose lease expired before `now` (no holder judged dead).
+    public func recoverExpiredLeases(now: Instant, budget: @escaping @Sendable (ActivityKey) -> RetryBudget) async throws -> [WindowRecord] {
+        try await recoverLeases(now: now, deadOwners: [], budget: budget)
+    }
+}
