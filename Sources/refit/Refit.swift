@@ -10,9 +10,12 @@ struct Refit: AsyncParsableCommand {
         abstract: "Time-sliced model retraining in the style of Azure Data Factory v1.",
         discussion: """
             Exit codes: 0 ok; 1 invalid definitions, input or a failed check; 2 usage error; \
-            3 internal failure (for example an unusable database).
+            3 internal failure (for example an unusable database); 4 `backfill --wait` ended with a Failed window \
+            (or was interrupted before the end).
             """,
-        subcommands: [Validate.self, Plan.self, Tick.self, RunWorker.self, Slices.self, History.self, Show.self, Audit.self, Cancel.self, Rollback.self]
+        subcommands: [Validate.self, Plan.self, Tick.self, RunWorker.self, Slices.self, History.self, Show.self, Audit.self,
+                      Rerun.self, Skip.self, Pause.self, Resume.self, Backfill.self, Backfills.self, Cancel.self, Rollback.self,
+                      Status.self, Lineage.self]
     )
 
     /// Parses, runs and maps every failure to one sentence on stderr and a documented exit code.
