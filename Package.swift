@@ -39,8 +39,10 @@ let package = Package(
         // Typed, non-variadic wrappers for curl_easy_setopt/getinfo (Swift cannot call variadics).
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
 
-        // Pure domain: definitions model, ADF time semantics, expressions. Foundation only, no I/O.
-        .target(name: "RefitCore", swiftSettings: swiftSettings),
+        // Pure domain: definitions model, ADF time semantics, expressions. No I/O; digests and
+        // HMAC come from swift-crypto behind RefitCore's own `SHA256`/`HMACSHA256` facade.
+        .target(name: "RefitCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: swiftSettings),
         // Reads the schedules folder (JSON and YAML) into RefitCore's model with positions.
         .target(name: "RefitDefinitions",
                 dependencies: ["RefitCore", .product(name: "Yams", package: "Yams")],
@@ -53,7 +55,7 @@ let package = Package(
                 dependencies: ["CCurl", "CCurlShim", "RefitCore", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
 
-        // Storage clients: Azure Blob (Shared Key, SAS). No swift-crypto: HMAC comes from RefitCore.
+        // Storage clients: Azure Blob (Shared Key, SAS), signed with RefitCore's HMACSHA256.
         .target(name: "RefitStorage", dependencies: ["RefitCore", "RefitHTTP", "RefitDefinitions"], swiftSettings: swiftSettings),
         // Activity kinds: AzureMLBatchExecution, AzureMLUpdateResource, Command; journaled steps.
         .target(name: "RefitActivities", dependencies: ["RefitCore", "RefitDefinitions", "RefitHTTP", "RefitStorage"],
