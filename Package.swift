@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "refit", targets: ["refit"]),
         .library(name: "RefitCore", targets: ["RefitCore"]),
+        .library(name: "RefitDefinitions", targets: ["RefitDefinitions"]),
         .library(name: "RefitStore", targets: ["RefitStore"]),
         .library(name: "RefitWorker", targets: ["RefitWorker"]),
         .library(name: "RefitHTTP", targets: ["RefitHTTP"]),
@@ -43,7 +44,8 @@ let package = Package(
         // HMAC come from swift-crypto behind RefitCore's own `SHA256`/`HMACSHA256` facade.
         .target(name: "RefitCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
-        // Reads the schedules folder (JSON and YAML) into RefitCore's model with positions.
+        // Reads the schedules folder (JSON and YAML) into RefitCore's model with positions. YAML is
+        // read through libyaml's events (module CYaml, built by the Yams package).
         .target(name: "RefitDefinitions",
                 dependencies: ["RefitCore", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),

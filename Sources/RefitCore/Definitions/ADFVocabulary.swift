@@ -50,6 +50,21 @@ enum Suggestion {
         return best?.0
     }
 
+    /// The known key an unknown one most likely meant: `closest(to:among:)`, or else one that
+    /// shares all but its last letter as a prefix (`retries` → `retry`, beyond the edit
+    /// distance a short word tolerates).
+    static func closestKey(to word: String, among candidates: [String]) -> String? {
+        if let near = closest(to: word, among: candidates) { return near }
+        let lower = Array(word.lowercased())
+        return candidates.first { candidate in
+            let other = Array(candidate.lowercased())
+            let shorter = min(lower.count, other.count)
+            var common = 0
+            while common < shorter && lower[common] == other[common] { common += 1 }
+            return common >= 4 && common >= shorter - 1
+        }
+    }
+
     /// " (did you mean X?)" or "".
     static func hint(for word: String, among candidates: [String]) -> String {
         closest(to: word, among: candidates).map { "; did you mean \($0)?" } ?? ""
@@ -71,4 +86,58 @@ enum Suggestion {
         }
         return previous[y.count]
     }
+}
+
+/// The keys each definition object may hold: those Refit reads, and those ADF defines but Refit
+/// has no use for (descriptions, formats, structure, gateway names). Any other key is a warning
+/// with a did-you-mean hint, so a typo (`retries` for `retry`) does not silently fall back to a
+/// default, while ADF users' files load without noise.
+enum ADFKeys {
+    static let envelope = ["name", "properties"]
+    static let envelopeIgnored = ["$schema", "type", "apiVersion", "id", "etag"]
+
+    static let linkedService = ["type", "typeProperties"]
+    static let linkedServiceIgnored = ["description", "connectVia", "annotations", "parameters", "hubName"]
+    static let linkedServiceTypeProperties: [String: [String]] = [
+        "AzureML": ["mlEndpoint", "apiKey", "updateResourceEndpoint", "servicePrincipalId", "servicePrincipalKey", "tenant"],
+        "AzureStorage": ["connectionString", "sasUri"],
+        "AzureStorageSas": ["connectionString", "sasUri"],
+        "AwsAccessKey": ["accessKeyId", "secretAccessKey", "serviceUrl", "region"],
+        "OnPremisesFileServer": ["host", "userId", "password"],
+    ]
+    static let linkedServiceTypePropertiesIgnored = ["encryptedCredential", "gatewayName", "authenticationType"]
+
+    static let dataset = ["type", "linkedServiceName", "typeProperties", "availability", "external", "policy"]
+    static let datasetIgnored = ["description", "structure", "published", "schema", "annotations", "parameters", "folder",
+                                 "createdDate", "hubName", "provisioningState"]
+    static let datasetTypeProperties: [String: [String]] = [
+        "AzureBlob": ["folderPath", "fileName", "partitionedBy", "readyMarker"],
+        "FileShare": ["folderPath", "fileName", "partitionedBy", "readyMarker"],
+        "AmazonS3": ["bucketName", "key", "prefix", "folderPath", "fileName", "partitionedBy", "readyMarker"],
+    ]
+    static let datasetTypePropertiesIgnored = ["format", "compression", "fileFilter", "useBinaryTransfer", "version"]
+    static let partition = ["name", "value"]
+    static let partitionValue = ["type", "date", "format"]
+    static let availability = ["frequency", "interval", "style", "anchorDateTime", "offset", "waitOnExternal"]
+    static let datasetPolicy = ["externalData", "validation"]
+    static let externalData = ["dataDelay", "retryInterval", "retryTimeout", "maximumRetry"]
+    static let validation = ["minimumSizeMB", "minimumRows"]
+
+    static let pipeline = ["activities", "start", "end", "isPaused", "pipelineMode", "expirationTime"]
+    static let pipelineIgnored = ["description", "hubName", "runtimeInfo", "annotations", "parameters", "datasets",
+                                  "provisioningState", "folder"]
+    static let activity = ["name", "type", "linkedServiceName", "inputs", "outputs", "typeProperties", "scheduler", "policy",
+                           "dependsOn"]
+    static let activityIgnored = ["description", "userProperties"]
+    static let activityPolicy = ["concurrency", "executionPriorityOrder", "retry", "timeout", "delay", "longRetry",
+                                 "longRetryInterval"]
+    static let activityPolicyIgnored = ["style", "secureInput", "secureOutput", "retryIntervalInSeconds"]
+    static let datasetEntry = ["name", "startTime", "endTime", "referenceName", "type", "parameters"]
+    static let activityTypeProperties: [String: [String]] = [
+        "AzureMLBatchExecution": ["webServiceInput", "webServiceInputs", "webServiceOutputs", "globalParameters",
+                                  "stagingLinkedService"],
+        "AzureMLUpdateResource": ["trainedModelName", "trainedModelDatasetName", "trainedModelLinkedServiceName",
+                                  "trainedModelFilePath"],
+        "Command": ["arguments", "workingDirectory", "environment"],
+    ]
 }

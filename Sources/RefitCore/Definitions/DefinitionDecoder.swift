@@ -73,6 +73,7 @@ struct DefinitionDecoder {
         }
         guard let name, let nameNode else { return nil }
         checkEntityName(name, nameNode, kind)
+        defer { reader.unknownKeys(root, in: "the definition", used: ADFKeys.envelope, ignored: ADFKeys.envelopeIgnored) }
 
         let errorsBefore = errorCount
         let entity: DecodedEntity?
@@ -205,6 +206,12 @@ struct DefinitionDecoder {
         }
     }
 
+    /// An identity (key id, user id, tenant): inline without a warning, or `{"env": "NAME"}` /
+    /// `{"file": "PATH"}` like a secret, since deployments keep these out of files as well.
+    mutating func identity(_ node: Node, field: String, owner: String) -> Secret? {
+        secret(node, field: field, owner: owner, isSensitive: { _ in false })
+    }
+
     static func isEnvironmentName(_ s: String) -> Bool {
         guard let first = s.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
         return s.unicodeScalars.allSatisfy { $0 == "_" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
@@ -246,17 +253,22 @@ struct DefinitionDecoder {
     mutating func decodeLinkedService(name: String, nameNode: Node, type: String, properties: Node,
                                       position: SourcePosition) -> DecodedLinkedService? {
         let owner = "linked service '\(name)'"
+        defer { reader.unknownKeys(properties, in: "properties of \(owner)", used: ADFKeys.linkedService, ignored: ADFKeys.linkedServiceIgnored) }
         guard let tp = reader.required(properties, "typeProperties", in: "properties of \(owner)"),
               reader.object(tp, "typeProperties") != nil else { return nil }
+        defer {
+            reader.unknownKeys(tp, in: "typeProperties of \(owner)", used: ADFKeys.linkedServiceTypeProperties[type] ?? [],
+                               ignored: ADFKeys.linkedServiceTypePropertiesIgnored)
+        }
         let kind: LinkedService.Kind
         switch type {
         case "AzureML":
             let endpoint = url(tp, "mlEndpoint", "typeProperties of \(owner)", required: true, owner: owner)
             let key = reader.required(tp, "apiKey", in: "typeProperties of \(owner)").flatMap { secret($0, field: "apiKey", owner: owner) }
             let update = url(tp, "updateResourceEndpoint", "typeProperties of \(owner)", required: false, owner: owner)
-            let principalId = reader.optionalString(tp, "servicePrincipalId", "servicePrincipalId")
+            let principalId = tp["servicePrincipalId"].flatMap { $0.isNull ? nil : identity($0, field: "servicePrincipalId", owner: owner) }
             let principalKey = tp["servicePrincipalKey"].flatMap { $0.isNull ? nil : secret($0, field: "servicePrincipalKey", owner: owner) }
-            let tenant = reader.optionalString(tp, "tenant", "tenant")
+            let tenant = tp["tenant"].flatMap { $0.isNull ? nil : identity($0, field: "tenant", owner: owner) }
             guard let endpoint, let key else { return nil }
             kind = .azureML(.init(mlEndpoint: endpoint, apiKey: key, updateResourceEndpoint: update,
                                   servicePrincipalId: principalId, servicePrincipalKey: principalKey, tenant: tenant))
@@ -291,7 +303,7 @@ struct DefinitionDecoder {
             }
             kind = .azureStorage(storage)
         case "AwsAccessKey":
-            let keyId = reader.required(tp, "accessKeyId", in: "typeProperties of \(owner)").flatMap { reader.nonEmptyString($0, "accessKeyId") }
+            let keyId = reader.required(tp, "accessKeyId", in: "typeProperties of \(owner)").flatMap { identity($0, field: "accessKeyId", owner: owner) }
             let key = reader.required(tp, "secretAccessKey", in: "typeProperties of \(owner)").flatMap { secret($0, field: "secretAccessKey", owner: owner) }
             let serviceUrl = url(tp, "serviceUrl", "typeProperties of \(owner)", required: false, owner: owner)
             let region = reader.optionalString(tp, "region", "region")
@@ -299,7 +311,7 @@ struct DefinitionDecoder {
             kind = .awsAccessKey(.init(accessKeyId: keyId, secretAccessKey: key, serviceUrl: serviceUrl, region: region))
         case "OnPremisesFileServer":
             let host = reader.required(tp, "host", in: "typeProperties of \(owner)").flatMap { reader.nonEmptyString($0, "host") }
-            let user = reader.optionalString(tp, "userId", "userId")
+            let user = tp["userId"].flatMap { $0.isNull ? nil : identity($0, field: "userId", owner: owner) }
             let password = tp["password"].flatMap { $0.isNull ? nil : secret($0, field: "password", owner: owner) }
             guard let host else { return nil }
             kind = .fileServer(.init(host: host, userId: user, password: password))
@@ -339,12 +351,15 @@ struct DefinitionDecoder {
                                 position: SourcePosition) -> DecodedDataset? {
         let owner = "dataset '\(name)'"
         let kind = Dataset.Kind(rawValue: type)
+        defer { reader.unknownKeys(properties, in: "properties of \(owner)", used: ADFKeys.dataset, ignored: ADFKeys.datasetIgnored) }
         let linkedService = reader.required(properties, "linkedServiceName", in: "properties of \(owner)")
             .flatMap { reference($0, "linkedServiceName", expectedType: "LinkedServiceReference") }
         var location = Dataset.Location()
         if let tp = reader.required(properties, "typeProperties", in: "properties of \(owner)"),
            reader.object(tp, "typeProperties") != nil {
             location = decodeLocation(tp, kind: kind, owner: owner)
+            reader.unknownKeys(tp, in: "typeProperties of \(owner)", used: ADFKeys.datasetTypeProperties[type] ?? [],
+                               ignored: ADFKeys.datasetTypePropertiesIgnored)
         }
         var availability: DecodedAvailability?
         var waitOnExternal: Node?
@@ -362,6 +377,7 @@ struct DefinitionDecoder {
         var externalDataMember: Node.Member?
         var validation: Dataset.ValidationPolicy?
         if let policy = properties["policy"], reader.object(policy, "policy") != nil {
+            defer { reader.unknownKeys(policy, in: "policy of \(owner)", used: ADFKeys.datasetPolicy) }
             if let member = policy.member("externalData") {
                 externalDataMember = member
                 externalData = decodeExternalData(member.value, "policy.externalData")
@@ -451,8 +467,10 @@ struct DefinitionDecoder {
         let nameNode = reader.required(entry, "name", in: "the partitionedBy entry")
         let name = nameNode.flatMap { reader.nonEmptyString($0, "partitionedBy name") }
         let nameRef = name.flatMap { n in nameNode.map { Reference(name: n, position: $0.position) } }
+        defer { reader.unknownKeys(entry, in: "the partitionedBy entry", used: ADFKeys.partition) }
         guard let valueNode = reader.required(entry, "value", in: "the partitionedBy entry"),
               reader.object(valueNode, "partitionedBy value") != nil else { return (nil, nameRef) }
+        defer { reader.unknownKeys(valueNode, in: "the partitionedBy value", used: ADFKeys.partitionValue) }
         if let typeNode = reader.required(valueNode, "type", in: "the partitionedBy value"),
            let type = reader.string(typeNode, "partitionedBy value type"), type != "DateTime" {
             error(typeNode.position, "partitionedBy value type \"\(type)\" is not supported; Refit supports \"DateTime\"")
@@ -498,6 +516,9 @@ struct DefinitionDecoder {
                     error(node.position(ofScalarOffset: i), message)
                 }
                 i = close + 1
+            } else if scalars[i] == "{" {
+                error(node.position(ofScalarOffset: i), "unclosed '{' in \(field): a {Token} needs its closing '}'")
+                break
             } else {
                 i += 1
             }
@@ -520,6 +541,7 @@ struct DefinitionDecoder {
 
     mutating func decodeExternalData(_ node: Node, _ what: String) -> Dataset.ExternalDataPolicy? {
         guard reader.object(node, what) != nil else { return nil }
+        defer { reader.unknownKeys(node, in: what, used: ADFKeys.externalData) }
         var policy = Dataset.ExternalDataPolicy()
         if let n = node["dataDelay"], let v = reader.timeSpan(n, "\(what).dataDelay") { policy.dataDelay = v }
         if let n = node["retryInterval"], let v = reader.timeSpan(n, "\(what).retryInterval") { policy.retryInterval = v }
@@ -530,6 +552,7 @@ struct DefinitionDecoder {
 
     mutating func decodeValidation(_ node: Node) -> Dataset.ValidationPolicy? {
         guard reader.object(node, "policy.validation") != nil else { return nil }
+        defer { reader.unknownKeys(node, in: "policy.validation", used: ADFKeys.validation) }
         var policy = Dataset.ValidationPolicy()
         if let n = node["minimumSizeMB"], let v = reader.double(n, "policy.validation.minimumSizeMB") {
             if v < 0 { error(n.position, "policy.validation.minimumSizeMB must not be negative") } else { policy.minimumSizeMB = v }
@@ -543,6 +566,7 @@ struct DefinitionDecoder {
     /// An `availability` or `scheduler` block (ADF-SEMANTICS §1.1).
     mutating func decodeAvailability(_ node: Node, _ what: String) -> DecodedAvailability? {
         guard reader.object(node, what) != nil else { return nil }
+        defer { reader.unknownKeys(node, in: what, used: ADFKeys.availability) }
         let frequencyNode = reader.required(node, "frequency", in: what)
         let frequency = frequencyNode.flatMap { reader.enumeration($0, "\(what).frequency", Frequency.self) }
         let intervalNode = reader.required(node, "interval", in: what)
@@ -575,6 +599,7 @@ struct DefinitionDecoder {
 
     mutating func decodePipeline(name: String, nameNode: Node, properties: Node, position: SourcePosition) -> DecodedPipeline? {
         let owner = "pipeline '\(name)'"
+        defer { reader.unknownKeys(properties, in: "properties of \(owner)", used: ADFKeys.pipeline, ignored: ADFKeys.pipelineIgnored) }
         var start: Instant?, end: Instant?
         let startNode = properties["start"], endNode = properties["end"]
         if let startNode, !startNode.isNull { start = reader.instant(startNode, "start") }
@@ -638,6 +663,7 @@ struct DefinitionDecoder {
         guard let nameNode = reader.required(node, "name", in: "the activity"),
               let name = reader.nonEmptyString(nameNode, "activity name") else { return nil }
         let owner = "activity '\(name)'"
+        defer { reader.unknownKeys(node, in: owner, used: ADFKeys.activity, ignored: ADFKeys.activityIgnored) }
         if name.unicodeScalars.count > ADFVocabulary.maximumNameLength {
             error(nameNode.position, "activity name is \(name.unicodeScalars.count) characters long; ADF allows at most \(ADFVocabulary.maximumNameLength)")
         }
@@ -716,6 +742,9 @@ struct DefinitionDecoder {
         default:
             break
         }
+        if let tp, let keys = ADFKeys.activityTypeProperties[typeName] {
+            reader.unknownKeys(tp, in: "typeProperties of \(owner)", used: keys)
+        }
         return decoded
     }
 
@@ -726,6 +755,7 @@ struct DefinitionDecoder {
         if entry["name"] == nil && entry["referenceName"] != nil {
             return reference(entry, "\(what) entry", expectedType: "DatasetReference")
         }
+        defer { reader.unknownKeys(entry, in: "the \(what) entry", used: ADFKeys.datasetEntry) }
         guard let nameNode = reader.required(entry, "name", in: "the \(what) entry") else { return nil }
         guard let name = reader.nonEmptyString(nameNode, "\(what) name") else { return nil }
         return Reference(name: name, position: nameNode.position)
@@ -734,6 +764,7 @@ struct DefinitionDecoder {
     mutating func decodePolicy(_ node: Node) -> ActivityPolicy {
         var policy = ActivityPolicy()
         guard reader.object(node, "policy") != nil else { return policy }
+        defer { reader.unknownKeys(node, in: "policy", used: ADFKeys.activityPolicy, ignored: ADFKeys.activityPolicyIgnored) }
         if let n = node["concurrency"], let v = reader.integer(n, "policy.concurrency", in: 1...10) { policy.concurrency = v }
         if let n = node["executionPriorityOrder"],
            let v = reader.enumeration(n, "policy.executionPriorityOrder", ActivityPolicy.PriorityOrder.self) {

@@ -413,7 +413,7 @@ struct CrossChecker {
             case .literal: break
             case .environment(let name):
                 if let environment = options.environment, environment[name] == nil {
-                    warning(use.position, "environment variable \(name) (\(use.label)) is not set; the worker will fail when it needs this secret")
+                    warning(use.position, "environment variable \(name) (\(use.label)) is not set; the worker will fail when it needs this value")
                 }
             case .file(let path):
                 if let exists = options.secretFileExists, !exists(path) {

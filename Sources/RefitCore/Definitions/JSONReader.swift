@@ -22,8 +22,11 @@ public enum JSONReader {
         }
     }
 
-    /// Nesting limit, so hostile input cannot overflow the stack.
-    public static let maximumDepth = 512
+    /// Nesting limit, so hostile input cannot overflow the stack. Definitions nest under ten
+    /// levels; 100 keeps the recursive readers far from the stack limit of any thread they run
+    /// on (a reload runs on a Swift concurrency thread, whose stack is much smaller than the
+    /// main thread's: 512 levels of objects overflowed it in a debug build).
+    public static let maximumDepth = 100
 
     /// Parses `text`; positions name `file`.
     public static func read(_ text: String, file: String) -> Result {
