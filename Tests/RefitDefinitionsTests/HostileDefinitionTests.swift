@@ -124,6 +124,18 @@ struct HostileDefinitionTests {
         ], "\(result.report)")
     }
 
+    @Test("a secret file that is a FIFO or too large is refused with the reason, never read whole")
+    func secretFileBounds() throws {
+        let folder = try TempFolder()
+        #expect(mkfifo(folder.file("pipe"), 0o600) == 0)
+        try folder.write("big", String(repeating: "k", count: SecretResolver.maximumFileSize + 1))
+        let resolver = SecretResolver(environment: [:], baseDirectory: folder.path)
+        let pipe = #expect(throws: SecretError.self) { try fast { try resolver.resolve(Secret(.file("pipe"))) } }
+        #expect(pipe?.description == "the secret file pipe cannot be read: it is a FIFO (named pipe), not a regular file")
+        let big = #expect(throws: SecretError.self) { try resolver.resolve(Secret(.file("big"))) }
+        #expect(big?.description == "the secret file big cannot be read: it is larger than 64 KiB")
+    }
+
     /// A file system whose reads of chosen paths fail as they do for a non-root user.
     struct DenyingFileSystem: DefinitionFileSystem {
         var denied: Set<String>
