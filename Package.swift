@@ -40,12 +40,14 @@ let package = Package(
         // Typed, non-variadic wrappers for curl_easy_setopt/getinfo (Swift cannot call variadics).
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
 
-        // Pure domain: definitions model, ADF time semantics, expressions. No I/O; digests and
+        // Pure domain: definitions model, ADF time semantics, expressions. No I/O, no parsing of
+        // definition files (RefitDefinitions does that); digests and
         // HMAC come from swift-crypto behind RefitCore's own `SHA256`/`HMACSHA256` facade.
         .target(name: "RefitCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
-        // Reads the schedules folder (JSON and YAML) into RefitCore's model with positions. YAML is
-        // read through libyaml's events (module CYaml, built by the Yams package).
+        // The parsing layer: reads the schedules folder (JSON and YAML) into RefitCore's model with
+        // positions, then decodes and validates it. YAML is read through libyaml's events (module
+        // CYaml, built by the Yams package).
         .target(name: "RefitDefinitions",
                 dependencies: ["RefitCore", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),

@@ -44,7 +44,7 @@ private struct YAMLComposer {
     let file: String
     var parser = yaml_parser_t()
     /// Each anchor's value and how many values it expands to.
-    var anchors: [String: (node: RefitCore.Node, size: Int)] = [:]
+    var anchors: [String: (node: Node, size: Int)] = [:]
     var aliasedValues = 0
     var values = 0
     var depth = 0
@@ -125,7 +125,7 @@ private struct YAMLComposer {
         }
     }
 
-    mutating func composeNode(_ event: Event, _ text: String) throws(YAMLStop) -> RefitCore.Node {
+    mutating func composeNode(_ event: Event, _ text: String) throws(YAMLStop) -> Node {
         let at = position(event.event.start_mark)
         switch event.type {
         case YAML_ALIAS_EVENT:
@@ -156,13 +156,13 @@ private struct YAMLComposer {
             try enter(at)
             defer { depth -= 1 }
             let valuesBefore = values
-            var elements: [RefitCore.Node] = []
+            var elements: [Node] = []
             while true {
                 let child = try next(text)
                 if child.type == YAML_SEQUENCE_END_EVENT { break }
                 elements.append(try composeNode(child, text))
             }
-            let node = RefitCore.Node(.array(elements), at: at)
+            let node = Node(.array(elements), at: at)
             register(anchor, node, size: values - valuesBefore + 1)
             return node
         case YAML_MAPPING_START_EVENT:
@@ -172,7 +172,7 @@ private struct YAMLComposer {
             try enter(at)
             defer { depth -= 1 }
             let valuesBefore = values
-            var members: [RefitCore.Node.Member] = []
+            var members: [Node.Member] = []
             var seen: [String: SourcePosition] = [:]
             while true {
                 let keyEvent = try next(text)
@@ -202,7 +202,7 @@ private struct YAMLComposer {
                 seen[key] = keyPosition
                 members.append(.init(key: key, keyPosition: keyPosition, value: value))
             }
-            let node = RefitCore.Node(.object(members), at: at)
+            let node = Node(.object(members), at: at)
             register(anchor, node, size: values - valuesBefore + 1)
             return node
         default:
@@ -217,7 +217,7 @@ private struct YAMLComposer {
         }
     }
 
-    mutating func register(_ anchor: String?, _ node: RefitCore.Node, size: Int) {
+    mutating func register(_ anchor: String?, _ node: Node, size: Int) {
         guard let anchor else { return }
         anchors[anchor] = (node, size)
     }
@@ -240,35 +240,35 @@ private struct YAMLComposer {
         diagnostics.append(.error(at, tagProblem(tag)))
     }
 
-    mutating func scalarNode(_ value: String, tag: String?, plain: Bool, quoted: Bool, at: SourcePosition) -> RefitCore.Node {
-        func string() -> RefitCore.Node {
+    mutating func scalarNode(_ value: String, tag: String?, plain: Bool, quoted: Bool, at: SourcePosition) -> Node {
+        func string() -> Node {
             let start = SourcePosition(file: file, line: at.line, column: at.column + (quoted ? 1 : 0))
-            return RefitCore.Node(.string(value), at: at, textLayout: .init(start: start))
+            return Node(.string(value), at: at, textLayout: .init(start: start))
         }
         switch tag {
         case nil:
             guard plain else { return string() }
             switch CoreSchema.resolve(value) {
-            case .null: return RefitCore.Node(.null, at: at)
-            case .bool(let b): return RefitCore.Node(.bool(b), at: at)
-            case .number: return RefitCore.Node(.number(value), at: at)
+            case .null: return Node(.null, at: at)
+            case .bool(let b): return Node(.bool(b), at: at)
+            case .number: return Node(.number(value), at: at)
             case .string: return string()
             }
         case "!"?, "tag:yaml.org,2002:str"?:
             return string()
         case "tag:yaml.org,2002:int"?, "tag:yaml.org,2002:float"?:
-            return RefitCore.Node(.number(value), at: at)
+            return Node(.number(value), at: at)
         case "tag:yaml.org,2002:bool"?:
             guard case .bool(let b) = CoreSchema.resolve(value) else {
                 diagnostics.append(.error(at, "!!bool needs true or false"))
-                return RefitCore.Node(.null, at: at)
+                return Node(.null, at: at)
             }
-            return RefitCore.Node(.bool(b), at: at)
+            return Node(.bool(b), at: at)
         case "tag:yaml.org,2002:null"?:
-            return RefitCore.Node(.null, at: at)
+            return Node(.null, at: at)
         case let tag?:
             diagnostics.append(.error(at, tagProblem(tag)))
-            return RefitCore.Node(.null, at: at)
+            return Node(.null, at: at)
         }
     }
 

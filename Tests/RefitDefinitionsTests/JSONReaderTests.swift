@@ -1,4 +1,5 @@
 import RefitCore
+import RefitDefinitions
 import Testing
 
 @Suite("JSON reader")

@@ -225,7 +225,8 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
 }
 
 extension String {
-    func trimmingCharacters() -> String {
+    /// Without leading and trailing whitespace (Foundation-free, for the core's parsers).
+    package func trimmingCharacters() -> String {
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s = s.dropFirst() }
         while let l = s.last, l.isWhitespace { s = s.dropLast() }

@@ -1,3 +1,5 @@
+import RefitCore
+
 /// A strict RFC 8259 JSON reader that keeps the position of every value and key, and reports
 /// syntax errors at the exact `line:column` where an editor should put the cursor.
 ///

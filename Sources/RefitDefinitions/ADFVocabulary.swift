@@ -1,3 +1,5 @@
+import RefitCore
+
 /// The ADF type names Refit knows, split into those it runs and those it recognises but cannot
 /// use, so an ADF user's file of another type gets "Refit cannot …" rather than "unknown type".
 enum ADFVocabulary {

@@ -1,3 +1,5 @@
+import RefitCore
+
 /// Typed access to a `Node` tree that records a diagnostic, at the offending value, for every
 /// missing or ill-typed field instead of stopping at the first.
 struct FieldReader {

@@ -1,4 +1,6 @@
-/// What validation may look at beyond the documents. RefitCore does no I/O, so the caller
+import RefitCore
+
+/// What validation may look at beyond the documents. Validation does no I/O, so the caller
 /// passes the environment and a file-existence check for secret references.
 public struct ValidationOptions: Sendable {
     /// When set, `{"env": NAME}` secrets whose variable is unset get a warning (not an error:
