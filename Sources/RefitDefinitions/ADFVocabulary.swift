@@ -46,6 +46,9 @@ enum Suggestion {
         let tolerance = max(2, lower.count / 3)
         var best: (String, Int)?
         for candidate in candidates {
+            // Lengths further apart than the tolerance cannot be within it; skipping them keeps a
+            // megabyte-long value from costing a quadratic edit distance.
+            if abs(lower.count - candidate.count) > tolerance { continue }
             let d = distance(lower, candidate.lowercased())
             if d <= tolerance, best.map({ d < $0.1 }) ?? true { best = (candidate, d) }
         }

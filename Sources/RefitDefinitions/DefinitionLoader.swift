@@ -88,7 +88,36 @@ public enum DefinitionLoader {
         diagnostics += validation.diagnostics
         diagnostics.sort { ($0.position, $0.message) < ($1.position, $1.message) }
         let hasErrors = diagnostics.contains { $0.severity == .error }
-        return LoadResult(factory: hasErrors ? nil : validation.factory, diagnostics: diagnostics, files: files)
+        return LoadResult(factory: hasErrors ? nil : validation.factory, diagnostics: capped(diagnostics), files: files)
+    }
+
+    /// The most diagnostics shown per file; a generated or pasted file with thousands of
+    /// problems gets these and one line counting the rest, not a screenful per problem.
+    public static let maximumDiagnosticsPerFile = 100
+
+    /// `diagnostics` (sorted by file) with at most `maximumDiagnosticsPerFile` per file, the rest
+    /// summed up in one more diagnostic of the same severity as the worst one left out.
+    static func capped(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        var result: [Diagnostic] = []
+        var index = 0
+        while index < diagnostics.count {
+            let file = diagnostics[index].position.file
+            var end = index
+            while end < diagnostics.count && diagnostics[end].position.file == file { end += 1 }
+            let group = diagnostics[index..<end]
+            if group.count <= maximumDiagnosticsPerFile {
+                result += group
+            } else {
+                let shown = group.prefix(maximumDiagnosticsPerFile)
+                let rest = group.dropFirst(maximumDiagnosticsPerFile)
+                result += shown
+                let severity: Diagnostic.Severity = rest.contains { $0.severity == .error } ? .error : .warning
+                result.append(Diagnostic(severity, at: rest.first!.position,
+                                         "\(rest.count) more problems in this file are not shown"))
+            }
+            index = end
+        }
+        return result
     }
 
     /// Parses one definition text by its extension (`.yaml`/`.yml` → YAML, else JSON).

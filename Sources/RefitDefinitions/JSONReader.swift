@@ -30,6 +30,11 @@ public enum JSONReader {
     /// main thread's: 512 levels of objects overflowed it in a debug build).
     public static let maximumDepth = 100
 
+    /// The most values (strings, numbers, objects, arrays, …) one file may hold. A definition
+    /// holds a few hundred; the bound keeps the parse of a stray multi-megabyte data file to a
+    /// fraction of a second and its memory small.
+    public static let maximumValues = 100_000
+
     /// Parses `text`; positions name `file`.
     public static func read(_ text: String, file: String) -> Result {
         var parser = JSONParser(scalars: Array(text.unicodeScalars), file: file)
@@ -49,6 +54,7 @@ private struct JSONParser {
     var line = 1
     var column = 1
     var depth = 0
+    var values = 0
     var diagnostics: [Diagnostic] = []
 
     init(scalars: [Unicode.Scalar], file: String) {
@@ -115,6 +121,10 @@ private struct JSONParser {
     mutating func parseValue() throws(FatalSyntaxError) -> Node {
         skipWhitespace()
         guard let s = peek else { throw fatal(position, "unexpected end of file; expected a value") }
+        values += 1
+        if values > JSONReader.maximumValues {
+            throw fatal(position, "the file holds more than \(JSONReader.maximumValues) values; a definition holds a few hundred")
+        }
         switch s {
         case "{": return try parseObject()
         case "[": return try parseArray()

@@ -25,8 +25,8 @@ import RefitCore
 public enum YAMLReader {
     /// The most values (scalars, sequences and mappings) all aliases of one file may expand to.
     public static let maximumAliasedValues = 10_000
-    /// The most values one file may hold, aliases included: definitions hold a few hundred.
-    public static let maximumValues = 500_000
+    /// The most values one file may hold, aliases included, as for JSON.
+    public static let maximumValues = JSONReader.maximumValues
 
     /// Parses `text`; the root is nil when the YAML is unreadable, with the error at its cause.
     public static func read(_ text: String, file: String) -> JSONReader.Result {

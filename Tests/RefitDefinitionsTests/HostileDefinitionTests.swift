@@ -9,7 +9,8 @@ import Testing
 struct HostileDefinitionTests {
     static let storage = #"{"name": "Storage", "properties": {"type": "AzureStorage", "typeProperties": {"connectionString": "UseDevelopmentStorage=true"}}}"#
 
-    /// Runs `body` and fails if it takes longer than `seconds` (generous: the machine is shared).
+    /// Runs `body` and fails if it takes longer than `seconds`: generous, since tests run in a
+    /// debug build, in parallel, on a shared machine (a release build is several times faster).
     func fast<T>(_ seconds: Double = 5, _ body: () throws -> T) rethrows -> T {
         let start = Date()
         let result = try body()
@@ -71,6 +72,36 @@ struct HostileDefinitionTests {
         let error = try #require(result.errors.first)
         #expect(error.position == SourcePosition(file: folder.file("big.json"), line: 1, column: 1))
         #expect(error.message.contains("over the 4 MiB limit for a definition file"), "\(error)")
+    }
+
+    @Test("a file of more values than any definition holds stops at the bound, in JSON and YAML")
+    func tooManyValues() throws {
+        let array = "[" + Array(repeating: "1", count: JSONReader.maximumValues + 10).joined(separator: ",") + "]"
+        for file in ["many.json", "many.yaml"] {
+            let result = fast(10) { DefinitionLoader.parse(array, file: file) }
+            #expect(result.root == nil)
+            #expect(result.diagnostics.map(\.message) == ["the file holds more than 100000 values; a definition holds a few hundred"], "\(file)")
+        }
+    }
+
+    @Test("thousands of problems in one file show the first hundred and a count of the rest")
+    func cappedDiagnostics() throws {
+        let folder = try TempFolder()
+        let activities = Array(repeating: "{}", count: 300).joined(separator: ", ")
+        try folder.write("p.json", #"{"name": "P", "properties": {"activities": ["# + activities + "]}}")
+        let result = fast { folder.load() }
+        #expect(result.diagnostics.count == DefinitionLoader.maximumDiagnosticsPerFile + 1)
+        #expect(result.diagnostics.last?.message == "200 more problems in this file are not shown")
+        #expect(result.diagnostics.last?.severity == .error)
+    }
+
+    @Test("a megabyte-long unknown value gets its error without a quadratic did-you-mean")
+    func longValues() throws {
+        let folder = try TempFolder()
+        let long = String(repeating: "A", count: 1 << 20)
+        try folder.write("a.json", #"{"name": "x", "properties": {"type": ""# + long + #""}}"#)
+        let result = fast { folder.load() }
+        #expect(result.errors.count == 1)
     }
 
     // MARK: Silently wrong acceptance
