@@ -30,8 +30,7 @@ public enum YAMLReader {
 
     /// Parses `text`; the root is nil when the YAML is unreadable, with the error at its cause.
     public static func read(_ text: String, file: String) -> JSONReader.Result {
-        var composer = YAMLComposer(file: file)
-        return composer.compose(text)
+        YAMLComposer(file: file).compose(text)
     }
 }
 
@@ -40,7 +39,9 @@ private struct YAMLStop: Error {
     var diagnostic: Diagnostic
 }
 
-private struct YAMLComposer {
+/// A class, not a struct: libyaml keeps a pointer to its parser while reading (its input
+/// handler's data), so the parser must stay at one address.
+private final class YAMLComposer {
     let file: String
     var parser = yaml_parser_t()
     /// Each anchor's value and how many values it expands to.
@@ -52,7 +53,7 @@ private struct YAMLComposer {
 
     init(file: String) { self.file = file }
 
-    mutating func compose(_ text: String) -> JSONReader.Result {
+    func compose(_ text: String) -> JSONReader.Result {
         // A trailing NUL that is not part of the input: libyaml rejects a null input pointer,
         // which an empty array would give.
         var bytes = Array(text.utf8)
@@ -80,7 +81,7 @@ private struct YAMLComposer {
         var type: yaml_event_type_t { event.type }
     }
 
-    mutating func next(_ text: String) throws(YAMLStop) -> Event {
+    func next(_ text: String) throws(YAMLStop) -> Event {
         let event = Event()
         guard yaml_parser_parse(&parser, &event.event) == 1 else { throw YAMLStop(diagnostic: syntaxError(text)) }
         return event
@@ -100,7 +101,7 @@ private struct YAMLComposer {
 
     // MARK: Document
 
-    mutating func composeStream(_ text: String) throws(YAMLStop) -> JSONReader.Result {
+    func composeStream(_ text: String) throws(YAMLStop) -> JSONReader.Result {
         _ = try next(text)  // stream start
         let first = try next(text)
         guard first.type == YAML_DOCUMENT_START_EVENT else {
@@ -118,14 +119,14 @@ private struct YAMLComposer {
                                  partialRoot: diagnostics.isEmpty ? nil : root)
     }
 
-    mutating func count(_ at: SourcePosition) throws(YAMLStop) {
+    func count(_ at: SourcePosition) throws(YAMLStop) {
         values += 1
         if values > YAMLReader.maximumValues {
             throw stop(at, "the file holds more than \(YAMLReader.maximumValues) values; a definition holds a few hundred")
         }
     }
 
-    mutating func composeNode(_ event: Event, _ text: String) throws(YAMLStop) -> Node {
+    func composeNode(_ event: Event, _ text: String) throws(YAMLStop) -> Node {
         let at = position(event.event.start_mark)
         switch event.type {
         case YAML_ALIAS_EVENT:
@@ -210,14 +211,14 @@ private struct YAMLComposer {
         }
     }
 
-    mutating func enter(_ at: SourcePosition) throws(YAMLStop) {
+    func enter(_ at: SourcePosition) throws(YAMLStop) {
         depth += 1
         if depth > JSONReader.maximumDepth {
             throw stop(at, "values are nested more than \(JSONReader.maximumDepth) levels deep")
         }
     }
 
-    mutating func register(_ anchor: String?, _ node: Node, size: Int) {
+    func register(_ anchor: String?, _ node: Node, size: Int) {
         guard let anchor else { return }
         anchors[anchor] = (node, size)
     }
@@ -235,12 +236,12 @@ private struct YAMLComposer {
         }
     }
 
-    mutating func checkTag(_ tag: String?, allowed: String, at: SourcePosition) {
+    func checkTag(_ tag: String?, allowed: String, at: SourcePosition) {
         guard let tag, tag != "!", tag != allowed else { return }
         diagnostics.append(.error(at, tagProblem(tag)))
     }
 
-    mutating func scalarNode(_ value: String, tag: String?, plain: Bool, quoted: Bool, at: SourcePosition) -> Node {
+    func scalarNode(_ value: String, tag: String?, plain: Bool, quoted: Bool, at: SourcePosition) -> Node {
         func string() -> Node {
             let start = SourcePosition(file: file, line: at.line, column: at.column + (quoted ? 1 : 0))
             return Node(.string(value), at: at, textLayout: .init(start: start))
