@@ -7,7 +7,7 @@ import RefitTestKit
 @Suite("refit validate on hostile input")
 struct ValidateHostileTests {
     @Test("a YAML alias bomb is one located sentence and exit 1, in well under a few seconds")
-    func aliasBomb() throws {
+    func aliasBomb() async throws {
         let scratch = try ScratchSchedules.example()
         defer { scratch.remove() }
         var yaml = "name: Bomb\nproperties:\n  type: AzureStorage\n  description: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
@@ -16,7 +16,7 @@ struct ValidateHostileTests {
         }
         try scratch.write("bomb.yaml", yaml)
         let start = Date()
-        let result = try refit("validate", "--schedules", scratch.root.path)
+        let result = try await refitOffPool("validate", "--schedules", scratch.root.path)
         #expect(Date().timeIntervalSince(start) < 10)
         #expect(result.exitCode == 1)
         let errors = result.stderr.split(separator: "\n").filter { $0.contains(": error: ") }
@@ -26,13 +26,13 @@ struct ValidateHostileTests {
     }
 
     @Test("only warnings (an unknown key) print them and exit 0")
-    func warningsOnly() throws {
+    func warningsOnly() async throws {
         let scratch = try ScratchSchedules.example()
         defer { scratch.remove() }
         let path = scratch.root.appendingPathComponent("pipelines/retrain-pipeline.json").path
         let text = try String(contentsOfFile: path, encoding: .utf8)
         try scratch.write("pipelines/retrain-pipeline.json", text.replacingOccurrences(of: "\"retry\": 3", with: "\"retries\": 3"))
-        let result = try refit("validate", "--schedules", scratch.root.path)
+        let result = try await refitOffPool("validate", "--schedules", scratch.root.path)
         #expect(result.exitCode == 0, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("warning: unknown key \"retries\" in policy is ignored; did you mean \"retry\"?"), "\(result.stderr)")
         #expect(result.stdout.contains("valid"))
