@@ -1,7 +1,7 @@
 # Refit — the two commands a newcomer needs are `make test` and (with the worker) `make demo`.
 SWIFT ?= swift
 
-.PHONY: setup build test bench bench-chain bench-peers demo release migrations clean
+.PHONY: setup build test bench bench-chain bench-peers demo release migrations clean fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -54,6 +54,13 @@ bench-peers: setup
 demo: setup
 	$(SWIFT) build
 	python3 scripts/demo.py
+
+# libFuzzer over the definitions reader (JSON, YAML, decoding, expressions, .NET date formats)
+# for FUZZ_SECONDS from a corpus seeded with the fixtures; builds in .build-fuzz, so the normal
+# build stays as it is. Not part of `make test`. A finding fails it and is kept in .build-fuzz/findings/.
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) bash scripts/fuzz.sh
 
 # Regenerates Sources/RefitStore/EmbeddedMigrations.swift from migrations/*.sql.
 migrations:

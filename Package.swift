@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "refit", targets: ["refit"]),
         .library(name: "RefitCore", targets: ["RefitCore"]),
+        .library(name: "RefitDefinitions", targets: ["RefitDefinitions"]),
         .library(name: "RefitStore", targets: ["RefitStore"]),
         .library(name: "RefitWorker", targets: ["RefitWorker"]),
         .library(name: "RefitHTTP", targets: ["RefitHTTP"]),
@@ -39,9 +40,14 @@ let package = Package(
         // Typed, non-variadic wrappers for curl_easy_setopt/getinfo (Swift cannot call variadics).
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
 
-        // Pure domain: definitions model, ADF time semantics, expressions. Foundation only, no I/O.
-        .target(name: "RefitCore", swiftSettings: swiftSettings),
-        // Reads the schedules folder (JSON and YAML) into RefitCore's model with positions.
+        // Pure domain: definitions model, ADF time semantics, expressions. No I/O, no parsing of
+        // definition files (RefitDefinitions does that); digests and
+        // HMAC come from swift-crypto behind RefitCore's own `SHA256`/`HMACSHA256` facade.
+        .target(name: "RefitCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: swiftSettings),
+        // The parsing layer: reads the schedules folder (JSON and YAML) into RefitCore's model with
+        // positions, then decodes and validates it. YAML is read through libyaml's events (module
+        // CYaml, built by the Yams package).
         .target(name: "RefitDefinitions",
                 dependencies: ["RefitCore", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),
@@ -53,7 +59,7 @@ let package = Package(
                 dependencies: ["CCurl", "CCurlShim", "RefitCore", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
 
-        // Storage clients: Azure Blob (Shared Key, SAS). No swift-crypto: HMAC comes from RefitCore.
+        // Storage clients: Azure Blob (Shared Key, SAS), signed with RefitCore's HMACSHA256.
         .target(name: "RefitStorage", dependencies: ["RefitCore", "RefitHTTP", "RefitDefinitions"], swiftSettings: swiftSettings),
         // Activity kinds: AzureMLBatchExecution, AzureMLUpdateResource, Command; journaled steps.
         .target(name: "RefitActivities", dependencies: ["RefitCore", "RefitDefinitions", "RefitHTTP", "RefitStorage"],

@@ -14,14 +14,18 @@ public struct SecretError: Error, Sendable, CustomStringConvertible, Equatable {
     public var code: Code
     /// The variable name or file path, never the value.
     public var reference: String
+    /// Why a secret file cannot be read ("permission denied"), when known.
+    public var reason: String?
 
-    public init(_ code: Code, reference: String) { self.code = code; self.reference = reference }
+    public init(_ code: Code, reference: String, reason: String? = nil) {
+        self.code = code; self.reference = reference; self.reason = reason
+    }
 
     public var description: String {
         switch code {
         case .environmentVariableUnset: return "the secret's environment variable \(reference) is not set"
         case .environmentVariableEmpty: return "the secret's environment variable \(reference) is empty"
-        case .fileUnreadable: return "the secret file \(reference) cannot be read"
+        case .fileUnreadable: return "the secret file \(reference) cannot be read" + (reason.map { ": \($0)" } ?? "")
         case .fileEmpty: return "the secret file \(reference) is empty"
         }
     }
@@ -42,6 +46,8 @@ extension Secret {
             let contents: String
             do {
                 contents = try readFile(path)
+            } catch let error as FileReadError {
+                throw SecretError(.fileUnreadable, reference: path, reason: error.reason)
             } catch {
                 throw SecretError(.fileUnreadable, reference: path)
             }
@@ -65,11 +71,29 @@ public struct SecretResolver: Sendable {
         self.baseDirectory = baseDirectory
     }
 
+    /// The largest secret file read: a key or a connection string is far smaller, and a path
+    /// that names a device or a log file must not be read whole.
+    public static let maximumFileSize = 64 * 1024
+
     public func resolve(_ secret: Secret) throws(SecretError) -> String {
         let base = baseDirectory
         return try secret.resolve(environment: environment) { path in
-            try String(contentsOfFile: SecretResolver.resolvePath(path, base: base), encoding: .utf8)
+            try SecretResolver.readFile(SecretResolver.resolvePath(path, base: base))
         }
+    }
+
+    /// A secret file's text: a regular file of at most `maximumFileSize` bytes of UTF-8.
+    static func readFile(_ path: String) throws(FileReadError) -> String {
+        let files = LocalFileSystem()
+        switch files.entry(atPath: path) {
+        case .file: break
+        case .directory: throw FileReadError("it is a folder")
+        case .other(let kind): throw FileReadError("it is \(kind), not a regular file")
+        case .unreadable(let problem): throw problem
+        }
+        let data = try files.contents(atPath: path, limit: maximumFileSize)
+        guard let text = String(data: data, encoding: .utf8) else { throw FileReadError("it is not UTF-8 text") }
+        return text
     }
 
     /// `path` if absolute (or `~/`-relative), else `base/path`.

@@ -1,7 +1,7 @@
 import Testing
 @testable import RefitCore
 
-/// Active periods, windows and due times (ADF-SEMANTICS §1.3, §3.3, D3, D4).
+/// Active periods, windows and due times (docs/SEMANTICS.md §1.3, §3.3, D3, D4).
 @Suite struct ActivityWindowsTests {
     func dataset(_ name: String, _ availability: Availability, external: Bool = false) -> Dataset {
         Dataset(name: name, kind: .azureBlob, linkedServiceName: "storage", location: .init(folderPath: "c/\(name)"),

@@ -1,7 +1,7 @@
 import Testing
 @testable import RefitCore
 
-/// Dependency periods and input slices (ADF-SEMANTICS §2.5, §9.3, §10.12).
+/// Dependency periods and input slices (docs/SEMANTICS.md §2.5, §9.3, §10.12).
 @Suite struct DependencyResolverTests {
     func dataset(_ frequency: Frequency, _ interval: Int = 1) -> Dataset {
         Dataset(name: "in", kind: .azureBlob, linkedServiceName: "storage", location: .init(folderPath: "c/in"),

@@ -1,7 +1,7 @@
 import Testing
 @testable import RefitCore
 
-/// .NET custom and standard date/time formats in the invariant culture (ADF-SEMANTICS D10).
+/// .NET custom and standard date/time formats in the invariant culture (docs/SEMANTICS.md D10).
 @Suite struct DotNetDateFormatTests {
     let sunday = Instant(year: 2013, month: 9, day: 15, hour: 17, minute: 5, second: 3)
 

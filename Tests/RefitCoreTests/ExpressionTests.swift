@@ -1,7 +1,7 @@
 import Testing
 @testable import RefitCore
 
-/// ADF v1 functions and system variables [FN1] (ADF-SEMANTICS §2.4).
+/// ADF v1 functions and system variables [FN1] (docs/SEMANTICS.md §2.4).
 @Suite struct ExpressionTests {
     func eval(_ text: String, _ x: String = "2013-09-15T12:00:00Z", sourceLocation: SourceLocation = #_sourceLocation) throws -> ExpressionValue {
         // X is bound to SliceStart/WindowStart; the end is an hour later.
@@ -120,7 +120,7 @@ import Testing
                 == "SELECT * FROM MyTable WHERE StartTime = '20130915-12'")
     }
 
-    @Test("[BE1] ADF-SAMPLES §3.4 globalParameters query, with JSON-decoded \\' and with a literal \\\\'")
+    @Test("[BE1] docs/SAMPLES.md §3.4 globalParameters query, with JSON-decoded \\' and with a literal \\\\'")
     func globalParametersSample() throws {
         let context = ExpressionContext(window: slice("2016-02-13T00:00:00Z", "2016-02-14T00:00:00Z"))
         let decoded = #"$$Text.Format('SELECT * FROM myTable WHERE timeColumn = \'{0:yyyy-MM-dd HH:mm:ss}\'', Time.AddHours(WindowStart, 0))"#

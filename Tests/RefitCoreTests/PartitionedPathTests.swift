@@ -1,7 +1,7 @@
 import Testing
 @testable import RefitCore
 
-/// `partitionedBy` token expansion (ADF-SEMANTICS §2.4) and path safety.
+/// `partitionedBy` token expansion (docs/SEMANTICS.md §2.4) and path safety.
 @Suite struct PartitionedPathTests {
     let sliceStartYMDH: [PartitionToken] = [
         .init(name: "Year", date: .sliceStart, format: "yyyy"), .init(name: "Month", date: .sliceStart, format: "MM"),
@@ -31,7 +31,7 @@ import Testing
         }
     }
 
-    @Test("[SE1] ADF-SAMPLES §5.6 yyyy/MM/dd/HH → mypath/2015/01/01/08")
+    @Test("[SE1] docs/SAMPLES.md §5.6 yyyy/MM/dd/HH → mypath/2015/01/01/08")
     func paddedSE1() throws {
         #expect(try PartitionedPath.expand("mypath/{Year}/{Month}/{Day}/{Hour}", tokens: sliceStartYMDH,
                                            slice: slice("2015-01-01T08:00:00Z", "2015-01-01T09:00:00Z")) == "mypath/2015/01/01/08")
@@ -43,7 +43,7 @@ import Testing
         #expect(try PartitionedPath.expand("{Hour}.csv", tokens: tokens, slice: slice("2014-10-01T17:00:00Z", "2014-10-01T18:00:00Z")) == "05.csv")
     }
 
-    @Test("[BE1] ADF-SAMPLES §3.3 folderpart/filepart, and SliceEnd tokens")
+    @Test("[BE1] docs/SAMPLES.md §3.3 folderpart/filepart, and SliceEnd tokens")
     func batchExecutionSample() throws {
         let tokens: [PartitionToken] = [
             .init(name: "folderpart", date: .sliceStart, format: "yyyyMMdd"), .init(name: "filepart", date: .sliceStart, format: "HHmmss"),

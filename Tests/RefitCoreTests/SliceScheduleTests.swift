@@ -1,7 +1,7 @@
 import Testing
 @testable import RefitCore
 
-/// The documented slice-boundary examples of ADF-SEMANTICS §1.1–§1.2, each citing its source.
+/// The documented slice-boundary examples of docs/SEMANTICS.md §1.1–§1.2, each citing its source.
 @Suite struct SliceScheduleTests {
     @Test("[DS1] Hour×23 anchored 2017-04-19T08:00: the first slice starts at the anchor")
     func hour23Anchored() throws {

@@ -3,7 +3,7 @@ import RefitCore
 import RefitDefinitions
 import Testing
 
-/// Every sample of /work/shared/ADF-SAMPLES.md, as fixture files: `verbatim/` holds each block
+/// Every Microsoft sample listed in docs/SAMPLES.md, as fixture files: `verbatim/` holds each block
 /// exactly as printed; `wrapped/` holds the clearly labelled variants that put a fragment
 /// (availability, policy, typeProperties, an activity) into a minimal entity; `support/` holds
 /// the minimal entities a sample references but the docs do not print.

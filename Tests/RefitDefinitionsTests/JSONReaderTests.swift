@@ -1,4 +1,5 @@
 import RefitCore
+import RefitDefinitions
 import Testing
 
 @Suite("JSON reader")
@@ -93,6 +94,6 @@ struct JSONReaderTests {
     @Test("deep nesting is an error, not a crash")
     func depth() {
         let text = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
-        #expect(errors(text) == ["1:513 values are nested more than 512 levels deep"])
+        #expect(errors(text) == ["1:101 values are nested more than 100 levels deep"])
     }
 }

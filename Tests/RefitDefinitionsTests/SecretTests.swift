@@ -101,7 +101,9 @@ struct SecretTests {
         #expect(try resolver.resolve(Secret(.literal("lit"))) == "lit")
         #expect(throws: SecretError(.environmentVariableUnset, reference: "MISSING")) { try resolver.resolve(Secret(.environment("MISSING"))) }
         #expect(throws: SecretError(.environmentVariableEmpty, reference: "EMPTY")) { try resolver.resolve(Secret(.environment("EMPTY"))) }
-        #expect(throws: SecretError(.fileUnreadable, reference: "secrets/none.txt")) { try resolver.resolve(Secret(.file("secrets/none.txt"))) }
+        #expect(throws: SecretError(.fileUnreadable, reference: "secrets/none.txt", reason: "no such file or directory")) {
+            try resolver.resolve(Secret(.file("secrets/none.txt")))
+        }
         #expect(throws: SecretError(.fileEmpty, reference: "secrets/empty.txt")) { try resolver.resolve(Secret(.file("secrets/empty.txt"))) }
         #expect(SecretError(.environmentVariableUnset, reference: "MISSING").description == "the secret's environment variable MISSING is not set")
     }

@@ -58,3 +58,12 @@ extension LoadResult {
     /// One line per diagnostic, for test failure messages.
     var report: String { diagnostics.map(\.description).joined(separator: "\n") }
 }
+
+/// Runs CPU-heavy work (a multi-megabyte parse) on a thread of its own: tests run in parallel,
+/// and occupying Swift's small cooperative pool would delay every other test's timers.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    let result: Result<T, any Error> = await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: Result { try body() }) }.start()
+    }
+    return try result.get()
+}

@@ -8,7 +8,7 @@ public enum SliceStyle: String, Sendable, Hashable, CaseIterable, Codable {
     case startOfInterval = "StartOfInterval", endOfInterval = "EndOfInterval"
 }
 
-/// A dataset's `availability` or an activity's `scheduler` (ADF-SEMANTICS §1.1).
+/// A dataset's `availability` or an activity's `scheduler` (docs/SEMANTICS.md §1.1).
 public struct Availability: Hashable, Sendable {
     public var frequency: Frequency
     /// Multiplier of `frequency`; always ≥ 1 once validated.

@@ -15,7 +15,7 @@ public struct Dataset: Hashable, Sendable {
         /// AmazonS3 `key` (a single object), if given instead of a prefix.
         public var key: String?
         public var partitionedBy: [PartitionToken]
-        /// Extension (ADF-SEMANTICS D11): a marker file whose existence makes the slice ready.
+        /// Extension (docs/SEMANTICS.md D11): a marker file whose existence makes the slice ready.
         public var readyMarker: String?
         public init(folderPath: String? = nil, fileName: String? = nil, bucketName: String? = nil, key: String? = nil,
                     partitionedBy: [PartitionToken] = [], readyMarker: String? = nil) {
@@ -24,7 +24,7 @@ public struct Dataset: Hashable, Sendable {
         }
     }
 
-    /// `policy.externalData` with ADF's defaults (ADF-SEMANTICS §2.2).
+    /// `policy.externalData` with ADF's defaults (docs/SEMANTICS.md §2.2).
     public struct ExternalDataPolicy: Hashable, Sendable {
         public var dataDelay: TimeSpan = .zero
         public var retryInterval: TimeSpan = .minutes(1)
@@ -70,7 +70,7 @@ public struct PartitionToken: Hashable, Sendable {
     public enum DateSource: String, Hashable, Sendable { case sliceStart = "SliceStart", sliceEnd = "SliceEnd" }
     public var name: String
     public var date: DateSource
-    /// .NET custom date/time format (ADF-SEMANTICS D10), e.g. `yyyyMMddHH`.
+    /// .NET custom date/time format (docs/SEMANTICS.md D10), e.g. `yyyyMMddHH`.
     public var format: String
     public init(name: String, date: DateSource, format: String) {
         self.name = name; self.date = date; self.format = format

@@ -13,11 +13,12 @@ public struct LinkedService: Hashable, Sendable {
         public var mlEndpoint: Setting
         public var apiKey: Secret
         public var updateResourceEndpoint: Setting?
-        public var servicePrincipalId: String?
+        /// Identities are `Secret`s too (see `AwsAccessKey.accessKeyId`).
+        public var servicePrincipalId: Secret?
         public var servicePrincipalKey: Secret?
-        public var tenant: String?
+        public var tenant: Secret?
         public init(mlEndpoint: Setting, apiKey: Secret, updateResourceEndpoint: Setting? = nil,
-                    servicePrincipalId: String? = nil, servicePrincipalKey: Secret? = nil, tenant: String? = nil) {
+                    servicePrincipalId: Secret? = nil, servicePrincipalKey: Secret? = nil, tenant: Secret? = nil) {
             self.mlEndpoint = mlEndpoint; self.apiKey = apiKey; self.updateResourceEndpoint = updateResourceEndpoint
             self.servicePrincipalId = servicePrincipalId; self.servicePrincipalKey = servicePrincipalKey; self.tenant = tenant
         }
@@ -34,21 +35,28 @@ public struct LinkedService: Hashable, Sendable {
 
     /// `AwsAccessKey`; `serviceUrl` (extension) points at an S3-compatible store, path-style.
     public struct AwsAccessKey: Hashable, Sendable {
-        public var accessKeyId: String
+        /// An identity rather than a secret, but kept out of files as often as the key itself,
+        /// so it may come from `{"env": …}` or `{"file": …}` like a secret (and is never logged).
+        public var accessKeyId: Secret
         public var secretAccessKey: Secret
         public var serviceUrl: Setting?
         public var region: String?
-        public init(accessKeyId: String, secretAccessKey: Secret, serviceUrl: Setting? = nil, region: String? = nil) {
+        public init(accessKeyId: Secret, secretAccessKey: Secret, serviceUrl: Setting? = nil, region: String? = nil) {
             self.accessKeyId = accessKeyId; self.secretAccessKey = secretAccessKey; self.serviceUrl = serviceUrl; self.region = region
+        }
+        /// An inline key id.
+        public init(accessKeyId: String, secretAccessKey: Secret, serviceUrl: Setting? = nil, region: String? = nil) {
+            self.init(accessKeyId: Secret(.literal(accessKeyId)), secretAccessKey: secretAccessKey, serviceUrl: serviceUrl, region: region)
         }
     }
 
     /// `OnPremisesFileServer`; in Refit `host` is a local folder.
     public struct FileServer: Hashable, Sendable {
         public var host: String
-        public var userId: String?
+        /// An identity, written inline or taken from `{"env": …}`/`{"file": …}`.
+        public var userId: Secret?
         public var password: Secret?
-        public init(host: String, userId: String? = nil, password: Secret? = nil) {
+        public init(host: String, userId: Secret? = nil, password: Secret? = nil) {
             self.host = host; self.userId = userId; self.password = password
         }
     }

@@ -21,7 +21,7 @@ public struct Pipeline: Hashable, Sendable {
         self.isPaused = isPaused; self.position = position; self.pipelineMode = pipelineMode
     }
 
-    /// The active period (ADF-SEMANTICS D3): an omitted `end` is `start + 48h`; `9999-09-09`
+    /// The active period (docs/SEMANTICS.md D3): an omitted `end` is `start + 48h`; `9999-09-09`
     /// means no end (nil upper bound). nil when the pipeline has no `start` or is one-time.
     public var activePeriod: (start: Instant, end: Instant?)? {
         guard pipelineMode == .scheduled, let start else { return nil }
@@ -87,7 +87,7 @@ public struct Activity: Hashable, Sendable {
     }
 
     /// An `inputs[]` entry; `startTime`/`endTime` are dependency expressions such as
-    /// `Date.AddDays(SliceStart, -1)` (ADF-SEMANTICS §2.5).
+    /// `Date.AddDays(SliceStart, -1)` (docs/SEMANTICS.md §2.5).
     public struct Input: Hashable, Sendable {
         public var name: String
         public var startTime: String?
@@ -122,7 +122,7 @@ public struct NamedValue: Hashable, Sendable {
     public init(_ name: String, _ value: String) { self.name = name; self.value = value }
 }
 
-/// Activity `policy` with ADF's defaults (ADF-SEMANTICS §4).
+/// Activity `policy` with ADF's defaults (docs/SEMANTICS.md §4).
 public struct ActivityPolicy: Hashable, Sendable {
     public enum PriorityOrder: String, Hashable, Sendable, CaseIterable { case oldestFirst = "OldestFirst", newestFirst = "NewestFirst" }
     public var concurrency: Int = 1

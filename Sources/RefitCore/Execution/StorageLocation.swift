@@ -1,4 +1,4 @@
-/// What a storage probe saw of one slice's data (ADF-SEMANTICS D11): the slice is present when,
+/// What a storage probe saw of one slice's data (docs/SEMANTICS.md D11): the slice is present when,
 /// at its resolved location, its `fileName` exists — or, without one, at least one non-empty
 /// file under `folderPath` (names starting with `.` or `_` ignored); with
 /// `typeProperties.readyMarker`, when the marker exists.

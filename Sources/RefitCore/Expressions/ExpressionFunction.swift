@@ -1,4 +1,4 @@
-/// ADF v1's function catalog [FN1] (ADF-SEMANTICS §2.4). There is no `Date.Format`; dates are
+/// ADF v1's function catalog [FN1] (docs/SEMANTICS.md §2.4). There is no `Date.Format`; dates are
 /// formatted with `Text.Format('{0:fmt}', …)`.
 public enum ExpressionFunction: String, Hashable, Sendable, CaseIterable {
     case timeAddHours = "Time.AddHours"

@@ -45,7 +45,7 @@ public enum ExpressionValue: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The values of the four system variables (ADF-SEMANTICS §2.4) while evaluating.
+/// The values of the four system variables (docs/SEMANTICS.md §2.4) while evaluating.
 public struct ExpressionContext: Hashable, Sendable {
     public var sliceStart: Instant
     public var sliceEnd: Instant

@@ -8,7 +8,7 @@ public struct ActivityKey: Hashable, Sendable, Comparable, CustomStringConvertib
 }
 
 /// Decides which runnable windows start now: per activity at most `policy.concurrency` running
-/// (ADF-SEMANTICS §4), in `executionPriorityOrder` (operator priority first), and at most
+/// (docs/SEMANTICS.md §4), in `executionPriorityOrder` (operator priority first), and at most
 /// `maxParallel` across the worker; activities share the free global slots round-robin so one
 /// big backfill cannot starve the others. Pure: the shell claims what it returns.
 public struct DispatchPlanner: Sendable {

@@ -1,4 +1,4 @@
-/// The availability check of one external dataset slice (`policy.externalData`, ADF-SEMANTICS
+/// The availability check of one external dataset slice (`policy.externalData`, docs/SEMANTICS.md
 /// §2.2, D4, D11) as a value: when to look, what a probe outcome means, when to give up.
 ///
 /// - The first check is at `sliceEnd + dataDelay`; a slice whose moment has passed is checked

@@ -1,4 +1,4 @@
-/// How many attempts a window gets and how they are spaced (ADF-SEMANTICS D5).
+/// How many attempts a window gets and how they are spaced (docs/SEMANTICS.md D5).
 ///
 /// Without `longRetry` (or `longRetry: 1`) a window gets `1 + retry` attempts, all "as soon as
 /// possible". With `longRetry: L > 1` it gets `L` rounds of `max(retry, 1)` attempts, rounds

@@ -1,4 +1,4 @@
-/// An activity window's or dataset slice's state, with ADF's names (ADF-SEMANTICS §5.1), so
+/// An activity window's or dataset slice's state, with ADF's names (docs/SEMANTICS.md §5.1), so
 /// `refit slices` reads like the ADF monitoring app.
 public enum WindowStatus: String, Hashable, Sendable, CaseIterable {
     case waiting = "Waiting", inProgress = "InProgress", ready = "Ready", failed = "Failed", skipped = "Skipped"

@@ -2,7 +2,7 @@
 ///
 /// Windows are the activity schedule's slices (`Factory.schedule(of:)`: its `scheduler`, else
 /// its output dataset's availability) that overlap the pipeline's active period
-/// (ADF-SEMANTICS D3: `window.start < end && window.end > start`, so a weekly window overlapping
+/// (docs/SEMANTICS.md D3: `window.start < end && window.end > start`, so a weekly window overlapping
 /// a one-day active period is produced). A window is due at
 /// `(style == EndOfInterval ? end : start) + policy.delay` (D4), and windows are never produced
 /// ahead of their due time — the `dueBy:` queries give exactly the windows that exist "now".

@@ -1,4 +1,4 @@
-/// Which input slices an activity window needs: its *dependency period* (ADF-SEMANTICS §2.5).
+/// Which input slices an activity window needs: its *dependency period* (docs/SEMANTICS.md §2.5).
 ///
 /// By default the dependency period is the window itself, so a daily window over an hourly
 /// input needs the 24 hourly slices of that day, and an hourly window over a daily input needs

@@ -1,5 +1,5 @@
 /// .NET date/time formatting in the invariant culture, for `partitionedBy` formats and
-/// `Text.Format('{0:fmt}', …)` (ADF-SEMANTICS D10).
+/// `Text.Format('{0:fmt}', …)` (docs/SEMANTICS.md D10).
 ///
 /// Custom specifiers: `d dd ddd dddd`, `M MM MMM MMMM`, `y yy yyy yyyy…`, `h hh` (12-hour clock —
 /// ADF's own partition sample writes `hh` for the hour, which therefore prints `05` at 17:00;

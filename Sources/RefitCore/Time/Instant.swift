@@ -120,7 +120,7 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     // MARK: ISO 8601
 
-    /// `2026-01-01T00:00:00Z`: the only form Refit prints (ADF-SEMANTICS D9).
+    /// `2026-01-01T00:00:00Z`: the only form Refit prints (docs/SEMANTICS.md D9).
     public var iso8601: String {
         let c = components
         // Fast path for years 0...9999 (every stored time): 20 ASCII bytes, no interpolation.
@@ -225,7 +225,8 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
 }
 
 extension String {
-    func trimmingCharacters() -> String {
+    /// Without leading and trailing whitespace (Foundation-free, for the core's parsers).
+    package func trimmingCharacters() -> String {
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s = s.dropFirst() }
         while let l = s.last, l.isWhitespace { s = s.dropLast() }

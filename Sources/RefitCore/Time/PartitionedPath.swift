@@ -1,4 +1,4 @@
-/// `{token}` substitution in a dataset's `folderPath` / `fileName` (ADF-SEMANTICS §2.4).
+/// `{token}` substitution in a dataset's `folderPath` / `fileName` (docs/SEMANTICS.md §2.4).
 ///
 /// ADF has no escape for a literal `{` in these paths, so Refit treats every `{` as the start
 /// of a token reference: an unknown name or a missing `}` is an error rather than text.

@@ -17,7 +17,7 @@ public struct Slice: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// True when `instant` lies in `[start, end)`.
     public func contains(_ instant: Instant) -> Bool { start <= instant && instant < end }
 
-    /// Overlap of half-open intervals, the rule ADF-SEMANTICS D3 uses for active periods:
+    /// Overlap of half-open intervals, the rule docs/SEMANTICS.md D3 uses for active periods:
     /// `start < otherEnd && end > otherStart`.
     public func overlaps(start otherStart: Instant, end otherEnd: Instant) -> Bool {
         start < otherEnd && end > otherStart

@@ -1,5 +1,5 @@
 /// The tumbling slices of an `availability` (or activity `scheduler`), computed with
-/// ADF-SEMANTICS §1.2's formula.
+/// docs/SEMANTICS.md §1.2's formula.
 ///
 /// Slices are numbered by an integer index `k` (negative before the anchor):
 ///

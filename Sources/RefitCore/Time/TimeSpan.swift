@@ -1,4 +1,4 @@
-/// A signed duration in whole seconds, written as .NET's `TimeSpan` (ADF-SEMANTICS D8).
+/// A signed duration in whole seconds, written as .NET's `TimeSpan` (docs/SEMANTICS.md D8).
 public struct TimeSpan: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var seconds: Int64
 

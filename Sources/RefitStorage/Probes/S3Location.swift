@@ -63,7 +63,7 @@ public struct S3Location: StorageLocation {
             var query: [(String, String)] = [("list-type", "2"), ("prefix", prefix)]
             if let token { query.append(("continuation-token", token)) }
             if let pageSize { query.append(("max-keys", String(pageSize))) }
-            // libcurl 7.88 signs the query as given: it must already be canonical (NOTES-ENV §3).
+            // libcurl 7.88 signs the query as given: it must already be canonical (checked against AWS SigV4 test vectors; newer curl canonicalizes itself).
             let url = bucketURL(bucket) + (serviceURL == nil && !bucket.contains(".") ? "/" : "")
                 + "?" + SigV4.canonicalQuery(query)
             observer?(.list(store: "s3://\(bucket)", prefix: prefix))

@@ -56,8 +56,13 @@ public struct StorageLocations: Sendable {
                 }
                 serviceURL = value
             }
+            let keyID: String
+            switch secret(aws.accessKeyId, "accessKeyId") {
+            case .failure(let failure): return FailingLocation(failure: failure)
+            case .success(let value): keyID = value
+            }
             let region = aws.region.flatMap { $0.isEmpty ? nil : $0 } ?? "us-east-1"
-            let credentials = SigV4Credentials(region: region, accessKeyId: aws.accessKeyId, secretAccessKey: secretKey)
+            let credentials = SigV4Credentials(region: region, accessKeyId: keyID, secretAccessKey: secretKey)
             return S3Location(credentials: credentials, serviceURL: serviceURL, http: http, observer: observer)
 
         case (.azureBlob, .azureStorage(let storage)):

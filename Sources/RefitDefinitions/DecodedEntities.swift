@@ -1,3 +1,5 @@
+import RefitCore
+
 /// One parsed definition file: what `DefinitionValidator` consumes.
 public struct DefinitionDocument: Sendable {
     /// The file name as it should appear in messages (e.g. `schedules/pipeline.json`).

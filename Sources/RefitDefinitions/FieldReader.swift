@@ -1,3 +1,5 @@
+import RefitCore
+
 /// Typed access to a `Node` tree that records a diagnostic, at the offending value, for every
 /// missing or ill-typed field instead of stopping at the first.
 struct FieldReader {
@@ -5,6 +7,18 @@ struct FieldReader {
 
     mutating func error(_ at: SourcePosition, _ message: String) { diagnostics.append(.error(at, message)) }
     mutating func warning(_ at: SourcePosition, _ message: String) { diagnostics.append(.warning(at, message)) }
+
+    /// A warning at every key of `object` that is neither `used` nor `ignored` (keys ADF defines
+    /// that Refit has no use for), with the nearest known key as a hint. A key already reported
+    /// (a misspelt required key is an error at that key) is not reported twice.
+    mutating func unknownKeys(_ object: Node, in what: String, used: [String], ignored: [String] = []) {
+        guard let members = object.members else { return }
+        for member in members where !used.contains(member.key) && !ignored.contains(member.key) {
+            if diagnostics.contains(where: { $0.position == member.keyPosition }) { continue }
+            let hint = Suggestion.closestKey(to: member.key, among: used + ignored).map { "; did you mean \"\($0)\"?" } ?? ""
+            warning(member.keyPosition, "unknown key \"\(member.key)\" in \(what) is ignored\(hint)")
+        }
+    }
 
     /// `node` as an object, or an error at it.
     mutating func object(_ node: Node, _ what: String) -> Node? {
@@ -105,7 +119,7 @@ struct FieldReader {
         return d
     }
 
-    /// A .NET TimeSpan (`[-][d.]hh:mm:ss`, ADF-SEMANTICS D8).
+    /// A .NET TimeSpan (`[-][d.]hh:mm:ss`, docs/SEMANTICS.md D8).
     mutating func timeSpan(_ node: Node, _ what: String, allowNegative: Bool = false) -> TimeSpan? {
         guard let text = string(node, what) else { return nil }
         guard let span = TimeSpan.parse(text) else {

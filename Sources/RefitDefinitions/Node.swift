@@ -1,3 +1,5 @@
+import RefitCore
+
 /// A parsed definition document that remembers where every value was written, so validation can
 /// point at the offending value (`file:line:column`) whether the file was JSON or YAML.
 public struct Node: Hashable, Sendable {

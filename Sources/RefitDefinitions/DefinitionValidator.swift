@@ -1,4 +1,6 @@
-/// What validation may look at beyond the documents. RefitCore does no I/O, so the caller
+import RefitCore
+
+/// What validation may look at beyond the documents. Validation does no I/O, so the caller
 /// passes the environment and a file-existence check for secret references.
 public struct ValidationOptions: Sendable {
     /// When set, `{"env": NAME}` secrets whose variable is unset get a warning (not an error:
@@ -200,7 +202,7 @@ struct CrossChecker {
                 producers[ref.name] = (pipeline, a.activity.name, ref.position)
             }
         }
-        // All outputs share one schedule; the scheduler, when given, must match it (ADF-SEMANTICS §1).
+        // All outputs share one schedule; the scheduler, when given, must match it (docs/SEMANTICS.md §1).
         if let (firstRef, first) = outputDatasets.first {
             for (ref, ds) in outputDatasets.dropFirst() where !Self.sameSchedule(ds.availability.availability, first.availability.availability) {
                 error(ref.position, "output '\(ref.name)' has availability \(Self.describe(ds.availability.availability)) but output '\(firstRef.name)' has \(Self.describe(first.availability.availability)); an activity's outputs share one schedule")
@@ -413,7 +415,7 @@ struct CrossChecker {
             case .literal: break
             case .environment(let name):
                 if let environment = options.environment, environment[name] == nil {
-                    warning(use.position, "environment variable \(name) (\(use.label)) is not set; the worker will fail when it needs this secret")
+                    warning(use.position, "environment variable \(name) (\(use.label)) is not set; the worker will fail when it needs this value")
                 }
             case .file(let path):
                 if let exists = options.secretFileExists, !exists(path) {

@@ -1,3 +1,5 @@
+import RefitCore
+
 /// A strict RFC 8259 JSON reader that keeps the position of every value and key, and reports
 /// syntax errors at the exact `line:column` where an editor should put the cursor.
 ///
@@ -22,8 +24,16 @@ public enum JSONReader {
         }
     }
 
-    /// Nesting limit, so hostile input cannot overflow the stack.
-    public static let maximumDepth = 512
+    /// Nesting limit, so hostile input cannot overflow the stack. Definitions nest under ten
+    /// levels; 100 keeps the recursive readers far from the stack limit of any thread they run
+    /// on (a reload runs on a Swift concurrency thread, whose stack is much smaller than the
+    /// main thread's: 512 levels of objects overflowed it in a debug build).
+    public static let maximumDepth = 100
+
+    /// The most values (strings, numbers, objects, arrays, …) one file may hold. A definition
+    /// holds a few hundred; the bound keeps the parse of a stray multi-megabyte data file to a
+    /// fraction of a second and its memory small.
+    public static let maximumValues = 100_000
 
     /// Parses `text`; positions name `file`.
     public static func read(_ text: String, file: String) -> Result {
@@ -44,6 +54,7 @@ private struct JSONParser {
     var line = 1
     var column = 1
     var depth = 0
+    var values = 0
     var diagnostics: [Diagnostic] = []
 
     init(scalars: [Unicode.Scalar], file: String) {
@@ -110,6 +121,10 @@ private struct JSONParser {
     mutating func parseValue() throws(FatalSyntaxError) -> Node {
         skipWhitespace()
         guard let s = peek else { throw fatal(position, "unexpected end of file; expected a value") }
+        values += 1
+        if values > JSONReader.maximumValues {
+            throw fatal(position, "the file holds more than \(JSONReader.maximumValues) values; a definition holds a few hundred")
+        }
         switch s {
         case "{": return try parseObject()
         case "[": return try parseArray()
