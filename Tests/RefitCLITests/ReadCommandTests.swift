@@ -82,7 +82,7 @@ struct ReadCommandTests {
         #expect(ready["status"] as? String == "Ready" && ready["blockedBy"] is NSNull)
         for row in rows {
             #expect(Set(row.keys) == ["kind", "pipeline", "activity", "dataset", "windowStart", "windowEnd", "sliceStart", "sliceEnd",
-                                      "status", "substatus", "attempts", "nextAt", "message", "blockedBy"])
+                                      "status", "substatus", "attempts", "nextAt", "message", "blockedBy", "leaseOwner", "leaseExpiresAt", "ownerGone"])
         }
         let table = try refit("slices", "--schedules", fixture.folder.root.path, "--db", fixture.db, "--pipeline", "RetrainPipeline")
         #expect(table.stdout.contains("is Failed (TimedOut)"))

@@ -142,7 +142,8 @@ extension SQLiteSchedulingStore {
                               budget: @escaping @Sendable (ActivityKey) -> RetryBudget) async throws -> [WindowRecord] {
         try await database.run { c in
             var lost = try c.query("""
-                SELECT \(WindowRecord.columns) FROM windows WHERE lease_owner IS NOT NULL AND lease_expires_at < ? ORDER BY id
+                SELECT \(WindowRecord.columns) FROM windows INDEXED BY windows_leases
+                WHERE lease_owner IS NOT NULL AND lease_expires_at < ? ORDER BY id
                 """, [StoreText.text(now)]).compactMap(WindowRecord.init(row:))
             for owner in deadOwners.sorted() {
                 lost += try c.query("SELECT \(WindowRecord.columns) FROM windows WHERE lease_owner = ? ORDER BY id", [.text(owner)])

@@ -9,8 +9,8 @@ extension SQLiteSchedulingStore {
         guard !datasets.isEmpty else { return [] }
         return try await database.run { c in
             try c.query("""
-                SELECT \(SliceRecord.columns) FROM slices WHERE state = 'Waiting' AND next_check_at <= ?
-                  AND dataset IN (\(Self.marks(datasets.count)))
+                SELECT \(SliceRecord.columns) FROM slices INDEXED BY slices_waiting_next
+                WHERE state = 'Waiting' AND next_check_at <= ? AND dataset IN (\(Self.marks(datasets.count)))
                 ORDER BY next_check_at, dataset, slice_start LIMIT ?
                 """, [StoreText.text(now)] + datasets.map { .text($0) } + [.integer(Int64(limit))]).compactMap(SliceRecord.init(row:))
         }
@@ -56,8 +56,13 @@ extension SQLiteSchedulingStore {
     public func nextCheckTime(datasets: [String]) async throws -> Instant? {
         guard !datasets.isEmpty else { return nil }
         return try await database.run { c in
-            try c.query("SELECT min(next_check_at) AS t FROM slices WHERE state = 'Waiting' AND dataset IN (\(Self.marks(datasets.count)))",
-                        datasets.map { .text($0) }).first.flatMap { StoreText.instant($0, "t") }
+            // Walks the waiting-checks index in time order and stops at the first slice of these
+            // datasets (a min() over the datasets' rows would read every waiting slice).
+            try c.query("""
+                SELECT next_check_at AS t FROM slices INDEXED BY slices_waiting_next
+                WHERE state = 'Waiting' AND next_check_at IS NOT NULL AND dataset IN (\(Self.marks(datasets.count)))
+                ORDER BY next_check_at LIMIT 1
+                """, datasets.map { .text($0) }).first.flatMap { StoreText.instant($0, "t") }
         }
     }
 }

@@ -243,7 +243,8 @@ public final class SQLiteSchedulingStore: SchedulingStore {
     public func nextWakeTime(after now: Instant, workerID: String) async throws -> Instant? {
         try await database.run { c in
             let attempt = try c.query("""
-                SELECT min(next_attempt_at) AS t FROM windows WHERE state = 'Waiting' AND missing_inputs = 0 AND next_attempt_at > ?
+                SELECT min(next_attempt_at) AS t FROM windows INDEXED BY windows_runnable_next
+                WHERE state = 'Waiting' AND missing_inputs = 0 AND next_attempt_at > ?
                 """, [StoreText.text(now)]).first.flatMap { StoreText.instant($0, "t") }
             let lease = try c.query("""
                 SELECT min(lease_expires_at) AS t FROM windows WHERE lease_owner IS NOT NULL AND lease_owner <> ?
