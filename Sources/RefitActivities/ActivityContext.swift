@@ -18,14 +18,17 @@ extension SecretResolver {
         do {
             return try resolve(secret)
         } catch {
-            throw ActivityError(.configuration, "The \(what) is unavailable: \(error)")
+            // A variable not set or a secret file not readable yet is the operator's to fix, not
+            // the window's fault: the attempt fails retryable, naming what is missing.
+            throw ActivityError(.configuration, "The \(what) is unavailable: \(error).", isRetryable: true)
         }
     }
 
     /// An endpoint setting's value: inline, or from the environment.
     func value(of setting: Setting, what: String) throws(ActivityError) -> String {
         guard let value = setting.resolve(environment: environment) else {
-            throw ActivityError(.configuration, "The \(what) comes from environment variable \(setting.description.dropFirst()), which is not set.")
+            throw ActivityError(.configuration, "The \(what) comes from environment variable \(setting.description.dropFirst()), which is not set.",
+                                isRetryable: true)
         }
         return value
     }

@@ -80,7 +80,8 @@ public final class SQLiteSchedulingStore: SchedulingStore {
     public func unresolvedWindows(limit: Int) async throws -> [WindowRecord] {
         try await database.run { c in
             try c.query("""
-                SELECT \(WindowRecord.columns) FROM windows WHERE state = 'Waiting' AND missing_inputs IS NULL ORDER BY id LIMIT ?
+                SELECT \(WindowRecord.columns) FROM windows INDEXED BY windows_unresolved
+                WHERE state = 'Waiting' AND missing_inputs IS NULL ORDER BY id LIMIT ?
                 """, [.integer(Int64(max(1, limit)))]).compactMap(WindowRecord.init(row:))
         }
     }
