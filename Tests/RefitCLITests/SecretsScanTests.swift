@@ -71,6 +71,12 @@ struct SecretsScanTests {
         let afterDenied = try await cli.history(db)
         #expect(afterDenied.contains { $0.status == "Failed" && ($0.error ?? "").contains("403") },
                 "the wrong key should fail staging with a 403: \(afterDenied)")
+        // A 403 fails the windows for good; the operator fixes the key and reruns them.
+        let rerun = try await cli.run("rerun (after the key fix)",
+                                      ["rerun", "--schedules", root, "--db", db, "--pipeline", "RetrainPipeline", "--activity", "Retrain",
+                                       "--window", "2026-01-01T00:00:00Z", "--to", "2026-01-01T0\(hours):00:00Z",
+                                       "--reason", "storage key fixed"])
+        #expect(rerun.exitCode == 0, "rerun: \(rerun.stderr.suffix(500))")
 
         // 2. A tick through 5xx/429 answers and a failed job (JSON log).
         try await emulator.setFaults("""
