@@ -86,14 +86,15 @@ struct SecretsScanTests {
                       {"operation":"start","status":500,"count":1}],
              "failJobs":1,"failJobsDetails":"injected failure"}
             """)
-        let faulted = try await cli.run("tick --once (faults, json log)",
+        let faultedTick = try await cli.run("tick --once (faults, json log)",
                                         ["tick", "--once", "--schedules", root, "--db", db, "--log-format", "json"])
-        #expect(faulted.exitCode == 0, "stderr: \(faulted.stderr.suffix(500))")
+        #expect(faultedTick.exitCode == 0, "stderr: \(faultedTick.stderr.suffix(500))")
         try await emulator.clearFaults()
         evidence.addDatabaseFiles(db, moment: "after the faulted tick")
 
         // 3. `refit run`, SIGKILLed while its PATCH is held by the emulator, then restarted.
-        try await emulator.setFaults(#"{"plans":[{"operation":"patch","holdMs":20000,"count":1}]}"#)
+        // (The faulted tick's retries run here, one of their jobs failing.)
+        try await emulator.setFaults(#"{"plans":[{"operation":"patch","holdMs":20000,"count":1}],"failJobs":1,"failJobsDetails":"injected failure"}"#)
         let workerArguments = ["--schedules", root, "--db", db, "--log-format", "json", "--lease-seconds", "3"]
         let first = try workers.start(arguments: workerArguments, environment: environment,
                                       logFile: folder.root.appendingPathComponent("worker-0.log"))
@@ -129,6 +130,11 @@ struct SecretsScanTests {
         } while Date() < convergeBy
         #expect(converged(rows, hours: hours), "not converged: \(rows)")
         #expect(rows.contains { $0.status == "Failed" }, "the faults should have failed some attempts: \(rows)")
+        #expect(rows.contains { $0.error?.contains("injected failure") == true }, "no attempt saw the failed job: \(rows)")
+        let faulted = try await emulator.operations().filter { $0.fault != nil }
+        #expect(Set(faulted.map(\.op)).isSuperset(of: ["submit", "start", "patch"]),
+                "faults that took effect: \(faulted.map { "\($0.op) \($0.fault ?? "")" })")
+        print("SecretsScan: \(rows.count) attempts; faults applied: \(faulted.map { "\($0.op):\($0.fault ?? "")" })")
 
         // 5. Every read command, in every format that matters.
         let pipelineName = "RetrainPipeline"
