@@ -25,7 +25,7 @@ struct SecretsScanTests {
         defer {
             Thread {
                 for worker in workers.all { worker.kill9() }
-                emulator.stop()
+                emulator.stop(deadline: .seconds(2))
                 folder.remove()
             }.start()
         }
@@ -94,7 +94,7 @@ struct SecretsScanTests {
 
         // 3. `refit run`, SIGKILLed while its PATCH is held by the emulator, then restarted.
         // (The faulted tick's retries run here, one of their jobs failing.)
-        try await emulator.setFaults(#"{"plans":[{"operation":"patch","holdMs":20000,"count":1}],"failJobs":1,"failJobsDetails":"injected failure"}"#)
+        try await emulator.setFaults(#"{"plans":[{"operation":"patch","holdMs":8000,"count":1}],"failJobs":1,"failJobsDetails":"injected failure"}"#)
         let workerArguments = ["--schedules", root, "--db", db, "--log-format", "json", "--lease-seconds", "3"]
         let first = try workers.start(arguments: workerArguments, environment: environment,
                                       logFile: folder.root.appendingPathComponent("worker-0.log"))
@@ -196,6 +196,10 @@ struct SecretsScanTests {
         }
         let fileSecret = try String(contentsOfFile: secretFile, encoding: .utf8)
         secrets.append(ScannedSecret(name: "secret file content", value: fileSecret.trimmingCharacters(in: .newlines)))
+
+        // Stop the emulator now (SIGKILL after 2 s: a held answer may still be pending), so no
+        // process outlives the test even when it is the last one the test binary runs.
+        await emulator.stop(deadline: .seconds(2))
 
         // 7. The files once the last process has closed them, and every table.
         evidence.addDatabaseFiles(db, moment: "after the last process closed it")
