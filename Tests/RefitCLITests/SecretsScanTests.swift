@@ -208,6 +208,14 @@ struct SecretsScanTests {
         evidence.add("python sqlite3 dump of every table", dump)
         evidence.addFiles(under: folder.root, excluding: [secretFile], moment: "at the end")
 
+        // What was scanned covers what it should: the WAL while a process had it open, the JSON
+        // logs of both runs, and the staged data's and models' locations Refit recorded.
+        let labels = evidence.items.filter { !$0.data.isEmpty }.map(\.label)
+        #expect(labels.contains { $0.contains("-wal (while refit run had it open)") }, "no WAL read while open: \(labels.filter { $0.contains("database") })")
+        #expect(labels.contains("refit run #1 stderr (json log)") && labels.contains("refit run #2 stderr (json log)"))
+        #expect(evidence.items.contains { $0.label.hasPrefix("python") && String(decoding: $0.data, as: UTF8.self).contains("refit-staging") },
+                "the dump names no staged input")
+
         // The scanner itself finds a secret where there is one.
         let control = SecretEvidence()
         control.addFiles(under: folder.root.appendingPathComponent("secrets"), excluding: [], moment: "control")
