@@ -83,7 +83,8 @@ def main():
         deployed_before = {}
         last = before_all
         for rounds in range(1, 80):
-            tick = refit(env, "tick", "--log-format", "json")
+            # One pass at a time (--once), so each deployment's effect on the probe shows.
+            tick = refit(env, "tick", "--once", "--log-format", "json")
             if tick.returncode != 0:
                 sys.exit(f"refit tick failed ({tick.returncode}): {tick.stderr.strip().splitlines()[-1:]}")
             history = json.loads(refit(env, "history", "--pipeline", "RetrainPipeline", "--format", "json").stdout)
@@ -99,7 +100,7 @@ def main():
             done = [s for s in windows if s.get("status") in ("Ready", "Skipped")]
             if windows and len(done) == len(windows):
                 break
-        print(f"every window Ready after {rounds} passes of `refit tick`\n")
+        print(f"every window Ready after {rounds} passes of `refit tick --once` (a plain `refit tick` finishes the chain in one call)\n")
 
         sas = info["storage"]["sasToken"]
         endpoint = info["storage"]["blobEndpoint"]
