@@ -71,4 +71,60 @@ struct CancelCommandTests {
         let unknown = try await refitOffPool("cancel", "nope", "--db", db, environment: environment)
         #expect(unknown.exitCode == 1 && unknown.stderr.contains("No run"), "stderr: \(unknown.stderr)")
     }
+
+    @Test("pause --terminate: the running attempt is canceled and its job DELETEd; nothing new starts until resume")
+    func pauseTerminate() async throws {
+        let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "60"])
+        defer { emulator.stop() }
+        let folder = try ScratchSchedules.example()
+        defer { folder.remove() }
+        let pipelinePath = "pipelines/retrain-pipeline.json"
+        let pipeline = try String(contentsOf: folder.root.appendingPathComponent(pipelinePath), encoding: .utf8)
+        try folder.write(pipelinePath, pipeline.replacingOccurrences(of: #""end": "2026-01-02T00:00:00Z""#,
+                                                                     with: #""end": "2026-01-01T02:00:00Z""#))
+        try folder.writeTrainingSlices(hours: 2)
+        let environment = try demoEnvironment(emulator.info)
+        let db = folder.database
+
+        let worker = Process()
+        worker.executableURL = BuiltProducts.executable("refit")
+        worker.arguments = ["run", "--schedules", folder.root.path, "--db", db]
+        worker.environment = environment
+        worker.standardOutput = FileHandle.nullDevice
+        worker.standardError = FileHandle.nullDevice
+        try worker.run()
+        defer { if worker.isRunning { worker.terminate(); _ = ChildExit.wait(for: worker, timeout: .seconds(30)) } }
+
+        var running: [HistoryRow] = []
+        let deadline = ContinuousClock.now + .seconds(60)
+        while running.isEmpty && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            let history = try await refitOffPool("history", "--db", db, "--format", "json", environment: environment)
+            let rows = (try? JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))) ?? []
+            running = rows.filter { $0.activity == "Retrain" && $0.status == "InProgress" && $0.externalJobId != nil }
+        }
+        #expect(!running.isEmpty, "no retrain attempt started its job")
+        while try await emulator.operations("start").count < running.count { try await Task.sleep(for: .milliseconds(100)) }
+
+        let pause = try await refitOffPool("pause", "RetrainPipeline", "--terminate", "--schedules", folder.root.path, "--db", db,
+                                           "--reason", "bad data upstream", environment: environment)
+        #expect(pause.exitCode == 0, "stderr: \(pause.stderr)")
+        var rows: [HistoryRow] = []
+        let stopBy = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < stopBy {
+            try await Task.sleep(for: .milliseconds(200))
+            let history = try await refitOffPool("history", "--db", db, "--format", "json", environment: environment)
+            rows = (try? JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))) ?? []
+            if !rows.contains(where: { $0.status == "InProgress" }) { break }
+        }
+        let ended = rows.filter { row in running.contains { $0.runId == row.runId } }
+        #expect(ended.count == running.count && ended.allSatisfy { $0.status == "Canceled" }, "history: \(rows)")
+        let deleted = try await emulator.operations("delete").compactMap(\.jobId)
+        #expect(running.allSatisfy { deleted.contains($0.externalJobId ?? "") }, "every canceled job was DELETEd")
+        // Paused: nothing new starts.
+        try await Task.sleep(for: .seconds(2))
+        let after = try await refitOffPool("history", "--db", db, "--format", "json", environment: environment)
+        let later = (try? JSONDecoder().decode([HistoryRow].self, from: Data(after.stdout.utf8))) ?? []
+        #expect(later.count == rows.count, "no attempt started while paused: \(later)")
+    }
 }
