@@ -166,7 +166,7 @@ public struct AzureMLBatchClient: Sendable {
         }
         guard let id, !id.isEmpty, id.count <= 200,
               id.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" }) else {
-            throw ActivityError(.malformedResponse, "The batch service's submit response is not a job id.")
+            throw ActivityError(.malformedResponse, "The batch service's submit response is not a job id.", isRetryable: true)
         }
         return id
     }
@@ -177,15 +177,15 @@ public struct AzureMLBatchClient: Sendable {
         do {
             parsed = try JSONDecoder().decode(StatusBody.self, from: body)
         } catch {
-            throw ActivityError(.malformedResponse, "The batch service's job status is not the expected JSON object.")
+            throw ActivityError(.malformedResponse, "The batch service's job status is not the expected JSON object.", isRetryable: true)
         }
         guard let state = parsed.state else {
-            throw ActivityError(.malformedResponse, "The batch service's job status has no recognizable StatusCode.")
+            throw ActivityError(.malformedResponse, "The batch service's job status has no recognizable StatusCode.", isRetryable: true)
         }
         var results: [String: BlobReference] = [:]
         for (name, ref) in parsed.results ?? [:] {
             guard let relative = ref.RelativeLocation else {
-                throw ActivityError(.malformedResponse, "The batch job result '\(name)' has no RelativeLocation.")
+                throw ActivityError(.malformedResponse, "The batch job result '\(name)' has no RelativeLocation.", isRetryable: true)
             }
             results[name] = BlobReference(relativeLocation: relative, baseLocation: ref.BaseLocation,
                                           sasBlobToken: ref.SasBlobToken)

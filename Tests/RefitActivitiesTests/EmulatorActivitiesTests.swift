@@ -309,11 +309,18 @@ private struct Lab {
         #expect(try journal.lookup(step: "poll")?.result?["state"] == "Failed")
     }
 
-    @Test(arguments: ["submit", "status"])
-    func malformedBodyIsMalformedResponse(operation: String) async throws {
-        let lab = try await Lab(["--fault", "\(operation):malformed"])
+    /// A garbled answer is the service's passing trouble, not the window's: retryable.
+    @Test func malformedSubmitAnswerIsRetryable() async throws {
+        let lab = try await Lab(["--fault", "submit:malformed"])
         let error = try await lab.failingRetrain(try lab.factory())
-        #expect(error.code == .malformedResponse && !error.isRetryable)
+        #expect(error.code == .malformedResponse && error.isRetryable)
+    }
+
+    /// One garbled status answer is tolerated while polling, like any transient poll failure.
+    @Test func oneMalformedStatusAnswerIsToleratedWhilePolling() async throws {
+        let lab = try await Lab(["--fault", "status:malformed:count=1"])
+        let outcome = try await BatchExecutionActivity().execute(lab.context(try lab.factory(), "retrain", journal: InMemoryStepJournal()))
+        #expect(!outcome.jobID.isEmpty)
     }
 
     @Test func droppedConnectionIsATransportError() async throws {

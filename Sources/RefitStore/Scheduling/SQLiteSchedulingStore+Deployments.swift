@@ -15,12 +15,32 @@ extension SQLiteSchedulingStore {
             if let serving = try Self.servingWindowStart(c, endpoint: endpoint), serving > modelWindowStart {
                 return .superseded(servingWindowStart: serving)
             }
+            if let inDoubt = try Self.inDoubtPatchWindowStart(c, endpoint: endpoint, newerThan: modelWindowStart) {
+                return .superseded(servingWindowStart: inDoubt)
+            }
             try c.execute("""
                 INSERT INTO endpoint_locks (endpoint, run_id, acquired_at) VALUES (?, ?, ?)
                 ON CONFLICT (endpoint) DO UPDATE SET run_id = excluded.run_id, acquired_at = excluded.acquired_at
                 """, [.text(endpoint), .text(runID), StoreText.text(now)])
             return .acquired
         }
+    }
+
+    /// The newest window, newer than `start`, whose PATCH to `endpoint` may have taken effect
+    /// without being recorded: an attempt journaled its `patch` intent and ended without a result
+    /// (its worker died between the PATCH and the journal entry), after the last recorded
+    /// deployment. The endpoint may serve that window's model, so an older window must not deploy
+    /// over it; that window's next attempt PATCHes again and records it.
+    static func inDoubtPatchWindowStart(_ c: SQLiteConnection, endpoint: String, newerThan start: Instant) throws -> Instant? {
+        try c.query("""
+            SELECT w.window_start FROM steps s
+              JOIN runs r ON r.run_id = s.run_id
+              JOIN windows w ON w.id = r.window_id
+            WHERE s.name = 'patch' AND s.state = 'intent' AND r.status <> 'InProgress'
+              AND json_extract(s.intent, '$.endpoint') = ? AND w.window_start > ?
+              AND r.started_at >= coalesce((SELECT max(deployed_at) FROM deployments WHERE endpoint = ?), '')
+            ORDER BY w.window_start DESC LIMIT 1
+            """, [.text(endpoint), StoreText.text(start), .text(endpoint)]).first.flatMap { StoreText.instant($0, "window_start") }
     }
 
     /// The start of the training window of the model serving `endpoint` now, per the
