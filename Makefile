@@ -18,7 +18,7 @@ TEST_TIMEOUT ?= 900
 test: setup
 	$(SWIFT) build --build-tests
 	TEST_TIMEOUT=$(TEST_TIMEOUT) SWIFT=$(SWIFT) bash scripts/run-tests.sh
-	timeout --kill-after=30 300 python3 scripts/soak.py --kills 50 --seed 1 --minutes 4 --hours 24 \
+	timeout --kill-after=30 300 python3 scripts/soak.py --kills 50 --seed 1 --minutes 4 --hours 24 --allow-terminal \
 		--bin-dir "$$($(SWIFT) build --show-bin-path)"
 
 # Proof at scale (outside `make test`): 1,000 SIGKILLs of 2–3 `refit run` workers sharing one
