@@ -645,13 +645,15 @@ def run_round(soak, rnd, quota, deadline, v, verbose):
     try:
         faults = rnd.random_faults()
         rnd.emulator.set_faults(faults)
+        overhead = 0.3             # seconds a cycle spends besides its sleep (kill, restart, checks), measured
         while rnd.kills < quota and time.time() < deadline:
             now = time.time()
             rnd.storage_events(now)
             # Pace: 0.3–1 s between kills, shortened when the time cap needs it.
             remaining = max(1, quota - rnd.kills)
-            pace = min(1.0, max(0.15, (deadline - now) / remaining * 1.2))
+            pace = min(1.0, max(0.15, ((deadline - now) / remaining - overhead) / 0.65))
             delay = rng.uniform(0.3 * pace, pace)
+            slept = 0.0
             if rng.random() < 0.10 and rnd.kills + soak.worker_count <= quota:
                 # A kill inside an effect/journal gap: hold one answer, kill every worker while it is held.
                 op = rng.choice(["submit", "start", "patch"])
@@ -669,12 +671,15 @@ def run_round(soak, rnd, quota, deadline, v, verbose):
                 rnd.emulator.set_faults({"plans": [{"operation": op, "rate": 0.0, "latencyMs": 1}]})
             else:
                 time.sleep(delay)
+                slept = delay
                 live = rnd.live()
                 if live:
                     rnd.kill_and_restart(rng.choice(live))
             if rng.random() < 0.5:
                 rnd.emulator.set_faults(rnd.random_faults())
             check_db(rnd, v, final=False)
+            if slept:
+                overhead = 0.8 * overhead + 0.2 * max(0.0, time.time() - now - slept)
             gone = [w for w in rnd.workers if w.killed_at is None and w.stopped_at is None and not w.alive()]
             if gone:
                 break
@@ -718,7 +723,15 @@ def run_round(soak, rnd, quota, deadline, v, verbose):
         rnd.emulator.stop()
 
 
+def stop_on_signal(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main():
+    # SIGTERM/SIGINT (even when started in the background, where SIGINT is ignored) end the soak
+    # through the `finally` blocks, which kill every worker and emulator it started.
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGINT, stop_on_signal)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
