@@ -293,6 +293,10 @@ class Round:
         plans = []
         for op in OPS:
             kinds = ["500", "503", "429", "latency", "drop", "malformed"]
+            if op == "patch":
+                # The emulator's `malformed` answers 200 *without* applying the call; a 200 to a PATCH
+                # means applied (Refit, like ADF, does not read its body), so it would fake a deployment.
+                kinds.remove("malformed")
             if op == "status":
                 kinds.append("slow")
             if op == "blob" and self.emulator.supports_403:
@@ -539,6 +543,8 @@ def final_checks(rnd, v):
                       f"{b[2]}'s attempt {b[3]} (from {b[0]:.3f})")
 
     ops = rnd.emulator.operations()
+    with open(os.path.join(rnd.dir, "operations.json"), "w") as f:     # evidence, kept with a failing round
+        json.dump(ops, f, indent=0)
     # Submits: per window, effective submits (the job was created) <= attempts that did not resume a journaled job.
     effective_ok = (None, "latency", "hold")
     submits = [o for o in ops if o["op"] == "submit" and o.get("fault") in effective_ok and (o.get("status") or 0) < 300]
