@@ -189,6 +189,7 @@ class Round:
         self.pending = []          # (due time, action) storage events
         self.removed = set()       # hours whose file is currently removed (probe-then-run trouble)
         self.late = set()
+        self.hold_tries = 0
         os.makedirs(os.path.join(self.dir, "logs"))
         shutil.copytree(os.path.join(ROOT, "schedules"), self.schedules)
         self.write_definitions()
@@ -660,7 +661,9 @@ def run_round(soak, rnd, quota, deadline, v, verbose):
             pace = min(1.0, max(0.15, ((deadline - now) / remaining - overhead) / 0.65))
             delay = rng.uniform(0.3 * pace, pace)
             slept = 0.0
-            if rng.random() < 0.10 and rnd.kills + soak.worker_count <= quota:
+            hold_due = rng.random() < 0.10 or (rnd.hold_tries == 0 and rnd.kills >= quota // 3)   # at least one a round
+            if hold_due and rnd.kills + soak.worker_count <= quota:
+                rnd.hold_tries += 1
                 # A kill inside an effect/journal gap: hold one answer, kill every worker while it is held.
                 op = rng.choice(["submit", "start", "patch"])
                 rnd.emulator.set_faults({"plans": [{"operation": op, "holdMs": 60000, "count": 1}]})
