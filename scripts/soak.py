@@ -233,6 +233,23 @@ class Round:
         with open(os.path.join(self.schedules, "linked-services", "demo-files.json"), "w") as f:
             f.write('{"name": "DemoFiles", "properties": {"type": "OnPremisesFileServer", "typeProperties": {"host": "data"}}}\n')
 
+    def extend(self, more):
+        """Re-seeds work: `more` new hourly windows (their data written) and the pipeline's end moved."""
+        path = os.path.join(self.schedules, "pipelines", "retrain-pipeline.json")
+        with open(path) as f:
+            text = f.read()
+        old = f'"end": "{iso(T0 + dt.timedelta(hours=self.hours))}"'
+        for hour in range(self.hours, self.hours + more):
+            self.write_slice(hour)
+        self.hours += more
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text.replace(old, f'"end": "{iso(T0 + dt.timedelta(hours=self.hours))}"'))
+        os.replace(tmp, path)
+        # No SIGHUP: one sent before a fresh worker installs its handler would end it. Every worker
+        # is killed and restarted within seconds, and a restarted one reads the new end.
+        self.soak.stats["extended"] += more
+
     def slice_path(self, hour):
         t = T0 + dt.timedelta(hours=hour)
         return os.path.join(self.data, "training", t.strftime("%Y"), t.strftime("%m"), t.strftime("%d"), t.strftime("%H.csv"))
@@ -641,7 +658,7 @@ class Soak:
         self.base = tempfile.mkdtemp(prefix="refit-soak-")
         self.kills = 0
         self.stats = {"calls": 0, "faulted": 0, "storage": 0, "failed": 0, "held": 0, "windows": 0, "attempts": 0,
-                      "timedout": 0, "terminal": 0}
+                      "timedout": 0, "terminal": 0, "extended": 0}
         self.allow_terminal = args.allow_terminal
 
 
@@ -656,6 +673,13 @@ def run_round(soak, rnd, quota, deadline, v, verbose):
         while rnd.kills < quota and time.time() < deadline:
             now = time.time()
             rnd.storage_events(now)
+            # Keep work flowing so kills land on busy workers: fewer than 6 unfinished windows → 6 more hours.
+            snap = rnd.snapshot()
+            if snap[0] is not None and rnd.hours < 240:
+                open_windows = [w for w in snap[0] if w[3] in ("Waiting", "InProgress")
+                                and not (w[1] == UPDATE and w[3] == "Waiting")]
+                if len(open_windows) < 6:
+                    rnd.extend(6)
             # Pace: 0.3–1 s between kills, shortened when the time cap needs it.
             remaining = max(1, quota - rnd.kills)
             pace = min(1.0, max(0.15, ((deadline - now) / remaining - overhead) / 0.65))
