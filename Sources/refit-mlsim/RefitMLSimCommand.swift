@@ -14,7 +14,7 @@ struct RefitMLSimCommand: AsyncParsableCommand {
             storage.connectionString works with the Azure Storage SDKs, storage.sasToken (an account SAS)
             with plain HTTP clients such as curl.
             Fault syntax: OP:ITEM[:ITEM...] with OP in submit, start, status, delete, patch, score, blob, list,
-            management and ITEMs 500|503|429, count=N, rate=R, retry-after=S, latency=MS, hold=MS, drop, malformed;
+            management and ITEMs 500|503|429 (403 on blob), count=N, rate=R, retry-after=S, latency=MS, hold=MS, drop, malformed;
             or jobs:fail=N[:details=TEXT]. Example: --fault submit:503:count=2:retry-after=1
             """)
 

@@ -120,6 +120,37 @@ import Testing
         #expect(invalid.status == 400)
     }
 
+    /// Storage trouble: `blob:403` answers Azure Storage's `AuthorizationFailure` (XML body,
+    /// `x-ms-error-code`) without storing anything; at `rate` it hits a seeded fraction of calls.
+    @Test func blobForbiddenAnswersAuthorizationFailure() async throws {
+        let emu = try await TestEmulator.start()
+        defer { Task { await emu.stop() } }
+        try await emu.upload("data/first.csv", Data(linearCSV().utf8))
+        try await emu.setFaults(["plans": [["operation": "blob", "status": 403, "count": 1]]])
+        let denied = try await emu.putBlob("data/train.csv", Data(linearCSV().utf8))
+        #expect(denied.status == 403)
+        #expect(denied.header("x-ms-error-code") == "AuthorizationFailure")
+        #expect(denied.text.contains("<Code>AuthorizationFailure</Code>"))
+        let logged = try #require(try await emu.operations().last { $0["op"] as? String == "blob-put" })
+        #expect(logged["fault"] as? String == "403" && logged["status"] as? Int == 403)
+        #expect(try await emu.putBlob("data/train.csv", Data(linearCSV().utf8)).status == 201)
+
+        try await emu.setFaults(["plans": [["operation": "blob", "status": 403, "rate": 0.5]]])
+        var statuses: [Int] = []
+        for index in 0..<40 { statuses.append(try await emu.putBlob("data/r\(index).csv", Data("a\n1\n".utf8)).status) }
+        #expect(statuses.allSatisfy { $0 == 403 || $0 == 201 })
+        #expect(statuses.contains(403) && statuses.contains(201), "rate 0.5 over 40 calls: \(statuses)")
+
+        // 403 is a storage answer: other operations refuse it, by flag and by the admin route.
+        var settings = FaultSettings()
+        try settings.add(spec: "blob:403:rate=0.3")
+        #expect(settings.plans.contains(FaultPlan(operation: .blob, status: 403, rate: 0.3)))
+        #expect(throws: FaultSpecError.self) { try settings.add(spec: "submit:403") }
+        let refused = try await emu.sendJSON("POST", "\(emu.info.adminURL)/faults", bearer: emu.info.managementToken,
+                                             ["operation": "submit", "status": 403])
+        #expect(refused.status == 400)
+    }
+
     @Test func flagSyntaxParses() throws {
         var settings = FaultSettings()
         try settings.add(spec: "submit:503:count=2:retry-after=1")

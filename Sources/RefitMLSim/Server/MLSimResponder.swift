@@ -144,11 +144,14 @@ struct MLSimResponder: HTTPResponder {
         }
     }
 
-    /// An injected failure as Azure Storage answers it: 503 `ServerBusy`, 500 `InternalError`.
+    /// An injected failure as Azure Storage answers it: 503 `ServerBusy`, 500 `InternalError`,
+    /// 403 `AuthorizationFailure`.
     static func blobErrorResponse(_ error: MLServiceError) -> Response {
-        let code = error.status == 500 ? "InternalError" : "ServerBusy"
-        let message = error.status == 500 ? "The server encountered an internal error. Please retry the request."
-            : "The server is currently unable to receive requests. Please retry your request."
+        let (code, message): (String, String) = switch error.status {
+        case 500: ("InternalError", "The server encountered an internal error. Please retry the request.")
+        case 403: ("AuthorizationFailure", "This request is not authorized to perform this operation.")
+        default: ("ServerBusy", "The server is currently unable to receive requests. Please retry your request.")
+        }
         let xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>\(code)</Code><Message>\(message)</Message></Error>"
         var response = Response(status: HTTPResponse.Status(code: error.status),
                                 headers: [.contentType: "application/xml"], body: .init(byteBuffer: ByteBuffer(string: xml)))

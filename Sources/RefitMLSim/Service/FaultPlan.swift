@@ -10,7 +10,8 @@ public enum FaultOperation: String, Codable, Sendable, CaseIterable {
 /// A plan fires on the next `count` calls when `count` is set, else on a `rate` fraction of calls
 /// (seeded RNG, so runs repeat), else on every call. When it fires: wait `latencyMs`, then drop the
 /// connection (`drop`), or answer 200 with an invalid JSON body (`malformed`), or answer `status`
-/// (500, 503 or 429; 503 and 429 carry `Retry-After`). `holdMs` is different: the call takes
+/// (500, 503 or 429; 503 and 429 carry `Retry-After`; on `blob` also 403, Azure Storage's
+/// `AuthorizationFailure`, as a storage account whose firewall or permissions changed answers). `holdMs` is different: the call takes
 /// effect and is logged, then its answer is held back that long — the window in which a client
 /// has caused the effect but not yet learned of it (crash tests SIGKILL the client there).
 public struct FaultPlan: Codable, Sendable, Equatable {
@@ -40,7 +41,9 @@ public struct FaultPlan: Codable, Sendable, Equatable {
     /// Rejects plans that would do nothing or that name an unsupported status.
     public func validate() throws(FaultSpecError) {
         if let status, ![500, 503, 429].contains(status) {
-            throw FaultSpecError("Fault status \(status) is not supported; use 500, 503 or 429.")
+            guard status == 403, operation == .blob else {
+                throw FaultSpecError("Fault status \(status) is not supported; use 500, 503 or 429 (or 403 on blob).")
+            }
         }
         if let rate, !(0...1).contains(rate) { throw FaultSpecError("Fault rate \(rate) must be between 0 and 1.") }
         if let count, count < 0 { throw FaultSpecError("Fault count must not be negative.") }
@@ -59,7 +62,7 @@ public struct FaultPlan: Codable, Sendable, Equatable {
     /// Parses the `--fault` flag syntax.
     ///
     /// `OP:ITEM[:ITEM…]` with OP one of submit, start, status, delete, patch, score, blob, list,
-    /// management and ITEMs `500|503|429`, `count=N`, `rate=R`, `retry-after=S`, `latency=MS`,
+    /// management and ITEMs `500|503|429` (`403` on blob), `count=N`, `rate=R`, `retry-after=S`, `latency=MS`,
     /// `hold=MS`, `drop`, `malformed`. Example: `submit:503:count=2:retry-after=1`.
     public static func parse(_ spec: String) throws(FaultSpecError) -> FaultPlan {
         let items = spec.split(separator: ":").map(String.init)
@@ -71,7 +74,7 @@ public struct FaultPlan: Codable, Sendable, Equatable {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             let value = parts.count > 1 ? parts[1] : nil
             switch (parts[0], value) {
-            case ("500", nil), ("503", nil), ("429", nil): plan.status = Int(parts[0])
+            case ("500", nil), ("503", nil), ("429", nil), ("403", nil): plan.status = Int(parts[0])
             case ("drop", nil): plan.drop = true
             case ("malformed", nil): plan.malformed = true
             case ("count", let v?):
@@ -205,6 +208,11 @@ extension FaultPlan {
                 outcome = .error(MLServiceError(status: 503, code: "ServiceUnavailable", message: "Service is temporarily unavailable.",
                                                 detailCode: "TooManyConcurrentRequests", detailMessage: "Too many concurrent requests (injected fault).",
                                                 retryAfter: retryAfter ?? 1))
+            case 403:
+                outcome = .error(MLServiceError(status: 403, code: "AuthorizationFailure",
+                                                message: "This request is not authorized to perform this operation.",
+                                                detailCode: "InjectedFault", detailMessage: "Access denied (injected fault).",
+                                                retryAfter: retryAfter))
             case 429:
                 outcome = .error(MLServiceError(status: 429, code: "TooManyRequests", message: "Too many requests.",
                                                 detailCode: "RequestThrottled", detailMessage: "The request was throttled (injected fault).",
