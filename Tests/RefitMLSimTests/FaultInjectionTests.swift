@@ -50,7 +50,7 @@ import Testing
         }
         defer { Task { await emu.stop() } }
         try await emu.upload("data/train.csv", Data(linearCSV().utf8))
-        let request = try emu.trainingRequest()
+        let request = emu.trainingRequest()
         let held = Task { _ = try await emu.submit(request) }
         var logged: [String: Any]?
         for _ in 0..<500 where logged == nil {
