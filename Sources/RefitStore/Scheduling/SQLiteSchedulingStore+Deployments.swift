@@ -12,6 +12,16 @@ extension SQLiteSchedulingStore {
                 """, [.text(endpoint), .text(runID)]).first?.string("run_id") {
                 return .busy(holderRunID: holder)
             }
+            // A PATCH whose outcome is unknown (its worker died, or the call failed) may still be in
+            // flight and land late: nobody PATCHes the endpoint until it has had time to.
+            if let inFlight = try c.query("""
+                SELECT r.run_id FROM steps s JOIN runs r ON r.run_id = s.run_id
+                WHERE s.name = 'patch' AND s.state <> 'done' AND r.run_id <> ? AND r.status <> 'InProgress'
+                  AND json_extract(s.intent, '$.endpoint') = ? AND coalesce(s.ended_at, r.ended_at) > ?
+                LIMIT 1
+                """, [.text(runID), .text(endpoint), StoreText.text(now - Self.inFlightPatchGrace)]).first?.string("run_id") {
+                return .busy(holderRunID: inFlight)
+            }
             if let serving = try Self.servingWindowStart(c, endpoint: endpoint), serving > modelWindowStart {
                 return .superseded(servingWindowStart: serving)
             }
@@ -42,6 +52,10 @@ extension SQLiteSchedulingStore {
             ORDER BY w.window_start DESC LIMIT 1
             """, [.text(endpoint), StoreText.text(start), .text(endpoint)]).first.flatMap { StoreText.instant($0, "window_start") }
     }
+
+    /// How long an endpoint stays busy after a PATCH whose outcome is unknown ended (a request
+    /// sent by a worker that died, or one that failed in transit, can still reach the service).
+    static let inFlightPatchGrace = TimeSpan(seconds: 5)
 
     /// The start of the training window of the model serving `endpoint` now, per the
     /// deployments recorded; nil when nothing was deployed there yet.
