@@ -137,31 +137,17 @@ extension InMemorySchedulingStore {
                     !s.runs.contains { $0.windowID == record.id && $0.externalJobID == job && $0.errorClass == .crash }
                 } == true
                 var machine = record.machine(budget)
-                let status: RunStatus
-                let errorClass: RunErrorClass
-                var message = deadOwners.contains(owner) && expiry >= now
-                    ? "The worker \(owner) is gone (its process ended); its lease was recovered at once."
-                    : "The worker \(owner) stopped before the attempt finished (its lease expired at \(expiry.iso8601))."
-                if let cancel {
-                    _ = machine.attemptCanceled()
-                    status = .canceled; errorClass = .canceled
-                    message = cancel.message + " " + message
-                } else if resumable {
-                    _ = machine.leaseExpiredResumable(at: now)
-                    status = .failed; errorClass = .crash
-                    message += " Its job \(open?.externalJobID ?? "") is resumed by the next attempt, so the lost attempt is not charged."
-                } else {
-                    _ = machine.leaseExpired(at: now)
-                    status = .failed; errorClass = .crash
-                }
+                let (plan, _) = LeaseRecovery.apply(to: &machine, owner: owner, expiry: expiry, now: now,
+                                                    ownerGone: deadOwners.contains(owner), cancel: cancel,
+                                                    resumableJob: resumable ? open?.externalJobID : nil)
                 s.writeMachine(machine, record: record, now: now)
                 if let open {
                     s.updateRun(open.runID) { run in
-                        run.status = status
+                        run.status = plan.status
                         run.endedAt = max(run.startedAt, now)
-                        run.errorClass = errorClass
-                        run.errorMessage = message
-                        if status == .canceled { run.substatus = .canceled }
+                        run.errorClass = plan.errorClass
+                        run.errorMessage = plan.message
+                        if let substatus = plan.substatus { run.substatus = substatus }
                     }
                 }
                 s.audit("leaseExpired", at: now, key: record.key, windowStart: record.window.start, runID: open?.runID)

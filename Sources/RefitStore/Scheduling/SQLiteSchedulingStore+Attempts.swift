@@ -172,31 +172,19 @@ extension SQLiteSchedulingStore {
                         resumable = false
                     }
                     var machine = record.machine(budget(record.key))
-                    let action: WindowStateMachine.Action
-                    let status: RunStatus
-                    let errorClass: RunErrorClass
-                    var message = deadOwners.contains(owner) && expiry >= now
-                        ? "The worker \(owner) is gone (its process ended); its lease was recovered at once."
-                        : "The worker \(owner) stopped before the attempt finished (its lease expired at \(expiry.iso8601))."
-                    if let cancel {
-                        action = machine.attemptCanceled()
-                        status = .canceled; errorClass = .canceled
-                        message = "Canceled by \(cancel.string("actor") ?? "an operator"): \(cancel.string("reason") ?? "no reason given"). " + message
-                    } else if resumable {
-                        action = machine.leaseExpiredResumable(at: now)
-                        status = .failed; errorClass = .crash
-                        message += " Its job \(job ?? "") is resumed by the next attempt, so the lost attempt is not charged."
-                    } else {
-                        action = machine.leaseExpired(at: now)
-                        status = .failed; errorClass = .crash
+                    let request = cancel.map { row in
+                        CancelRequest(runID: runID ?? "", actor: row.string("actor") ?? "an operator", reason: row.string("reason"), requestedAt: now)
                     }
+                    let (plan, action) = LeaseRecovery.apply(to: &machine, owner: owner, expiry: expiry, now: now,
+                                                             ownerGone: deadOwners.contains(owner), cancel: request,
+                                                             resumableJob: resumable ? job : nil)
                     try Self.writeMachine(c, machine, record: record, now: now)
                     try c.execute("""
                         UPDATE runs SET status = ?, ended_at = max(started_at, ?), error_class = ?, error_message = ?,
-                            substatus = CASE WHEN ? = 'Canceled' THEN 'Canceled' ELSE substatus END
+                            substatus = coalesce(?, substatus)
                         WHERE window_id = ? AND status = 'InProgress'
-                        """, [.text(status.rawValue), StoreText.text(now), .text(errorClass.rawValue), .text(message),
-                              .text(status.rawValue), .integer(record.id)])
+                        """, [.text(plan.status.rawValue), StoreText.text(now), SQLiteValue(plan.errorClass?.rawValue),
+                              SQLiteValue(plan.message), SQLiteValue(plan.substatus?.rawValue), .integer(record.id)])
                     try c.appendEvent(NewAuditEvent(
                         at: now.date, kind: "leaseExpired", pipeline: record.key.pipeline, activity: record.key.activity,
                         windowStart: record.window.start.date, runID: runID,
