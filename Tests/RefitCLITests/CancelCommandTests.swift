@@ -11,23 +11,11 @@ struct CancelCommandTests {
         // Jobs take a minute: the attempt is surely running when the cancel comes.
         let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "60"])
         defer { emulator.stop() }
-        let folder = try ScratchSchedules.example()
+        let folder = try Self.schedules(hours: 1)
         defer { folder.remove() }
-        let pipelinePath = "pipelines/retrain-pipeline.json"
-        let pipeline = try String(contentsOf: folder.root.appendingPathComponent(pipelinePath), encoding: .utf8)
-        try folder.write(pipelinePath, pipeline.replacingOccurrences(of: #""end": "2026-01-02T00:00:00Z""#,
-                                                                     with: #""end": "2026-01-01T01:00:00Z""#))
-        try folder.writeTrainingSlices(hours: 1)
         let environment = try demoEnvironment(emulator.info)
         let db = folder.database
-
-        let worker = Process()
-        worker.executableURL = BuiltProducts.executable("refit")
-        worker.arguments = ["run", "--schedules", folder.root.path, "--db", db]
-        worker.environment = environment
-        worker.standardOutput = FileHandle.nullDevice
-        worker.standardError = FileHandle.nullDevice
-        try worker.run()
+        let worker = try Self.startWorker(folder, environment: environment)
         defer { if worker.isRunning { worker.terminate(); _ = ChildExit.wait(for: worker, timeout: .seconds(30)) } }
 
         // Wait for the retrain attempt to have its job started.
@@ -76,23 +64,11 @@ struct CancelCommandTests {
     func pauseTerminate() async throws {
         let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "60"])
         defer { emulator.stop() }
-        let folder = try ScratchSchedules.example()
+        let folder = try Self.schedules(hours: 2)
         defer { folder.remove() }
-        let pipelinePath = "pipelines/retrain-pipeline.json"
-        let pipeline = try String(contentsOf: folder.root.appendingPathComponent(pipelinePath), encoding: .utf8)
-        try folder.write(pipelinePath, pipeline.replacingOccurrences(of: #""end": "2026-01-02T00:00:00Z""#,
-                                                                     with: #""end": "2026-01-01T02:00:00Z""#))
-        try folder.writeTrainingSlices(hours: 2)
         let environment = try demoEnvironment(emulator.info)
         let db = folder.database
-
-        let worker = Process()
-        worker.executableURL = BuiltProducts.executable("refit")
-        worker.arguments = ["run", "--schedules", folder.root.path, "--db", db]
-        worker.environment = environment
-        worker.standardOutput = FileHandle.nullDevice
-        worker.standardError = FileHandle.nullDevice
-        try worker.run()
+        let worker = try Self.startWorker(folder, environment: environment)
         defer { if worker.isRunning { worker.terminate(); _ = ChildExit.wait(for: worker, timeout: .seconds(30)) } }
 
         var running: [HistoryRow] = []
@@ -126,5 +102,28 @@ struct CancelCommandTests {
         let after = try await refitOffPool("history", "--db", db, "--format", "json", environment: environment)
         let later = (try? JSONDecoder().decode([HistoryRow].self, from: Data(after.stdout.utf8))) ?? []
         #expect(later.count == rows.count, "no attempt started while paused: \(later)")
+    }
+
+    /// The example schedules cut to `hours` hourly windows, with their training slices.
+    static func schedules(hours: Int) throws -> ScratchSchedules {
+        let folder = try ScratchSchedules.example()
+        let pipelinePath = "pipelines/retrain-pipeline.json"
+        let pipeline = try String(contentsOf: folder.root.appendingPathComponent(pipelinePath), encoding: .utf8)
+        try folder.write(pipelinePath, pipeline.replacingOccurrences(
+            of: #""end": "2026-01-02T00:00:00Z""#, with: #""end": "2026-01-01T0\#(hours):00:00Z""#))
+        try folder.writeTrainingSlices(hours: hours)
+        return folder
+    }
+
+    /// A `refit run` on `folder`, its output discarded.
+    static func startWorker(_ folder: ScratchSchedules, environment: [String: String]) throws -> Process {
+        let worker = Process()
+        worker.executableURL = BuiltProducts.executable("refit")
+        worker.arguments = ["run", "--schedules", folder.root.path, "--db", folder.database]
+        worker.environment = environment
+        worker.standardOutput = FileHandle.nullDevice
+        worker.standardError = FileHandle.nullDevice
+        try worker.run()
+        return worker
     }
 }
