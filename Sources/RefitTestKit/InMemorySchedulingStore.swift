@@ -65,7 +65,7 @@ public final class InMemorySchedulingStore: SchedulingStore, @unchecked Sendable
     public func unresolvedWindows(limit: Int) async throws -> [WindowRecord] {
         locked { s in
             Array(s.windows.values.filter { $0.status == .waiting && $0.missingInputs == nil }
-                .sorted { $0.id < $1.id }.prefix(max(1, limit)))
+                .sorted { $0.id < $1.id }.prefix(max(0, limit)))
         }
     }
 
@@ -175,7 +175,7 @@ public final class InMemorySchedulingStore: SchedulingStore, @unchecked Sendable
             let attempt = s.windows.values.filter { $0.status == .waiting && $0.missingInputs == 0 }
                 .compactMap(\.nextAttemptAt).filter { $0 > now }.min()
             let lease = s.windows.values.filter { $0.leaseOwner != nil && $0.leaseOwner != workerID }
-                .compactMap(\.leaseExpiresAt).min().map { $0 + TimeSpan(seconds: 1) }
+                .compactMap(\.leaseExpiresAt).min().map { max($0, now) + TimeSpan(seconds: 1) }
             return [attempt, lease].compactMap { $0 }.min()
         }
     }

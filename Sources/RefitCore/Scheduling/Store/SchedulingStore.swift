@@ -55,7 +55,8 @@ public protocol SchedulingStore: Sendable {
     func window(_ key: ActivityKey, start: Instant) async throws -> WindowRecord?
 
     /// The earliest moment after `now` at which a window becomes claimable (a retry or longRetry
-    /// delay ends) or another worker's lease expires.
+    /// delay ends) or another worker's lease expires (a second after its expiry; a lease that
+    /// expired and was not recovered yet answers a second after `now`, never a past instant).
     func nextWakeTime(after now: Instant, workerID: String) async throws -> Instant?
 
     /// A value that changes whenever another process (another worker, an operator's command)
