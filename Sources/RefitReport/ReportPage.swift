@@ -114,7 +114,7 @@ public struct ReportPage: Sendable {
         .details dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px;margin:6px 0}.details dt{color:#555}
         .details dd{margin:0}table.list{border-collapse:collapse;margin:8px 0;font-size:13px}
         table.list th,table.list td{border-bottom:1px solid #e0e0e0;padding:3px 8px;text-align:left;vertical-align:top}
-        table.list th{background:#f5f5f5}.plots{display:flex;flex-wrap:wrap;gap:12px}
+        table.list th{background:#f5f5f5}summary{cursor:pointer;color:#1565c0;margin:6px 0}.plots{display:flex;flex-wrap:wrap;gap:12px}
         svg{background:#fff;border:1px solid #eee;border-radius:4px;max-width:100%;height:auto}
         svg .grid{stroke:#eee}svg .axis{stroke:#9e9e9e}svg .tick,svg .lane-label{font-size:10px;fill:#616161}
         svg .axis-label{font-size:11px;fill:#616161}svg .plot-title{font-size:13px;font-weight:600;fill:#212121}

@@ -3,7 +3,8 @@ import Testing
 import RefitTestKit
 
 /// `refit report` as a user sees it: a day of the demo's data (scripts/demo.py's drifting hourly
-/// slices) retrained and deployed through `refit-mlsim` by `refit tick`, the report opened in
+/// slices) retrained and deployed through `refit-mlsim` by `refit tick --once` passes (as the
+/// demo runs them), the report opened in
 /// headless Chromium (Debian's `chromium`, installed by `make setup`), and its DOM read *after*
 /// the page's script ran. A screenshot is taken and kept when the test fails (its path is in the
 /// failure); `REFIT_WRITE_SCREENSHOT=path` copies it there (how docs/report.png is made).
@@ -32,8 +33,18 @@ struct ReportBrowserTests {
         }
         #expect(writer.exitCode == 0, "demo.write_slices: \(writer.stderr)")
         let environment = try demoEnvironment(emulator.info)
-        let tick = try await refitOffPool("tick", "--schedules", folder.root.path, "--db", folder.database, environment: environment)
-        #expect(tick.exitCode == 0, "stderr: \(tick.stderr.suffix(600))")
+        // One pass at a time, as the demo runs it, so deployments spread over time as they would.
+        var done = false
+        for _ in 0..<80 where !done {
+            let tick = try await refitOffPool("tick", "--once", "--schedules", folder.root.path, "--db", folder.database,
+                                              environment: environment)
+            try #require(tick.exitCode == 0, "stderr: \(tick.stderr.suffix(600))")
+            let listing = try await refitOffPool("slices", "--db", folder.database, "--schedules", folder.root.path,
+                                                 "--pipeline", "RetrainPipeline", "--format", "json")
+            let windows = try JSONDecoder().decode([SliceRow].self, from: Data(listing.stdout.utf8)).filter { $0.kind == "window" }
+            done = windows.count == 48 && windows.allSatisfy { ["Ready", "Skipped"].contains($0.status) }
+        }
+        #expect(done, "every window of the day Ready or Skipped")
 
         let page = folder.root.appendingPathComponent("report.html")
         let report = try await refitOffPool("report", "--db", folder.database, "--schedules", folder.root.path, "--out", page.path)

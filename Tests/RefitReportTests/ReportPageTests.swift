@@ -114,6 +114,10 @@ struct ReportPageTests {
         let ticks = Plot.niceTicks(0, 1)
         #expect(ticks.count == 6 && ticks.first == 0 && abs(ticks.last! - 1) < 1e-9, "ticks: \(ticks)")
         #expect(Plot.niceTicks(5, 5).count >= 2, "a flat series still gets an axis")
+        let r2 = Plot.niceTicks(0.99982, 1.0)
+        let labels = r2.map { Plot.label($0, step: r2[1] - r2[0]) }
+        #expect(Set(labels).count == labels.count, "distinct labels: \(labels)")
+        #expect(Plot.label(0.4, step: 0.2) == "0.4" && Plot.label(40, step: 20) == "40")
         let single = Plot(title: "t", yLabel: "y", series: [.init(name: "s", colour: "#000", points: [.init(x: 100, y: 3, tooltip: "a<b")])])
             .render()
         #expect(Self.count("<circle class=\"point\"", in: single) == 1 && single.contains("a&lt;b"))

@@ -35,10 +35,12 @@ struct Plot {
     var yFromZero = false
     /// Attributes on the `<svg>` (`data-metric`, …); it always has `class="plot"`.
     var attributes: [(String, String)] = []
-    var width = 720.0
-    var height = 260.0
+    var width = 440.0
+    var height = 230.0
 
-    private let left = 70.0, right = 20.0, top = 34.0, bottom = 44.0
+    private let left = 70.0, right = 20.0, bottom = 44.0
+    /// Room above the frame for the title, and for the series key when there are several series.
+    private var top: Double { series.count > 1 ? 48 : 34 }
 
     func render() -> String {
         let points = series.flatMap(\.points)
@@ -66,9 +68,12 @@ struct Plot {
         for tick in yTicks where tick >= yMin && tick <= yMax {
             let y = Self.coordinate(py(tick))
             svg += "<line class=\"grid\" x1=\"\(left)\" y1=\"\(y)\" x2=\"\(width - right)\" y2=\"\(y)\"/>"
-            svg += "<text class=\"tick\" x=\"\(left - 6)\" y=\"\(y)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(Self.label(tick))</text>"
+            svg += "<text class=\"tick\" x=\"\(left - 6)\" y=\"\(y)\" text-anchor=\"end\" dominant-baseline=\"middle\">"
+            svg += "\(Self.label(tick, step: yTicks.count > 1 ? yTicks[1] - yTicks[0] : 0))</text>"
         }
-        let xTicks = xScale == .time ? Self.timeTicks(xMin, xMax) : Self.niceTicks(xMin, xMax).map { ($0, Self.label($0)) }
+        let numberTicks = xScale == .time ? [] : Self.niceTicks(xMin, xMax)
+        let xTicks = xScale == .time ? Self.timeTicks(xMin, xMax)
+            : numberTicks.map { ($0, Self.label($0, step: numberTicks.count > 1 ? numberTicks[1] - numberTicks[0] : 0)) }
         for (tick, text) in xTicks where tick >= xMin && tick <= xMax {
             let x = Self.coordinate(px(tick))
             svg += "<line class=\"grid\" x1=\"\(x)\" y1=\"\(top)\" x2=\"\(x)\" y2=\"\(top + plotHeight)\"/>"
@@ -87,9 +92,9 @@ struct Plot {
         if series.count > 1 {
             var x = left + 8
             for item in series {
-                svg += "<g class=\"series-key\"><rect x=\"\(Self.coordinate(x))\" y=\"\(top - 12)\" width=\"10\" height=\"10\""
+                svg += "<g class=\"series-key\"><rect x=\"\(Self.coordinate(x))\" y=\"\(top - 20)\" width=\"10\" height=\"10\""
                 svg += HTMLText.attribute("fill", item.colour) + "/>"
-                svg += "<text class=\"tick\" x=\"\(Self.coordinate(x + 14))\" y=\"\(top - 3)\">\(HTMLText.escape(item.name))</text></g>"
+                svg += "<text class=\"tick\" x=\"\(Self.coordinate(x + 14))\" y=\"\(top - 11)\">\(HTMLText.escape(item.name))</text></g>"
                 x += 24 + Double(item.name.count) * 6.5
             }
         }
@@ -172,6 +177,12 @@ struct Plot {
     /// A coordinate with one decimal.
     static func coordinate(_ value: Double) -> String { String(format: "%.1f", value) }
 
-    /// A tick label: up to four significant digits.
-    static func label(_ value: Double) -> String { String(format: "%.4g", value) }
+    /// A tick label with as many decimals as the ticks' spacing needs (0.99995 next to 1.00000,
+    /// not two ticks both reading 1).
+    static func label(_ value: Double, step: Double) -> String {
+        guard step > 0, step.isFinite else { return String(format: "%.4g", value) }
+        if abs(value) >= 1e7 || step < 1e-9 { return String(format: "%.4g", value) }
+        let decimals = max(0, Int(-floor(log10(step))))
+        return String(format: "%.\(min(decimals, 9))f", value)
+    }
 }

@@ -88,7 +88,9 @@ struct DeploymentTimeline {
     }
 
     private func table(_ deployments: [HistorySnapshot.Deployment], superseded: [(window: HistorySnapshot.Window, at: Instant)]) -> String {
-        var html = "<table class=\"list deployments\"><thead><tr><th>model window</th><th>served from</th><th>until</th>"
+        var html = "<details><summary>\(deployments.count) deployment\(deployments.count == 1 ? "" : "s")"
+        html += superseded.isEmpty ? "" : " and \(superseded.count) superseded window\(superseded.count == 1 ? "" : "s")"
+        html += " as a table</summary><table class=\"list deployments\"><thead><tr><th>model window</th><th>served from</th><th>until</th>"
         html += "<th>for</th><th>reason</th><th>marks</th><th>update run</th><th>model</th></tr></thead><tbody>"
         for (index, deployment) in deployments.enumerated() {
             let next = index + 1 < deployments.count ? deployments[index + 1].deployedAt : nil
@@ -109,6 +111,6 @@ struct DeploymentTimeline {
             html += "<td>\(item.window.window.start.iso8601)</td><td colspan=\"4\">superseded at \(item.at.iso8601): never deployed, "
             html += "a model of a newer window already served</td><td>superseded</td><td></td><td></td></tr>"
         }
-        return html + "</tbody></table>"
+        return html + "</tbody></table></details>"
     }
 }

@@ -31,8 +31,8 @@ struct RunTimings {
                 }, connected: false)
             },
             yFromZero: true, attributes: [("data-plot", "durations")])
-        html += "<p class=\"hint\">Duration of every ended attempt (end − start as the run history records them, whole seconds).</p>"
-        html += "<div class=\"plots\">" + durations.render() + "</div>"
+        html += "<p class=\"hint\"><strong>Run duration</strong>: end − start of every ended attempt, as the run history records "
+        html += "them (whole seconds).</p>"
 
         let deployments = snapshot.deployments.filter { !$0.isRollback && $0.dataReadyAt != nil && $0.dataReadyAt! <= $0.deployedAt }
         let byEndpoint = Dictionary(grouping: deployments) { HTMLText.withoutQuery($0.endpoint) }.sorted { $0.key < $1.key }
@@ -51,7 +51,7 @@ struct RunTimings {
         html += "<p class=\"hint\"><strong>Data-to-deploy latency</strong>: from the time Refit found the newest external input "
         html += "slice behind a model Ready (its check that saw the data, followed through the recorded inputs of the update "
         html += "and training runs) to the deployment, recorded when the update activity's run succeeded. Rollbacks are left out.</p>"
-        html += "<div class=\"plots\">" + latency.render() + "</div>"
+        html += "<div class=\"plots\">" + durations.render() + latency.render() + "</div>"
         return html + "</section>"
     }
 }
