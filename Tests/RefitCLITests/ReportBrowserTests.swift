@@ -28,7 +28,7 @@ struct ReportBrowserTests {
         let data = folder.root.appendingPathComponent("data").path
         let writer = try await offPool {
             try runProcess(URL(fileURLWithPath: "/usr/bin/env"),
-                           ["python3", "-c", "import sys; sys.path.insert(0, 'scripts'); import demo; demo.DATA = sys.argv[1]; demo.write_slices()", data],
+                           ["python3", "-B", "-c", "import sys; sys.path.insert(0, 'scripts'); import demo; demo.DATA = sys.argv[1]; demo.write_slices()", data],
                            currentDirectory: BuiltProducts.packageRoot)
         }
         #expect(writer.exitCode == 0, "demo.write_slices: \(writer.stderr)")

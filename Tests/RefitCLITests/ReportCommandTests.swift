@@ -104,4 +104,34 @@ struct ReportCommandTests {
         let page = try String(contentsOfFile: emptyOut, encoding: .utf8)
         #expect(page.contains("data-empty=\"true\"") && page.contains("Nothing to show yet") && ReportDOM(html: page).cells.isEmpty)
     }
+
+    @Test("the deployment timeline marks a rollback and the window it made superseded")
+    func rollbackAndSuperseded() async throws {
+        let fixture = try await OperatorFixture.start(hours: 3, start: "2026-01-01T00:00:00Z", end: "2026-01-01T03:00:00Z")
+        defer { fixture.stop() }
+        #expect(try await fixture.tick().exitCode == 0)
+        let rollback = try await fixture.refitWithDefinitions("rollback", "--pipeline", "RetrainPipeline", "--activity", "UpdateScoringEndpoint",
+                                                              "--to", "2026-01-01T01:00:00Z", "--reason", "drift")
+        #expect(rollback.exitCode == 0, "stderr: \(rollback.stderr)")
+        // The 00:00 update again: a model of a newer window (01:00, rolled back to) serves, so it is superseded.
+        let rerun = try await fixture.refitWithDefinitions("rerun", "--pipeline", "RetrainPipeline", "--activity", "UpdateScoringEndpoint",
+                                                           "--window", "2026-01-01T00:00:00Z", "--only", "--reason", "again")
+        #expect(rerun.exitCode == 0, "stderr: \(rerun.stderr)")
+        #expect(try await fixture.tick().exitCode == 0)
+        #expect(try await fixture.window("UpdateScoringEndpoint", "2026-01-01T00:00:00Z")?.substatus == "Superseded")
+
+        let out = fixture.folder.root.appendingPathComponent("report.html").path
+        let report = try await fixture.refitWithDefinitions("report", "--out", out, "--pipeline", "RetrainPipeline")
+        #expect(report.exitCode == 0, "stderr: \(report.stderr)")
+        let dom = ReportDOM(html: try String(contentsOfFile: out, encoding: .utf8))
+        let bars = dom.elements("rect", class: "deployment")
+        let rollbacks = bars.filter { $0["data-rollback"] == "true" }
+        #expect(rollbacks.count == 1 && rollbacks.first?["data-window-start"] == "2026-01-01T01:00:00Z"
+                && rollbacks.first?["data-serving"] == "true", "bars: \(bars.map(\.attributes))")
+        #expect(dom.elements("rect", class: "superseded").contains { $0["data-window-start"] == "2026-01-01T00:00:00Z" })
+        #expect(dom.cells.contains { $0["data-activity"] == "UpdateScoringEndpoint" && $0["data-window-start"] == "2026-01-01T00:00:00Z"
+                                     && $0["data-state"] == "Skipped" && $0["data-substate"] == "Superseded" })
+        let latency = try #require(dom.svg("data-plot", "latency"))
+        #expect(dom.elements("circle", class: "point", in: latency).count == bars.count - 1, "rollbacks are left out of the latency")
+    }
 }
