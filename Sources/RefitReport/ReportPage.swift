@@ -121,7 +121,8 @@ public struct ReportPage: Sendable {
         svg .plot-empty{font-size:12px;fill:#757575}svg .line{stroke-width:1.5}
         """
 
-    /// Counts cells per state into the legend, wires the details panel, then marks the page ready
+    /// Counts cells per state into the legend, wires the details panel (a shown cell's details are
+    /// linkable: `report.html#cell=ID` opens them), then marks the page ready
     /// (`body[data-report-ready=true]`, which the browser test reads after the script ran).
     static let script = """
         (function(){
@@ -149,6 +150,7 @@ public struct ReportPage: Sendable {
               table.appendChild(tr);});
           }
           panel.hidden=false;
+          if(history.replaceState)history.replaceState(null,'','#cell='+encodeURIComponent(cell.getAttribute('data-id')));
         }
         for(var i=0;i<cells.length;i++){(function(cell){
           var s=cell.getAttribute('data-state');counts[s]=(counts[s]||0)+1;
@@ -158,6 +160,8 @@ public struct ReportPage: Sendable {
         var items=document.querySelectorAll('li.legend-item');
         for(var j=0;j<items.length;j++){var n=counts[items[j].getAttribute('data-state')]||0;
           items[j].setAttribute('data-count',String(n));items[j].querySelector('.legend-count').textContent='('+n+')';}
+        var linked=/^#cell=(.+)$/.exec(location.hash);
+        if(linked){for(var k=0;k<cells.length;k++){if(cells[k].getAttribute('data-id')===decodeURIComponent(linked[1])){show(cells[k]);break;}}}
         document.body.setAttribute('data-report-ready','true');
         })();
         """

@@ -73,6 +73,7 @@ struct ReportBrowserTests {
         check(shot.exitCode == 0 && FileManager.default.fileExists(atPath: screenshot.path), "chromium --screenshot: \(shot.stderr.suffix(400))")
         let dom = ReportDOM(html: dump.stdout)
         check(dom.elements("body").first?["data-report-ready"] == "true", "the page's script ran")
+        check(dom.elements("section").first { $0["id"] == "details" }?["hidden"] == "", "no details panel before a click")
 
         // The database as the read commands show it.
         let listing = try refit("slices", "--db", folder.database, "--schedules", folder.root.path, "--pipeline", "RetrainPipeline",
@@ -111,6 +112,21 @@ struct ReportBrowserTests {
         let deployed = history.filter { $0.activity == "UpdateScoringEndpoint" && $0.status == "Succeeded" }
         check(dom.elements("rect", class: "deployment").count == deployed.count, "one timeline bar per deployment")
         check(!dom.html.contains("src=\"http") && !dom.html.contains("href=\"http"), "nothing fetched from the network")
+
+        // A cell's details panel, opened as a click does (through the page's #cell= link): every attempt with its job id.
+        if let cell = dom.cells.first(where: { $0["data-activity"] == "Retrain" }), let id = cell["data-id"],
+           let start = cell["data-window-start"] {
+            let linked = try await offPool {
+                try runProcess(chromium, common + ["--dump-dom", page.absoluteString + "#cell=" + id], deadline: .seconds(90))
+            }
+            let details = ReportDOM(html: linked.stdout)
+            let attempts = history.filter { $0.activity == "Retrain" && $0.windowStart == start }
+            check(details.elements("section").first { $0["id"] == "details" }?["hidden"] == nil, "the details panel is shown")
+            check(details.elements("tr", class: "attempt").count == attempts.count, "one row per attempt of \(start)")
+            check(attempts.allSatisfy { $0.externalJobId.map { linked.stdout.contains($0) } ?? true }, "the job ids are shown")
+        } else {
+            check(false, "a Retrain cell")
+        }
 
         if failures == 0, let target = ProcessInfo.processInfo.environment["REFIT_WRITE_SCREENSHOT"], !target.isEmpty {
             try? FileManager.default.removeItem(atPath: target)

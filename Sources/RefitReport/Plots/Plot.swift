@@ -38,7 +38,7 @@ struct Plot {
     var width = 440.0
     var height = 230.0
 
-    private let left = 70.0, right = 20.0, bottom = 44.0
+    private let right = 20.0, bottom = 44.0
     /// Room above the frame for the title, and for the series key when there are several series.
     private var top: Double { series.count > 1 ? 48 : 34 }
 
@@ -49,27 +49,34 @@ struct Plot {
         svg += HTMLText.attribute("aria-label", title)
         for (name, value) in attributes { svg += HTMLText.attribute(name, value) }
         svg += ">"
-        svg += "<text class=\"plot-title\" x=\"\(left)\" y=\"18\">\(HTMLText.escape(title))</text>"
+        svg += "<text class=\"plot-title\" x=\"60\" y=\"18\">\(HTMLText.escape(title))</text>"
         guard !points.isEmpty else {
-            svg += "<text class=\"plot-empty\" x=\"\(left)\" y=\"\(Int(height / 2))\">No points yet.</text></svg>"
+            svg += "<text class=\"plot-empty\" x=\"60\" y=\"\(Int(height / 2))\">No points yet.</text></svg>"
             return svg
         }
         let (xMin, xMax) = Self.padded(points.map(\.x).min()!, points.map(\.x).max()!, minimumSpan: xScale == .time ? 60 : 1)
         var yLow = points.map(\.y).min()!, yHigh = points.map(\.y).max()!
-        if yFromZero { yLow = min(0, yLow) }
+        if yFromZero {
+            yLow = min(0, yLow)
+            if yHigh <= yLow { yHigh = yLow + 1 }
+        }
         let yTicks = Self.niceTicks(yLow, yHigh)
         let (yMin, yMax) = (min(yTicks.first!, yLow), max(yTicks.last!, yHigh))
+        let yStep = yTicks.count > 1 ? yTicks[1] - yTicks[0] : 0
+        let yLabels = yTicks.map { Self.label($0, step: yStep) }
+        // Room on the left for the longest tick label and the rotated axis label.
+        let left = 30 + 6.5 * Double(yLabels.map(\.count).max() ?? 4)
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * plotWidth }
         func py(_ y: Double) -> Double { top + plotHeight - (y - yMin) / (yMax - yMin) * plotHeight }
 
         // Axes, grid lines and tick labels.
         svg += "<g class=\"axes\">"
-        for tick in yTicks where tick >= yMin && tick <= yMax {
+        for (tick, text) in zip(yTicks, yLabels) where tick >= yMin && tick <= yMax {
             let y = Self.coordinate(py(tick))
             svg += "<line class=\"grid\" x1=\"\(left)\" y1=\"\(y)\" x2=\"\(width - right)\" y2=\"\(y)\"/>"
             svg += "<text class=\"tick\" x=\"\(left - 6)\" y=\"\(y)\" text-anchor=\"end\" dominant-baseline=\"middle\">"
-            svg += "\(Self.label(tick, step: yTicks.count > 1 ? yTicks[1] - yTicks[0] : 0))</text>"
+            svg += "\(text)</text>"
         }
         let numberTicks = xScale == .time ? [] : Self.niceTicks(xMin, xMax)
         let xTicks = xScale == .time ? Self.timeTicks(xMin, xMax)
@@ -133,7 +140,7 @@ struct Plot {
     static func niceTicks(_ low: Double, _ high: Double) -> [Double] {
         var (low, high) = (low, high)
         if high - low < 1e-12 {
-            let pad = max(abs(low) * 0.1, 1e-6)
+            let pad = abs(low) > 1e-9 ? abs(low) * 0.1 : 1
             (low, high) = (low - pad, high + pad)
         }
         let rough = (high - low) / 5

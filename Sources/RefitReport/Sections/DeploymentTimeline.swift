@@ -49,7 +49,7 @@ struct DeploymentTimeline {
         var svg = "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\""
         svg += " viewBox=\"0 0 \(Int(width)) \(Int(height))\"" + HTMLText.attribute("data-endpoint", endpoint) + ">"
         let bottom = top + lanes * lane
-        for (tick, text) in Plot.timeTicks(xMin, xMax) {
+        for (tick, text) in Plot.timeTicks(xMin, xMax) where px(tick) <= width - right - 24 {
             let x = Plot.coordinate(px(tick))
             svg += "<line class=\"grid\" x1=\"\(x)\" y1=\"\(top)\" x2=\"\(x)\" y2=\"\(bottom)\"/>"
             svg += "<text class=\"tick\" x=\"\(x)\" y=\"\(bottom + 16)\" text-anchor=\"middle\">\(HTMLText.escape(text))</text>"
