@@ -125,4 +125,23 @@ struct ReportPageTests {
         let none = Plot(title: "t", yLabel: "y", series: []).render()
         #expect(none.contains("No points yet.") && none.hasPrefix("<svg class=\"plot\""))
     }
+
+    @Test("a year of hourly deployments keeps the timeline about 1,600 px tall, one bar each")
+    func manyDeployments() throws {
+        var snapshot = Self.snapshot()
+        snapshot.deployments = (0..<8760).map { (h: Int) -> HistorySnapshot.Deployment in
+            let trained = Self.start + TimeSpan(seconds: Int64(h) * 3600)
+            let deployed = trained + TimeSpan(seconds: 3600)
+            return HistorySnapshot.Deployment(id: Int64(h + 1), endpoint: "https://ml.example/ep", modelLocation: "m\(h)",
+                                              modelWindowStart: trained, pipeline: "P", activity: "Update", runID: "u\(h)",
+                                              deployedAt: deployed, replacedDeploymentID: nil, reason: "schedule", forced: false,
+                                              dataReadyAt: nil)
+        }
+        let html = Self.render(snapshot)
+        let timeline = try #require(html.range(of: "<svg class=\"timeline\""))
+        let tag = html[timeline.lowerBound...].prefix { $0 != ">" }
+        let height = try #require(tag.components(separatedBy: "height=\"").dropFirst().first?.prefix { $0 != "\"" }).description
+        #expect((Int(height) ?? .max) < 1800, "height \(height)")
+        #expect(Self.count("<rect class=\"deployment\"", in: html) == 8760)
+    }
 }

@@ -38,9 +38,14 @@ struct DeploymentTimeline {
 
     private func svg(endpoint: String, _ deployments: [HistorySnapshot.Deployment],
                      superseded: [(window: HistorySnapshot.Window, at: Instant)]) -> String {
-        let lane = 16.0, left = 120.0, right = 20.0, top = 10.0, width = 900.0
-        let lanes = Double(deployments.count + (superseded.isEmpty ? 0 : 1))
-        let height = top + lanes * lane + 34
+        let lanes = Double(deployments.count)
+        let supersededLane = superseded.isEmpty ? 0.0 : 16
+        // 16 px a lane up to 100 lanes; beyond, the chart stays about 1,600 px tall and only every
+        // few lanes is labelled (a year of hourly deployments is 8,760 lanes).
+        let lane = lanes <= 100 ? 16.0 : 1600 / lanes
+        let labelEvery = max(1, Int((12 / lane).rounded(.up)))
+        let left = 120.0, right = 20.0, top = 10.0, width = 900.0
+        let height = top + lanes * lane + supersededLane + 34
         let times = deployments.map(\.deployedAt.secondsSinceEpoch) + superseded.map(\.at.secondsSinceEpoch)
         let first = Double(times.min()!), last = Double(times.max()!)
         let span = max(last - first, 60)
@@ -48,7 +53,7 @@ struct DeploymentTimeline {
         func px(_ t: Double) -> Double { left + (t - xMin) / (xMax - xMin) * (width - left - right) }
         var svg = "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\""
         svg += " viewBox=\"0 0 \(Int(width)) \(Int(height))\"" + HTMLText.attribute("data-endpoint", endpoint) + ">"
-        let bottom = top + lanes * lane
+        let bottom = top + lanes * lane + supersededLane
         for (tick, text) in Plot.timeTicks(xMin, xMax) where px(tick) <= width - right - 24 {
             let x = Plot.coordinate(px(tick))
             svg += "<line class=\"grid\" x1=\"\(x)\" y1=\"\(top)\" x2=\"\(x)\" y2=\"\(bottom)\"/>"
@@ -61,10 +66,13 @@ struct DeploymentTimeline {
             let x0 = px(Double(deployment.deployedAt.secondsSinceEpoch)), x1 = max(px(next), x0 + 2)
             let serving = index == deployments.count - 1
             let colour = deployment.isRollback ? "#8e24aa" : deployment.forced ? "#fb8c00" : "#1e88e5"
-            svg += "<text class=\"lane-label\" x=\"\(left - 6)\" y=\"\(Plot.coordinate(y + lane / 2))\" text-anchor=\"end\""
-            svg += " dominant-baseline=\"middle\">\(HTMLText.escape(ReportTime.short(deployment.modelWindowStart, sameDay: false)))</text>"
-            svg += "<rect class=\"deployment\" x=\"\(Plot.coordinate(x0))\" y=\"\(Plot.coordinate(y + 2))\""
-            svg += " width=\"\(Plot.coordinate(x1 - x0))\" height=\"\(Plot.coordinate(lane - 4))\"" + HTMLText.attribute("fill", colour)
+            if index % labelEvery == 0 || serving {
+                svg += "<text class=\"lane-label\" x=\"\(left - 6)\" y=\"\(Plot.coordinate(y + lane / 2))\" text-anchor=\"end\""
+                svg += " dominant-baseline=\"middle\">\(HTMLText.escape(ReportTime.short(deployment.modelWindowStart, sameDay: false)))</text>"
+            }
+            let gap = lane >= 8 ? 2.0 : 0
+            svg += "<rect class=\"deployment\" x=\"\(Plot.coordinate(x0))\" y=\"\(Plot.coordinate(y + gap))\""
+            svg += " width=\"\(Plot.coordinate(x1 - x0))\" height=\"\(Plot.coordinate(max(1, lane - 2 * gap)))\"" + HTMLText.attribute("fill", colour)
             svg += HTMLText.attribute("data-deployment-id", String(deployment.id))
             svg += HTMLText.attribute("data-window-start", deployment.modelWindowStart.iso8601)
             svg += HTMLText.attribute("data-reason", deployment.reason) + HTMLText.attribute("data-serving", serving ? "true" : "false")
@@ -74,10 +82,10 @@ struct DeploymentTimeline {
         }
         if !superseded.isEmpty {
             let y = top + Double(deployments.count) * lane
-            svg += "<text class=\"lane-label\" x=\"\(left - 6)\" y=\"\(Plot.coordinate(y + lane / 2))\" text-anchor=\"end\""
+            svg += "<text class=\"lane-label\" x=\"\(left - 6)\" y=\"\(Plot.coordinate(y + supersededLane / 2))\" text-anchor=\"end\""
             svg += " dominant-baseline=\"middle\">superseded</text>"
             for item in superseded {
-                let x = px(Double(item.at.secondsSinceEpoch)), cy = y + lane / 2
+                let x = px(Double(item.at.secondsSinceEpoch)), cy = y + supersededLane / 2
                 svg += "<rect class=\"superseded\" x=\"\(Plot.coordinate(x - 4))\" y=\"\(Plot.coordinate(cy - 4))\" width=\"8\" height=\"8\""
                 svg += " fill=\"#f9a825\" transform=\"rotate(45 \(Plot.coordinate(x)) \(Plot.coordinate(cy)))\""
                 svg += HTMLText.attribute("data-window-start", item.window.window.start.iso8601) + ">"

@@ -45,7 +45,8 @@ public struct ReportRepository: Sendable {
                 SELECT d.id, d.endpoint, d.model_location, d.model_window_start, w.pipeline, w.activity, d.run_id, d.deployed_at,
                        d.replaced_deployment_id, d.reason, d.forced
                 FROM deployments d JOIN runs r ON r.run_id = d.run_id JOIN windows w ON w.id = r.window_id
-                WHERE (:pipeline IS NULL OR w.pipeline = :pipeline) AND (:from IS NULL OR d.model_window_start >= :from)
+                WHERE (:pipeline IS NULL OR w.pipeline = :pipeline)
+                  AND (:from IS NULL OR coalesce(d.model_window_end, d.model_window_start) > :from)
                   AND (:to IS NULL OR d.model_window_start < :to)
                 ORDER BY d.endpoint, d.id
                 """, named: range).compactMap(Self.deployment).map { deployment in
