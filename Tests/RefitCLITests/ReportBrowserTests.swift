@@ -67,7 +67,10 @@ struct ReportBrowserTests {
             #expect(condition, "\(message()) (\(kept))", sourceLocation: sourceLocation)
         }
         defer {
-            if failures > 0 { keep = true }
+            if failures > 0 {
+                keep = true
+                print("ReportBrowserTests: \(failures) check(s) failed; \(kept), the page at \(page.path)")
+            }
         }
         check(dump.exitCode == 0 && dump.stdout.contains("</html>"), "chromium --dump-dom: exit \(dump.exitCode), \(dump.stderr.suffix(400))")
         check(shot.exitCode == 0 && FileManager.default.fileExists(atPath: screenshot.path), "chromium --screenshot: \(shot.stderr.suffix(400))")
