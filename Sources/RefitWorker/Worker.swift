@@ -45,6 +45,8 @@ public actor Worker {
     private var progressWaiters: [CheckedContinuation<Void, Never>] = []
     /// Attempts finished so far (so a waiter does not miss one that ended before it waited).
     private var finishedCount = 0
+    /// How the run loop is doing (`/healthz`).
+    public private(set) var health = WorkerHealth()
 
     struct RunningAttempt {
         var claim: ClaimedAttempt
@@ -76,6 +78,22 @@ public actor Worker {
     /// keep running in the background (`waitForRunning()` waits for them).
     @discardableResult
     public func tick() async throws -> TickReport {
+        let began = ContinuousClock.now
+        do {
+            let report = try await pass()
+            configuration.metrics.pass(duration: ContinuousClock.now - began)
+            health.lastPassEndedAt = ContinuousClock.now
+            health.lastBeatAt = health.lastPassEndedAt
+            health.lastPassError = nil
+            return report
+        } catch {
+            configuration.metrics.pass(duration: ContinuousClock.now - began)
+            health.lastPassError = "\(error)"
+            throw error
+        }
+    }
+
+    private func pass() async throws -> TickReport {
         let now = clock.now()
         lastPassAt = now
         let budgets = self.budgets
@@ -84,6 +102,7 @@ public actor Worker {
         let dead = Set(owners.filter { $0 != configuration.workerID && (WorkerIdentity(parsing: $0)?.isKnownDead() ?? false) })
         let recovered = try await store.recoverLeases(now: now, deadOwners: dead, budget: budgets)
         for window in recovered {
+            configuration.metrics.leaseRecovered(window.key)
             logger.warning("recovered the window of a worker that is gone (lease expired or process ended)",
                            metadata: metadata(window.key, window.window))
         }
@@ -100,7 +119,7 @@ public actor Worker {
         try await resolveInputs(now: now)
 
         let checker = ExternalDataChecker(store: store, factory: factory, locations: locations, clock: clock, sleeper: sleeper,
-                                          logger: logger)
+                                          logger: logger, metrics: configuration.metrics)
         var checks = try await checker.checkDue(now: now)
         if recheckWaitingData {
             recheckWaitingData = false
@@ -187,6 +206,9 @@ public actor Worker {
     /// did not.
     public func run(wakeUps: AsyncStream<Void>? = nil) async {
         logger.info("worker started")
+        health.running = true
+        health.lastBeatAt = ContinuousClock.now
+        defer { health.running = false }
         let listener = wakeUps.map { stream in
             Task { [weak self] in
                 for await _ in stream { await self?.storageChanged() }
@@ -309,7 +331,9 @@ public actor Worker {
             sleepTask = nil
             if case .failure = result { break }
             if clock.now() >= instant { break }
-            if let token, let now = try? await store.changeToken(), now != token { break }
+            guard let now = try? await store.changeToken() else { continue }
+            health.lastBeatAt = ContinuousClock.now
+            if let token, now != token { break }
         }
         pendingWake = false
     }
