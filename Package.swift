@@ -138,9 +138,10 @@ let package = Package(
         // One suite of the SchedulingStore contract, run against every implementation.
         .testTarget(name: "RefitStoreConformanceTests", dependencies: ["RefitCore", "RefitStore", "RefitTestKit"],
                     swiftSettings: swiftSettings),
-        // The instrumentation, recorded into swift-metrics' TestMetrics (worker, HTTP client).
+        // The instrumentation, recorded into swift-metrics' TestMetrics (worker, HTTP client), and the metrics server.
         .testTarget(name: "RefitMetricsTests",
-                    dependencies: ["RefitCore", "RefitWorker", "RefitHTTP", "RefitTestKit",
+                    dependencies: ["RefitCore", "RefitWorker", "RefitHTTP", "RefitMetricsServer", "RefitTestKit",
+                                   .product(name: "Logging", package: "swift-log"),
                                    .product(name: "MetricsTestKit", package: "swift-metrics")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "RefitCLITests", dependencies: ["RefitCore", "RefitTestKit", "RefitStorage", "RefitHTTP"], swiftSettings: swiftSettings),

@@ -29,20 +29,18 @@ public struct MetricsServer: Service {
     public let address: MetricsAddress
     let endpoints: MetricsEndpoints
     let logger: Logger
-    private let ready: AsyncStream<Int>
-    private let readyContinuation: AsyncStream<Int>.Continuation
+    private let readiness = Readiness()
 
     public init(address: MetricsAddress, endpoints: MetricsEndpoints, logger: Logger = Logger(label: "refit.metrics")) {
         self.address = address
         self.endpoints = endpoints
         self.logger = logger
-        (ready, readyContinuation) = AsyncStream<Int>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// The bound port once the server listens; nil if it stopped (or failed) before.
+    /// The bound port once the server listens; nil if it stopped (or failed) before. Any number
+    /// of callers may wait.
     public func listening() async -> Int? {
-        for await port in ready { return port }
-        return nil
+        await readiness.wait()
     }
 
     public func run() async throws {
@@ -63,26 +61,34 @@ public struct MetricsServer: Service {
             }
             return Self.text("ok\n")
         }
-        let continuation = readyContinuation
+        let readiness = self.readiness
         let address = self.address
         // Hummingbird logs a routine shutdown's cancellation as an error; only real trouble is ours to report.
         var quiet = logger
         quiet.logLevel = .critical
         let app = Application(router: router, configuration: .init(address: .hostname(address.host, port: address.port), serverName: "refit"),
-                              onServerRunning: { channel in
-                                  continuation.yield(channel.localAddress?.port ?? address.port)
-                                  continuation.finish()
-                              },
+                              onServerRunning: { channel in await readiness.listening(channel.localAddress?.port ?? address.port) },
                               logger: quiet)
-        defer { continuation.finish() }
         do {
             try await app.run()
-        } catch let error as IOError where error.errnoCode == 98 || error.errnoCode == 48 {
-            throw MetricsServerError(message: "The metrics address \(address) is already in use; choose another with --metrics-address.")
-        } catch let error as IOError {
-            throw MetricsServerError(message: "Cannot listen on the metrics address \(address): \(error.description).")
-        } catch let error as SocketAddressError {
-            throw MetricsServerError(message: "Cannot listen on the metrics address \(address): \(error).")
+            await readiness.stopped()
+        } catch {
+            await readiness.stopped()
+            throw Self.sentence(error, address: address)
+        }
+    }
+
+    /// A bind failure as one sentence for the operator; other errors as they are.
+    static func sentence(_ error: any Error, address: MetricsAddress) -> any Error {
+        switch error {
+        case let error as IOError where error.errnoCode == 98 || error.errnoCode == 48:
+            return MetricsServerError(message: "The metrics address \(address) is already in use; choose another with --metrics-address.")
+        case let error as IOError:
+            return MetricsServerError(message: "Cannot listen on the metrics address \(address): \(error.description).")
+        case let error as SocketAddressError:
+            return MetricsServerError(message: "Cannot listen on the metrics address \(address): \(error).")
+        default:
+            return error
         }
     }
 
