@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RefitCore
+import RefitDefinitions
 import RefitStore
 
 /// `refit metrics`: the families derived from the database (windows by state, serving window
@@ -12,11 +13,13 @@ struct Metrics: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the database's metrics once in the Prometheus text format (for a textfile collector).")
 
-    @OptionGroup var definitions: SchedulesOption
+    @Option(name: .long, help: ArgumentHelp("The folder of definitions (default: ./schedules when it exists; without definitions only what the database holds is shown).",
+                                            valueName: "dir"))
+    var schedules: String?
     @OptionGroup var database: StoreOption
 
     func run() throws {
-        let factory = try OperatorInput.loadFactory(definitions)
+        let factory = try definitions()
         let store = try database.openExisting()
         defer { store.close() }
         let exposition = MetricsExposition()
@@ -26,5 +29,20 @@ struct Metrics: ParsableCommand {
             throw CLIFailure.internal(error.message)
         }
         FileHandle.standardOutput.write(Data(exposition.render().utf8))
+    }
+
+    /// The definitions of `--schedules` (invalid ones are an error, exit 1), else of
+    /// `./schedules` when that folder exists, else none.
+    func definitions() throws -> Factory {
+        var isFolder: ObjCBool = false
+        guard let directory = schedules ?? (FileManager.default.fileExists(atPath: "./schedules", isDirectory: &isFolder) && isFolder.boolValue
+                                            ? "./schedules" : nil) else { return Factory() }
+        let result = DefinitionLoader.load(directory: directory)
+        let errors = result.diagnostics.filter { $0.severity == .error }
+        for diagnostic in errors { Console.error(diagnostic.description) }
+        guard errors.isEmpty, let factory = result.factory else {
+            throw CLIFailure.invalidInput("\(directory): \(errors.count) error\(errors.count == 1 ? "" : "s") in the definitions.")
+        }
+        return factory
     }
 }

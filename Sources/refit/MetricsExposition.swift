@@ -48,7 +48,8 @@ final class MetricsExposition: Sendable {
         MetricsSystem.bootstrap(factory)
     }
 
-    /// Sets the store-derived families from the database at `now`.
+    /// Sets the store-derived families from the database at `now`. `definitions` add the zero
+    /// states of every defined activity; without them (empty) only what the database holds shows.
     func refresh(store: Store, definitions: Factory, now: Instant) throws {
         let metrics = MetricsRepository(store)
         // Every defined activity shows every state (0 included), so a state emptied shows 0, not its old count.
@@ -66,23 +67,17 @@ final class MetricsExposition: Sendable {
         set(Name.historyAttempts, attempts, third: "outcome")
 
         var deployments: [String: Int] = [:]
+        // A Skipped run is a skipped deployment only for an update activity (known from the definitions).
         for row in try metrics.deploymentCounts() where Self.isUpdate(definitions, row.pipeline, row.activity) || row.value != "skipped" {
             deployments[Self.key(row.pipeline, row.activity, row.value), default: 0] += row.count
         }
         set(Name.historyDeployments, deployments, third: "kind")
 
-        let status = StatusRepository(store)
-        for name in definitions.pipelines.keys.sorted() {
-            guard let pipeline = definitions.pipelines[name] else { continue }
-            for activity in pipeline.activities {
-                guard case .azureMLUpdateResource = activity.kind, let serving = try status.serving(pipeline: name, activity: activity.name) else {
-                    continue
-                }
-                let end = serving.modelWindowEnd ?? serving.modelWindowStart
-                gauge(Name.servingAge, labels: [("pipeline", name), ("activity", activity.name),
-                                                ("endpoint", OperatorInput.withoutQuery(serving.endpoint))])
-                    .set(Double(now.secondsSinceEpoch - end.secondsSinceEpoch))
-            }
+        for served in try metrics.servedModels() {
+            let end = served.modelWindowEnd ?? served.modelWindowStart
+            gauge(Name.servingAge, labels: [("pipeline", served.pipeline), ("activity", served.activity),
+                                            ("endpoint", OperatorInput.withoutQuery(served.endpoint))])
+                .set(Double(now.secondsSinceEpoch - end.secondsSinceEpoch))
         }
     }
 

@@ -46,6 +46,31 @@ public struct MetricsRepository: Sendable {
             """)
     }
 
+    /// What one endpoint serves: its latest deployment, and the activity whose run deployed it.
+    public struct ServedModel: Hashable, Sendable {
+        public var pipeline: String
+        public var activity: String
+        public var endpoint: String
+        public var modelWindowStart: Instant
+        /// nil for deployments recorded without it.
+        public var modelWindowEnd: Instant?
+    }
+
+    /// Every endpoint's latest deployment (what it serves now, rollbacks included).
+    public func servedModels() throws -> [ServedModel] {
+        try database.query("""
+            SELECT w.pipeline, w.activity, d.endpoint, d.model_window_start, d.model_window_end
+            FROM deployments d JOIN runs r ON r.run_id = d.run_id JOIN windows w ON w.id = r.window_id
+            WHERE d.id IN (SELECT max(id) FROM deployments GROUP BY endpoint)
+            ORDER BY d.endpoint
+            """).compactMap { row in
+            guard let pipeline = row.string("pipeline"), let activity = row.string("activity"), let endpoint = row.string("endpoint"),
+                  let start = StoreText.instant(row, "model_window_start") else { return nil }
+            return ServedModel(pipeline: pipeline, activity: activity, endpoint: endpoint, modelWindowStart: start,
+                               modelWindowEnd: StoreText.instant(row, "model_window_end"))
+        }
+    }
+
     /// When the window's input data landed: the latest time one of its input slices became
     /// Ready (nil while an input is not Ready, or the window has no recorded inputs).
     public func dataReadyAt(pipeline: String, activity: String, windowStart: Instant) throws -> Instant? {

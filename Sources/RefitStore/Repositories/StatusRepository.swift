@@ -25,8 +25,6 @@ public struct StatusRepository: Sendable {
         public var endpoint: String
         public var modelLocation: String
         public var modelWindowStart: Instant
-        /// nil for deployments recorded without it.
-        public var modelWindowEnd: Instant?
         public var runID: String
         public var deployedAt: Instant
     }
@@ -77,7 +75,7 @@ public struct StatusRepository: Sendable {
     /// activity), or nil when the activity never deployed.
     public func serving(pipeline: String, activity: String) throws -> Serving? {
         try database.query("""
-            SELECT d.endpoint, d.model_location, d.model_window_start, d.model_window_end, d.run_id, d.deployed_at FROM deployments d
+            SELECT d.endpoint, d.model_location, d.model_window_start, d.run_id, d.deployed_at FROM deployments d
             WHERE d.id = (SELECT max(id) FROM deployments WHERE endpoint =
                 (SELECT d2.endpoint FROM deployments d2 JOIN runs r ON r.run_id = d2.run_id JOIN windows w ON w.id = r.window_id
                  WHERE w.pipeline = ? AND w.activity = ? ORDER BY d2.id DESC LIMIT 1))
@@ -85,8 +83,7 @@ public struct StatusRepository: Sendable {
             guard let endpoint = row.string("endpoint"), let location = row.string("model_location"),
                   let start = StoreText.instant(row, "model_window_start"), let runID = row.string("run_id"),
                   let at = StoreText.instant(row, "deployed_at") else { return nil }
-            return Serving(endpoint: endpoint, modelLocation: location, modelWindowStart: start,
-                           modelWindowEnd: StoreText.instant(row, "model_window_end"), runID: runID, deployedAt: at)
+            return Serving(endpoint: endpoint, modelLocation: location, modelWindowStart: start, runID: runID, deployedAt: at)
         }
     }
 }
