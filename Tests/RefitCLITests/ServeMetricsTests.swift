@@ -7,7 +7,8 @@ import RefitTestKit
 
 /// `refit run --metrics-address` scraped while it runs against the emulator, the exposition
 /// parsed by the Prometheus project's own Python parser (PyPI `prometheus-client`); and
-/// `refit metrics`, the same store families once on stdout.
+/// `refit metrics`, the same store families once on stdout. Child processes are waited for off
+/// the cooperative pool (`offPool`), so these tests never hold up the others' timers.
 @Suite("refit run --metrics-address and refit metrics", .timeLimit(.minutes(3)))
 struct ServeMetricsTests {
     @Test("/metrics parses with prometheus_client and counts what history holds; /status is refit status; /healthz is 200")
@@ -22,7 +23,7 @@ struct ServeMetricsTests {
                                                                      with: #""end": "2026-01-01T04:00:00Z""#))
         try folder.writeTrainingSlices(hours: 4)
         let environment = try demoEnvironment(emulator.info)
-        let port = try freePort()
+        let port = try await offPool { try freePort() }
         let base = "http://127.0.0.1:\(port)"
         let worker = try WorkerProcess(arguments: ["--schedules", folder.root.path, "--db", folder.database, "--metrics-address", "\(port)"],
                                        environment: environment, logFile: folder.root.appendingPathComponent("worker.log"))
@@ -113,10 +114,10 @@ struct ServeMetricsTests {
     }
 
     @Test("an unparsable --metrics-address: one sentence, exit 1")
-    func badAddress() throws {
+    func badAddress() async throws {
         let folder = try ScratchSchedules.example()
         defer { folder.remove() }
-        let result = try refit("run", "--schedules", folder.root.path, "--db", folder.database, "--metrics-address", "localhost:http")
+        let result = try await refitOffPool("run", "--schedules", folder.root.path, "--db", folder.database, "--metrics-address", "localhost:http")
         #expect(result.exitCode == 1)
         #expect(result.stderr == "The metrics address 'localhost:http' is not HOST:PORT or PORT (a port from 0 to 65535).\n")
         #expect(!FileManager.default.fileExists(atPath: folder.database), "nothing was opened before the address was checked")
@@ -127,14 +128,14 @@ struct ServeMetricsTests {
         let folder = try ScratchSchedules.example()
         defer { folder.remove() }
         #expect(FileManager.default.createFile(atPath: folder.database, contents: nil))
-        let result = try refit("metrics", "--schedules", folder.root.path, "--db", folder.database)
+        let result = try await refitOffPool("metrics", "--schedules", folder.root.path, "--db", folder.database)
         #expect(result.exitCode == 0, "stderr: \(result.stderr)")
         let families = try await parseWithPrometheusClient(result.stdout, in: folder)
         #expect(families["refit_windows"]?.type == "gauge")
         #expect(families["refit_windows"]?.samples.count == 2 * 5, "two activities × five states")
         #expect(families["refit_windows"]?.samples.allSatisfy { $0.value == 0 } == true)
         #expect(families["refit_attempts_started"] == nil, "a running worker's counters are not in refit metrics")
-        let missing = try refit("metrics", "--schedules", folder.root.path, "--db", folder.root.appendingPathComponent("none.sqlite").path)
+        let missing = try await refitOffPool("metrics", "--schedules", folder.root.path, "--db", folder.root.appendingPathComponent("none.sqlite").path)
         #expect(missing.exitCode == 1 && missing.stderr.split(separator: "\n").count == 1)
     }
 }
