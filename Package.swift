@@ -7,6 +7,9 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// swift-metrics' API only: the instrumented libraries never see the backend (Prometheus, in `refit`).
+let coreMetrics: Target.Dependency = .product(name: "CoreMetrics", package: "swift-metrics")
+
 let package = Package(
     name: "refit",
     platforms: [.macOS(.v14)],
@@ -31,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.70.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // System libraries, linked from Debian's -dev packages.
@@ -61,23 +66,33 @@ let package = Package(
 
         // Async HTTP/1.1 client over libcurl's multi interface: timeouts, TLS on, redaction, SigV4.
         .target(name: "RefitHTTP",
-                dependencies: ["CCurl", "CCurlShim", "RefitCore", .product(name: "Logging", package: "swift-log")],
+                dependencies: ["CCurl", "CCurlShim", "RefitCore", .product(name: "Logging", package: "swift-log"), coreMetrics],
                 swiftSettings: swiftSettings),
 
         // Storage clients: Azure Blob (Shared Key, SAS), signed with RefitCore's HMACSHA256.
         .target(name: "RefitStorage", dependencies: ["RefitCore", "RefitHTTP", "RefitDefinitions"], swiftSettings: swiftSettings),
         // Activity kinds: AzureMLBatchExecution, AzureMLUpdateResource, Command; journaled steps.
-        .target(name: "RefitActivities", dependencies: ["RefitCore", "RefitDefinitions", "RefitHTTP", "RefitStorage"],
+        .target(name: "RefitActivities", dependencies: ["RefitCore", "RefitDefinitions", "RefitHTTP", "RefitStorage", coreMetrics],
                 swiftSettings: swiftSettings),
         // The engine: tick loop, dispatch, retries, timeouts, leases, recovery (activities via ActivityRunner).
         .target(name: "RefitWorker",
-                dependencies: ["RefitCore", .product(name: "Logging", package: "swift-log")],
+                dependencies: ["RefitCore", .product(name: "Logging", package: "swift-log"), coreMetrics],
                 exclude: ["Decisions.md"], swiftSettings: swiftSettings),
+        // `refit run --metrics-address`: /metrics, /status and /healthz over HTTP/1.1 (Hummingbird),
+        // run as a swift-service-lifecycle Service beside the worker. Only `refit` links it (D16).
+        .target(name: "RefitMetricsServer",
+                dependencies: [.product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: swiftSettings),
 
         .executableTarget(name: "refit",
                           dependencies: ["RefitCore", "RefitDefinitions", "RefitStore", "RefitWorker", "RefitReport",
-                                         "RefitActivities", "RefitStorage", "RefitHTTP",
-                                         .product(name: "Logging", package: "swift-log"),
+                                         "RefitActivities", "RefitStorage", "RefitHTTP", "RefitMetricsServer",
+                                         .product(name: "Logging", package: "swift-log"), coreMetrics,
+                                         .product(name: "Prometheus", package: "swift-prometheus"),
+                                         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swiftSettings),
 
@@ -128,6 +143,12 @@ let package = Package(
                     swiftSettings: swiftSettings),
         // One suite of the SchedulingStore contract, run against every implementation.
         .testTarget(name: "RefitStoreConformanceTests", dependencies: ["RefitCore", "RefitStore", "RefitTestKit"],
+                    swiftSettings: swiftSettings),
+        // The instrumentation, recorded into swift-metrics' TestMetrics (worker, HTTP client), and the metrics server.
+        .testTarget(name: "RefitMetricsTests",
+                    dependencies: ["RefitCore", "RefitWorker", "RefitHTTP", "RefitMetricsServer", "RefitTestKit",
+                                   .product(name: "Logging", package: "swift-log"),
+                                   .product(name: "MetricsTestKit", package: "swift-metrics")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "RefitCLITests", dependencies: ["RefitCore", "RefitTestKit", "RefitStorage", "RefitHTTP"], swiftSettings: swiftSettings),
     ]

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 apt_packages=(libsqlite3-dev libcurl4-openssl-dev pkg-config openssl chromium)   # chromium: the report page's browser test
-pip_packages=("azure.storage.blob:azure-storage-blob" "moto.server:moto[server]")   # "module:requirement" pairs, added by the tests that need them
+pip_packages=("azure.storage.blob:azure-storage-blob" "moto.server:moto[server]" "prometheus_client:prometheus-client")   # "module:requirement" pairs, added by the tests that need them
 
 missing=()
 for p in "${apt_packages[@]}"; do

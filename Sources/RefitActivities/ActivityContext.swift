@@ -53,6 +53,9 @@ public struct ActivityContext: Sendable {
     /// Whether an operator canceled the attempt (read when its task is canceled): its external
     /// job is then DELETEd rather than left running for the next attempt to resume.
     public var canceledByOperator: @Sendable () -> Bool
+    /// When the window's last input slice was found Ready (its data landed), if known: a batch
+    /// job submitted for it records the delay in `refit_data_to_submit_seconds`.
+    public var dataReadyAt: Date?
 
     public init(factory: Factory, pipelineName: String, activity: Activity, window: Slice, journal: any StepJournal,
                 http: HTTPClient, secrets: SecretResolver = SecretResolver(baseDirectory: "."), deadline: ContinuousClock.Instant? = nil,

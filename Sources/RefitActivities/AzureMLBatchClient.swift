@@ -203,7 +203,7 @@ public struct AzureMLBatchClient: Sendable {
         var headers: HTTPHeaders = ["Authorization": "Bearer \(apiKey)", "Accept": "application/json"]
         if body != nil { headers.set("Content-Type", "application/json") }
         return try await AzureMLHTTP.send(http, HTTPRequest(method: method, url: url, headers: headers, body: body,
-                                                            timeout: timeout),
+                                                            timeout: timeout, target: "aml"),
                                           operation: operation)
     }
 }
@@ -250,7 +250,7 @@ public struct AzureMLManagementClient: Sendable {
         let request = HTTPRequest(method: .patch, url: endpointURL,
                                   headers: ["Authorization": "Bearer \(apiKey)", "Content-Type": "application/json",
                                             "Accept": "application/json"],
-                                  body: Self.patchBody(resourceName: resourceName, location: location))
+                                  body: Self.patchBody(resourceName: resourceName, location: location), target: "aml")
         _ = try await AzureMLHTTP.send(http, request, operation: "Updating the endpoint's trained model")
     }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import RefitCore
 import RefitHTTP
@@ -22,6 +23,9 @@ public struct BatchExecutionActivity: Sendable {
     public var maxPoll: Duration = .seconds(5)
     /// Consecutive retryable poll failures tolerated before giving up.
     public var maxTransientPollFailures = 8
+
+    /// From the window's data landing (last input slice Ready) to the batch job's submission.
+    public static let dataToSubmitMetric = "refit_data_to_submit_seconds"
 
     public static let orphanNote = "a previous submit's outcome is unknown; its job may be orphaned"
 
@@ -205,6 +209,12 @@ public struct BatchExecutionActivity: Sendable {
         }
         result["jobId"] = jobID
         try context.journalCall { try journal.record(result: result, step: "submit") }
+        if let landed = context.dataReadyAt {
+            // Seconds of the wall clock (the slice's Ready time is one), never negative.
+            let seconds = max(0, context.now().timeIntervalSince(landed))
+            CoreMetrics.Timer(label: Self.dataToSubmitMetric, dimensions: [("pipeline", context.pipelineName), ("activity", context.activity.name)])
+                .recordNanoseconds(Int64(seconds * 1_000_000_000))
+        }
         return jobID
     }
 
@@ -337,7 +347,7 @@ public struct BatchExecutionActivity: Sendable {
             $0.value.RelativeLocation.lowercased().hasSuffix(".csv")
         }
         if let evaluation, let url = evaluation.value.sasURL {
-            let response = try await AzureMLHTTP.send(context.http, HTTPRequest(url: url),
+            let response = try await AzureMLHTTP.send(context.http, HTTPRequest(url: url, target: "blob"),
                                                       operation: "Reading evaluation output '\(evaluation.key)'")
             metrics = Self.parseMetrics(response.text)
         }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 
@@ -27,11 +28,13 @@ public final class HTTPClient: Sendable {
         public var redactor: Redactor
         /// Receives one debug line per finished request (redacted); nil logs nothing.
         public var logger: Logger?
+        /// Counts requests (`refit_http_requests_total`); nil: `MetricsSystem.factory`.
+        public var metricsFactory: (any MetricsFactory)?
 
         public init(connectTimeout: Duration = .seconds(10), totalTimeout: Duration = .seconds(60),
                     maxRedirects: Int = 5, maxResponseBytes: Int = 64 * 1024 * 1024, caFile: String? = nil,
                     userAgent: String = "refit", proxy: String? = nil, redactor: Redactor = .standard,
-                    logger: Logger? = nil) {
+                    logger: Logger? = nil, metricsFactory: (any MetricsFactory)? = nil) {
             self.connectTimeout = connectTimeout
             self.totalTimeout = totalTimeout
             self.maxRedirects = maxRedirects
@@ -41,6 +44,7 @@ public final class HTTPClient: Sendable {
             self.proxy = proxy
             self.redactor = redactor
             self.logger = logger
+            self.metricsFactory = metricsFactory
         }
     }
 
@@ -76,15 +80,31 @@ public final class HTTPClient: Sendable {
             }
             configuration.logger?.debug("HTTP \(request.method) \(transfer.redaction.url(request.url)) -> \(response.status)",
                                         metadata: ["elapsed": "\(ContinuousClock.now - started)"])
+            count(request, statusClass: Self.statusClass(response.status))
             return response
         } catch let error as HTTPError {
+            count(request, statusClass: "error")
             configuration.logger?.debug("HTTP \(error)", metadata: ["elapsed": "\(ContinuousClock.now - started)"])
             throw error
         } catch {
+            count(request, statusClass: "error")
             // Only HTTPError is ever thrown into the continuation; keep the typed contract regardless.
             throw HTTPError(code: .transport, method: request.method, url: transfer.redaction.url(request.url),
                             isRetryable: true, detail: transfer.redaction.text("\(error)"))
         }
+    }
+
+    /// The metric name of the request counter (README, *Metrics*).
+    public static let requestsMetric = "refit_http_requests_total"
+
+    /// `2xx`…`5xx` (`1xx` and `3xx` too when they are the final status).
+    static func statusClass(_ status: Int) -> String {
+        (100...599).contains(status) ? "\(status / 100)xx" : "error"
+    }
+
+    private func count(_ request: HTTPRequest, statusClass: String) {
+        Counter(label: Self.requestsMetric, dimensions: [("target", request.metricsTarget), ("status_class", statusClass)],
+                factory: configuration.metricsFactory ?? MetricsSystem.factory).increment()
     }
 
     /// Sends `request` and throws a classified ``HTTPError`` for any non-2xx status (see

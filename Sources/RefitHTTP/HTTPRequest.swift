@@ -29,15 +29,26 @@ public struct HTTPRequest: Sendable {
     public var timeout: Duration?
     /// When set, libcurl signs the request with AWS Signature Version 4.
     public var sigV4: SigV4Credentials?
+    /// What the request talks to, as the `target` label of `refit_http_requests_total`: a
+    /// logical name (`aml`, `blob`, `s3`) set by the client that builds the request; nil means
+    /// the URL's host. Never the URL itself (its query may hold a SAS token).
+    public var target: String?
 
     public init(method: HTTPMethod = .get, url: String, headers: HTTPHeaders = [:], body: Data? = nil,
-                timeout: Duration? = nil, sigV4: SigV4Credentials? = nil) {
+                timeout: Duration? = nil, sigV4: SigV4Credentials? = nil, target: String? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
         self.sigV4 = sigV4
+        self.target = target
+    }
+
+    /// The `target` label: `target`, else the URL's host, else `unknown`.
+    var metricsTarget: String {
+        if let target { return target }
+        return URLComponents(string: url)?.host.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
     }
 }
 

@@ -88,7 +88,7 @@ public struct AzureBlobClient: Sendable {
 
     private func perform(_ method: HTTPMethod, url: String, headers: HTTPHeaders = [:], body: Data? = nil,
                          operation: String, allow: Set<Int> = []) async throws(StorageError) -> HTTPResponse {
-        var request = HTTPRequest(method: method, url: url, headers: headers, body: body)
+        var request = HTTPRequest(method: method, url: url, headers: headers, body: body, target: "blob")
         if method == .put, body == nil { request.headers.set("Content-Length", "0") }
         try SharedKey.sign(&request, account: account)
         let response: HTTPResponse

@@ -11,6 +11,7 @@ struct ExternalDataChecker {
     let clock: any WallClock
     let sleeper: any WorkerSleeper
     let logger: Logger
+    var metrics = WorkerMetrics()
     /// At most this many checks per pass; the rest are due in the next pass.
     var pageSize = 2_000
 
@@ -73,6 +74,7 @@ struct ExternalDataChecker {
         for (name, records) in Dictionary(grouping: records, by: \.dataset).sorted(by: { $0.key < $1.key }) {
             guard let dataset = factory.datasets[name] else { continue }
             let outcomes: [Slice: ProbeOutcome]?
+            let began = ContinuousClock.now
             if let location = locations(dataset) {
                 outcomes = await probe(location, records.map(\.slice), dataset: dataset)
             } else {
@@ -90,6 +92,8 @@ struct ExternalDataChecker {
             try await store.recordChecks(results.map { SliceCheckUpdate(sliceID: $0.record.id, seenCheckCount: $0.record.checkCount,
                                                                          check: $0.check) }, now: checkedAt)
             checks += results.count
+            metrics.sliceChecks(kind: dataset.kind, results: Dictionary(grouping: results, by: { $0.check.status.rawValue }).mapValues(\.count),
+                                duration: ContinuousClock.now - began)
             for (record, check) in results where check.status != .waiting {
                 logger.info("external slice \(check.status.rawValue)",
                             metadata: ["dataset": "\(name)", "slice": "\(record.slice.start)", "early": "\(onlyReady)",

@@ -19,6 +19,7 @@ extension Worker {
                                      deadline: deadline, workerID: configuration.workerID)
         logger.info("attempt started", metadata: metadata(claim.key, claim.window, runID: runID,
                                                           extra: ["attempt": "\(claim.attempt)", "trigger": "\(claim.trigger.rawValue)"]))
+        configuration.metrics.attemptStarted(claim.key, trigger: claim.trigger)
         running[runID] = RunningAttempt(claim: claim)
         claimed.append((claim, context))
         return StartedAttempt(runID: runID, pipeline: claim.key.pipeline, activity: claim.key.activity, window: claim.window,
@@ -34,6 +35,7 @@ extension Worker {
 
     /// Runs one claimed attempt to its end; a child task of the caller's attempt group.
     func execute(_ claim: ClaimedAttempt, _ context: AttemptContext) async {
+        let began = ContinuousClock.now
         let runner = self.runner, sleeper = self.sleeper, clock = self.clock
         let store = self.store, configuration = self.configuration
         let ending: Ending = await withTaskGroup(of: Ending?.self) { group in
@@ -71,17 +73,21 @@ extension Worker {
             group.cancelAll()
             return result
         }
-        await finish(claim, context: context, ending: ending, interrupted: Task.isCancelled)
+        await finish(claim, context: context, ending: ending, interrupted: Task.isCancelled, began: began)
     }
 
-    private func finish(_ claim: ClaimedAttempt, context: AttemptContext, ending: Ending, interrupted: Bool) async {
+    private func finish(_ claim: ClaimedAttempt, context: AttemptContext, ending: Ending, interrupted: Bool,
+                        began: ContinuousClock.Instant) async {
+        var counted = "LeaseLost"
         defer {
+            configuration.metrics.attemptFinished(claim.key, outcome: counted, duration: ContinuousClock.now - began)
             running[claim.runID] = nil
             attemptEnded()
         }
         let now = clock.now()
         let meta = metadata(claim.key, claim.window, runID: claim.runID)
         if interrupted && stopping {
+            counted = "Released"
             do {
                 try await store.release(runID: claim.runID, workerID: configuration.workerID, budget: budget(for: claim.key), now: now)
                 logger.warning("attempt interrupted by shutdown; lease released", metadata: meta)
@@ -105,11 +111,16 @@ extension Worker {
         do {
             guard let finished = try await store.finish(runID: claim.runID, workerID: configuration.workerID, outcome: outcome,
                                                         budget: budget(for: claim.key), now: now) else { return }
+            counted = WorkerMetrics.outcomeLabel(outcome)
+            if case .azureMLUpdateResource = context.activity.kind, finished.applied, let kind = WorkerMetrics.deploymentKind(outcome) {
+                configuration.metrics.deployment(claim.key, kind: kind)
+            }
             let level: Logger.Level = finished.status == .failed ? .error : .info
             logger.log(level: level, "attempt finished", metadata: meta.merging([
                 "outcome": "\(outcome.summary)", "window.state": "\(finished.status.rawValue)",
                 "window.substate": "\(finished.substate?.rawValue ?? "-")", "applied": "\(finished.applied)"]) { $1 })
         } catch {
+            counted = "Unrecorded"
             logger.error("could not record the attempt's outcome; the lease will expire and the attempt be retried",
                          metadata: meta.merging(["error": "\(error)"]) { $1 })
         }

@@ -53,6 +53,8 @@ public actor Worker {
     private var progressWaiters: [CheckedContinuation<Void, Never>] = []
     /// Attempts finished so far (so a waiter does not miss one that ended before it waited).
     private var finishedCount = 0
+    /// How the run loop is doing (`/healthz`).
+    public private(set) var health = WorkerHealth()
 
     struct RunningAttempt {
         var claim: ClaimedAttempt
@@ -86,9 +88,26 @@ public actor Worker {
 
     // MARK: One pass
 
+    /// One pass, timed for the metrics and recorded for the health check (`/healthz`).
+    private func pass() async throws -> TickReport {
+        let began = ContinuousClock.now
+        do {
+            let report = try await passBody()
+            configuration.metrics.pass(duration: ContinuousClock.now - began)
+            health.lastPassEndedAt = ContinuousClock.now
+            health.lastBeatAt = health.lastPassEndedAt
+            health.lastPassError = nil
+            return report
+        } catch {
+            configuration.metrics.pass(duration: ContinuousClock.now - began)
+            health.lastPassError = "\(error)"
+            throw error
+        }
+    }
+
     /// One scheduling pass at the clock's current time. Returns what it claimed; the claimed
     /// attempts wait in `claimed` until the caller starts them in its attempt group.
-    private func pass() async throws -> TickReport {
+    private func passBody() async throws -> TickReport {
         let now = clock.now()
         lastPassAt = now
         let budgets = self.budgets
@@ -97,6 +116,7 @@ public actor Worker {
         let dead = Set(owners.filter { $0 != configuration.workerID && (WorkerIdentity(parsing: $0)?.isKnownDead() ?? false) })
         let recovered = try await store.recoverLeases(now: now, deadOwners: dead, budget: budgets)
         for window in recovered {
+            configuration.metrics.leaseRecovered(window.key)
             logger.warning("recovered the window of a worker that is gone (lease expired or process ended)",
                            metadata: metadata(window.key, window.window))
         }
@@ -113,7 +133,7 @@ public actor Worker {
         try await resolveInputs(now: now)
 
         let checker = ExternalDataChecker(store: store, factory: factory, locations: locations, clock: clock, sleeper: sleeper,
-                                          logger: logger)
+                                          logger: logger, metrics: configuration.metrics)
         var checks = try await checker.checkDue(now: now)
         let storageChanged = recheckWaitingData
         if recheckWaitingData {
@@ -223,6 +243,9 @@ public actor Worker {
     /// did not.
     public func run(wakeUps: AsyncStream<Void>? = nil) async {
         logger.info("worker started")
+        health.running = true
+        health.lastBeatAt = ContinuousClock.now
+        defer { health.running = false }
         await withDiscardingTaskGroup { group in
             if let wakeUps {
                 // Storage notifications, a child like the attempts: it ends when the group is
@@ -354,7 +377,9 @@ public actor Worker {
             sleepTask = nil
             if case .failure = result { break }
             if clock.now() >= instant { break }
-            if let token, let now = try? await store.changeToken(), now != token { break }
+            guard let now = try? await store.changeToken() else { continue }
+            health.lastBeatAt = ContinuousClock.now
+            if let token, now != token { break }
         }
         pendingWake = false
     }

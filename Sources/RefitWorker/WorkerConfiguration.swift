@@ -39,18 +39,22 @@ public struct WorkerConfiguration: Sendable {
     /// sha256 of each pipeline's definition (pipeline name → hex), recorded on every run.
     /// Pipelines without one get a hash of their resolved model.
     public var definitionSHA256: [String: String]
+    /// Where attempts, checks, deployments and passes are counted (swift-metrics).
+    public var metrics: WorkerMetrics
 
     public init(workerID: String, leaseDuration: TimeSpan = TimeSpan(seconds: 30), leaseRenewalInterval: TimeSpan = TimeSpan(seconds: 10),
                 cancelPollInterval: TimeSpan = TimeSpan(seconds: 1), changePollInterval: TimeSpan = TimeSpan(seconds: 1),
                 maxParallel: Int = 8, gracePeriod: TimeSpan = TimeSpan(seconds: 30), materializationBatch: Int = 5_000,
                 maximumSleep: TimeSpan = .minutes(10), dataChangeHorizon: TimeSpan = TimeSpan(seconds: 7 * 86_400),
-                dataVerifyInterval: TimeSpan = .minutes(15), definitionSHA256: [String: String] = [:]) {
+                dataVerifyInterval: TimeSpan = .minutes(15), definitionSHA256: [String: String] = [:],
+                metrics: WorkerMetrics = WorkerMetrics()) {
         self.workerID = workerID; self.leaseDuration = leaseDuration; self.leaseRenewalInterval = leaseRenewalInterval
         self.cancelPollInterval = cancelPollInterval; self.changePollInterval = changePollInterval
         self.maxParallel = max(1, maxParallel); self.gracePeriod = gracePeriod
         self.materializationBatch = max(1, materializationBatch); self.maximumSleep = maximumSleep
         self.dataChangeHorizon = dataChangeHorizon; self.dataVerifyInterval = dataVerifyInterval
         self.definitionSHA256 = definitionSHA256
+        self.metrics = metrics
     }
 }
 

@@ -17,7 +17,7 @@ struct ActivitiesRunner: ActivityRunner {
     let baseDirectory: String
 
     func run(_ attempt: AttemptContext) async -> AttemptOutcome {
-        let context = ActivityContext(
+        var context = ActivityContext(
             factory: attempt.factory, pipelineName: attempt.pipeline.name, activity: attempt.activity,
             window: attempt.window, journal: SQLiteStepJournal(store: store, runID: attempt.runID),
             http: http, secrets: SecretResolver(environment: environment, baseDirectory: baseDirectory),
@@ -26,6 +26,11 @@ struct ActivitiesRunner: ActivityRunner {
         do {
             switch attempt.activity.kind {
             case .azureMLBatchExecution:
+                // When the window's data landed, for `refit_data_to_submit_seconds`.
+                if let landed = try? MetricsRepository(store).dataReadyAt(pipeline: attempt.pipeline.name, activity: attempt.activity.name,
+                                                                           windowStart: attempt.window.start) {
+                    context.dataReadyAt = Date(timeIntervalSince1970: TimeInterval(landed.secondsSinceEpoch))
+                }
                 let outcome = try await BatchExecutionActivity().execute(context)
                 let metrics = outcome.metrics.isEmpty ? nil : Self.json(outcome.metrics)
                 let outputs = outcome.outputs.sorted { $0.key < $1.key }.map {

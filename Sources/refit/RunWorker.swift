@@ -2,8 +2,11 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import RefitCore
+import RefitMetricsServer
 import RefitStore
 import RefitWorker
+import ServiceLifecycle
 
 /// `refit run`: the long-running worker. SIGTERM/SIGINT stop it gracefully (no new claims,
 /// running attempts get a grace period, leases are released) and it exits 0. SIGHUP reloads
@@ -30,6 +33,11 @@ struct RunWorker: AsyncParsableCommand {
 
     var heartbeatSeconds: Int { heartbeat ?? max(1, min(10, leaseSeconds / 3)) }
 
+    @Option(name: .customLong("metrics-address"),
+            help: ArgumentHelp("Serve /metrics, /status and /healthz over HTTP on HOST:PORT (a bare PORT listens on 127.0.0.1); off unless given.",
+                               valueName: "address"))
+    var metricsAddress: String?
+
     func validate() throws {
         guard leaseSeconds >= 2 else { throw ValidationError("--lease-seconds must be at least 2.") }
         guard heartbeatSeconds >= 1, heartbeatSeconds * 2 <= leaseSeconds else {
@@ -39,6 +47,14 @@ struct RunWorker: AsyncParsableCommand {
 
     func run() async throws {
         Console.logFormat = options.logFormat
+        let address = try metricsAddress.map { text in
+            guard let address = MetricsAddress(parsing: text) else {
+                throw CLIFailure.invalidInput("The metrics address '\(text)' is not HOST:PORT or PORT (a port from 0 to 65535).")
+            }
+            return address
+        }
+        let exposition = address.map { _ in MetricsExposition() }
+        exposition?.bootstrap()
         let factory = try definitions.loadFactory(logFormat: options.logFormat)
         let store = try database.open()
         defer { store.close() }
@@ -54,9 +70,47 @@ struct RunWorker: AsyncParsableCommand {
         hangUp.resume()
         sources.append(hangUp)
         let wakeUps = FileShareWakeUps(factory: factory, schedulesDirectory: definitions.schedules)
-        await worker.run(wakeUps: wakeUps.stream)
-        wakeUps.stop()
+        defer { wakeUps.stop() }
+        if let address, let exposition {
+            try await runWithMetrics(worker: worker, wakeUps: wakeUps.stream, address: address, exposition: exposition,
+                                     startupDefinitions: factory, logger: logger)
+        } else {
+            await worker.run(wakeUps: wakeUps.stream)
+        }
         sources.forEach { $0.cancel() }
         shutdown.cancel()
+    }
+
+    /// The worker and the metrics server in one `ServiceGroup`: the worker starts once the server
+    /// listens; when the worker stops (SIGTERM/SIGINT), the server shuts down; when the server
+    /// cannot listen, the run ends with one sentence and exit 1 before any pass.
+    private func runWithMetrics(worker: Worker, wakeUps: AsyncStream<Void>, address: MetricsAddress, exposition: MetricsExposition,
+                                startupDefinitions: Factory, logger: Logger) async throws {
+        // Scrapes read through a connection of their own, so they never queue behind the worker's.
+        let scrapes = try database.openReadOnly()
+        defer { scrapes.close() }
+        let endpoints = MetricsEndpointsSetup.make(exposition: exposition, worker: worker, store: scrapes, schedules: definitions,
+                                                   startupDefinitions: startupDefinitions)
+        let server = MetricsServer(address: address, endpoints: endpoints)
+        var quiet = logger
+        quiet.logLevel = .critical
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [
+                .init(service: server, successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .cancelGroup),
+                .init(service: WorkerService(worker: worker, wakeUps: wakeUps, server: server),
+                      successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup),
+            ],
+            logger: quiet))
+        let announce = Task {
+            if let port = await server.listening() {
+                logger.info("metrics served", metadata: ["address": "http://\(MetricsAddress(host: address.host, port: port))"])
+            }
+        }
+        defer { announce.cancel() }
+        do {
+            try await group.run()
+        } catch let error as MetricsServerError {
+            throw CLIFailure.invalidInput(error.message)
+        }
     }
 }

@@ -24,23 +24,28 @@ struct Status: ParsableCommand {
         let names = try pipeline.map { [try OperatorInput.pipeline($0, in: factory, schedules: definitions.schedules).name] }
             ?? factory.pipelines.keys.sorted()
         let store = try database.openExisting()
-        let now = SystemWallClock().now()
-        let document: JSONOutput
+        let document = try Self.document(factory: factory, pipelines: names, store: store, now: SystemWallClock().now())
+        switch format {
+        case .json: print(document.render())
+        case .table: print(Self.table(document))
+        }
+    }
+
+    /// The `--format json` document (also what `refit run --metrics-address` serves at `/status`).
+    static func document(factory: Factory, pipelines names: [String], store: Store, now: Instant) throws(CLIFailure) -> JSONOutput {
         do {
             let repository = StatusRepository(store)
             let controls = try PipelineControlRepository(store).controls()
             let pipelines = try names.compactMap { factory.pipelines[$0] }.map { definition in
                 try Self.pipelineStatus(definition, factory: factory, repository: repository, control: controls[definition.name], now: now)
             }
-            document = .object([("generatedAt", .string(now.iso8601)),
-                                ("workers", .array(try repository.liveWorkers(now: now).map { .string($0) })),
-                                ("pipelines", .array(pipelines))])
+            return .object([("generatedAt", .string(now.iso8601)),
+                            ("workers", .array(try repository.liveWorkers(now: now).map { .string($0) })),
+                            ("pipelines", .array(pipelines))])
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)
-        }
-        switch format {
-        case .json: print(document.render())
-        case .table: print(Self.table(document))
+        } catch {
+            throw CLIFailure.internal("\(error)")
         }
     }
 

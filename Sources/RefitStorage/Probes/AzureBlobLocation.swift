@@ -111,7 +111,7 @@ public struct AzureBlobLocation: StorageLocation {
         case .sharedKey(let account):
             var url = account.url(container: container, blob: blob)
             if let query { url += "?" + query }
-            request = HTTPRequest(method: method, url: url)
+            request = HTTPRequest(method: method, url: url, target: "blob")
             do {
                 try SharedKey.sign(&request, account: account)
             } catch {
@@ -121,7 +121,7 @@ public struct AzureBlobLocation: StorageLocation {
             guard let url = Self.sasURL(uri, container: container, blob: blob, query: query) else {
                 return .failure(ProbeFailure("\(operation) failed: the sasUri is not a URL with a SAS token.", retryable: false))
             }
-            request = HTTPRequest(method: method, url: url)
+            request = HTTPRequest(method: method, url: url, target: "blob")
             request.headers.set("x-ms-version", SharedKey.version)
         }
         do {

@@ -110,7 +110,7 @@ public struct S3Location: StorageLocation {
     private func request(_ method: HTTPMethod, _ url: String) -> HTTPRequest {
         var headers = HTTPHeaders()
         headers.set("x-amz-content-sha256", SigV4.unsignedPayload)
-        return HTTPRequest(method: method, url: url, headers: headers, sigV4: credentials)
+        return HTTPRequest(method: method, url: url, headers: headers, sigV4: credentials, target: "s3")
     }
 }
 
