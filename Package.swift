@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "RefitDefinitions", targets: ["RefitDefinitions"]),
         .library(name: "RefitStore", targets: ["RefitStore"]),
         .library(name: "RefitWorker", targets: ["RefitWorker"]),
+        .library(name: "RefitPostgres", targets: ["RefitPostgres"]),
         .library(name: "RefitHTTP", targets: ["RefitHTTP"]),
         .library(name: "RefitMLSim", targets: ["RefitMLSim"]),
         .executable(name: "refit-mlsim", targets: ["refit-mlsim"]),
@@ -35,6 +36,8 @@ let package = Package(
         // System libraries, linked from Debian's -dev packages.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
                        providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
         // Typed, non-variadic wrappers for curl_easy_setopt/getinfo (Swift cannot call variadics).
@@ -53,6 +56,9 @@ let package = Package(
                 swiftSettings: swiftSettings),
         // SQLite persistence: migrations, run history, leases. The only code that speaks SQL.
         .target(name: "RefitStore", dependencies: ["CSQLite", "RefitCore"], swiftSettings: swiftSettings),
+
+        // PostgreSQL persistence for several hosts: the same SchedulingStore over libpq (decision 18).
+        .target(name: "RefitPostgres", dependencies: ["CLibPQ", "RefitCore", "RefitStore"], swiftSettings: swiftSettings),
 
         // Async HTTP/1.1 client over libcurl's multi interface: timeouts, TLS on, redaction, SigV4.
         .target(name: "RefitHTTP",
@@ -121,7 +127,7 @@ let package = Package(
                                    .product(name: "Logging", package: "swift-log")],
                     swiftSettings: swiftSettings),
         // One suite of the SchedulingStore contract, run against every implementation.
-        .testTarget(name: "RefitStoreConformanceTests", dependencies: ["RefitCore", "RefitStore", "RefitTestKit"],
+        .testTarget(name: "RefitStoreConformanceTests", dependencies: ["RefitCore", "RefitStore", "RefitPostgres", "RefitTestKit"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "RefitCLITests", dependencies: ["RefitCore", "RefitTestKit", "RefitStorage", "RefitHTTP"], swiftSettings: swiftSettings),
     ]
