@@ -76,7 +76,7 @@ let package = Package(
                 exclude: ["Decisions.md"], swiftSettings: swiftSettings),
 
         .executableTarget(name: "refit",
-                          dependencies: ["RefitCore", "RefitDefinitions", "RefitStore", "RefitWorker",
+                          dependencies: ["RefitCore", "RefitDefinitions", "RefitStore", "RefitPostgres", "RefitWorker",
                                          "RefitActivities", "RefitStorage", "RefitHTTP",
                                          .product(name: "Logging", package: "swift-log"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],

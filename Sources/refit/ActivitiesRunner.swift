@@ -10,7 +10,7 @@ import RefitStore
 /// folder), runs the activity kind, and maps its outcome or `ActivityError` onto the worker's
 /// `AttemptOutcome` so retries, timeouts and D14 deployments are decided in one place.
 struct ActivitiesRunner: ActivityRunner {
-    let store: Store
+    let database: WorkerDatabase
     let http: HTTPClient
     let environment: [String: String]
     /// The schedules folder: secret files and relative paths resolve against it.
@@ -19,7 +19,7 @@ struct ActivitiesRunner: ActivityRunner {
     func run(_ attempt: AttemptContext) async -> AttemptOutcome {
         let context = ActivityContext(
             factory: attempt.factory, pipelineName: attempt.pipeline.name, activity: attempt.activity,
-            window: attempt.window, journal: SQLiteStepJournal(store: store, runID: attempt.runID),
+            window: attempt.window, journal: database.journal(runID: attempt.runID),
             http: http, secrets: SecretResolver(environment: environment, baseDirectory: baseDirectory),
             deadline: Self.continuousDeadline(attempt.deadline),
             canceledByOperator: { [stop = attempt.stop] in stop.isCanceledByOperator })
@@ -63,7 +63,7 @@ struct ActivitiesRunner: ActivityRunner {
         guard let service = attempt.activity.linkedServiceName.flatMap({ attempt.factory.linkedServices[$0] }),
               case .azureML(let ml) = service.kind, let setting = ml.updateResourceEndpoint,
               let endpoint = setting.resolve(environment: environment) else { return nil }
-        let scheduling = SQLiteSchedulingStore(store)
+        let scheduling = database.scheduling
         while true {
             let claim: EndpointClaim
             do {

@@ -55,6 +55,7 @@ public final class PostgresDatabase: @unchecked Sendable {
 
     /// Runs `body` in one transaction on the executor, retried from the start when that is
     /// safe (see the type's documentation).
+    @discardableResult
     public func write<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         try await onExecutor { try self.transaction(body) }
     }
@@ -65,6 +66,7 @@ public final class PostgresDatabase: @unchecked Sendable {
         return try queue.sync { try reading(body) }
     }
 
+    @discardableResult
     public func writeNow<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         try refuseReentrancy()
         return try queue.sync { try transaction(body) }

@@ -1,0 +1,56 @@
+import Foundation
+import RefitCore
+import RefitPostgres
+import RefitStore
+
+/// The database `refit run` and `refit tick` work on: a SQLite file, or a PostgreSQL server
+/// shared by workers on several hosts (`--db postgres://…`). It gives the worker its scheduling
+/// store, each attempt its step journal, and the tick summary its counts.
+enum WorkerDatabase: Sendable {
+    case sqlite(Store)
+    case postgres(PostgresSchedulingStore)
+
+    var scheduling: any SchedulingStore {
+        switch self {
+        case .sqlite(let store): SQLiteSchedulingStore(store)
+        case .postgres(let store): store
+        }
+    }
+
+    /// The journal of one attempt.
+    func journal(runID: String) -> any StepJournal {
+        switch self {
+        case .sqlite(let store): SQLiteStepJournal(store: store, runID: runID)
+        case .postgres(let store): PostgresStepJournal(database: store.database, runID: runID)
+        }
+    }
+
+    func recordDefinition(kind: String, name: String, sha256: String, json: String, now: Instant) throws {
+        switch self {
+        case .sqlite(let store):
+            try DefinitionRepository(store).record(kind: kind, name: name, sha256: sha256, json: json, now: now)
+        case .postgres(let store):
+            try store.recordDefinition(kind: kind, name: name, sha256: sha256, json: json, now: now)
+        }
+    }
+
+    /// A run's status (`Succeeded`, `Failed`, …), or nil.
+    func runStatus(id: String) throws -> String? {
+        switch self {
+        case .sqlite(let store): try RunRepository(store).run(id: id)?.status
+        case .postgres(let store): try store.runStatus(id: id)
+        }
+    }
+
+    func windowCount(status: WindowStatus, pipelines: [String]) throws -> Int {
+        switch self {
+        case .sqlite(let store): try WindowRepository(store).count(status: status, pipelines: pipelines)
+        case .postgres(let store): try store.windowCount(status: status, pipelines: pipelines)
+        }
+    }
+
+    /// Closes a SQLite file at the end of a command (PostgreSQL connections close with the store).
+    func close() {
+        if case .sqlite(let store) = self { store.close() }
+    }
+}
