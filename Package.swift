@@ -129,6 +129,6 @@ let package = Package(
         // One suite of the SchedulingStore contract, run against every implementation.
         .testTarget(name: "RefitStoreConformanceTests", dependencies: ["RefitCore", "RefitStore", "RefitPostgres", "RefitTestKit"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "RefitCLITests", dependencies: ["RefitCore", "RefitTestKit", "RefitStorage", "RefitHTTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "RefitCLITests", dependencies: ["RefitCore", "RefitTestKit", "RefitStorage", "RefitHTTP", "RefitPostgres"], swiftSettings: swiftSettings),
     ]
 )

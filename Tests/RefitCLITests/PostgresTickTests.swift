@@ -1,0 +1,54 @@
+import Foundation
+import RefitCore
+import RefitPostgres
+import RefitTestKit
+import Testing
+
+/// `refit tick --db postgres://…`: workers in several processes (standing in for several hosts)
+/// share one PostgreSQL database.
+@Suite("refit tick on PostgreSQL (emulator)", .timeLimit(.minutes(5)))
+struct PostgresTickTests {
+    @Test("two ticks at once on one PostgreSQL database: every window once, one submit each, deployments only forward")
+    func twoTicksShareADatabase() async throws {
+        let server = try PostgresTestServer.url()
+        let name = "refit_cli_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+        // A database name cannot be a parameter; this one is built from digits and letters only.
+        try PostgresConnection(url: server).execute("CREATE DATABASE \(name)")
+        defer { _ = try? PostgresConnection(url: server).execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        let url = PostgresTestServer.url(server, database: name)
+
+        let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
+        defer { emulator.stop() }
+        let folder = try ScratchSchedules.example()
+        defer { folder.remove() }
+        let pipelinePath = "pipelines/retrain-pipeline.json"
+        let pipeline = try String(contentsOf: folder.root.appendingPathComponent(pipelinePath), encoding: .utf8)
+        try folder.write(pipelinePath, pipeline.replacingOccurrences(of: #""end": "2026-01-02T00:00:00Z""#,
+                                                                     with: #""end": "2026-01-01T06:00:00Z""#))
+        try folder.writeTrainingSlices(hours: 6)
+        let environment = try demoEnvironment(emulator.info)
+
+        async let first = refitOffPool("tick", "--schedules", folder.root.path, "--db", url, environment: environment)
+        async let second = refitOffPool("tick", "--schedules", folder.root.path, "--db", url, environment: environment)
+        for tick in try await [first, second] { #expect(tick.exitCode == 0, "stderr: \(tick.stderr)") }
+
+        let c = try PostgresConnection(url: url)
+        let windows = try c.query("SELECT activity, state, count(*) AS n FROM windows GROUP BY 1, 2 ORDER BY 1, 2")
+            .map { "\($0.string("activity") ?? "")=\($0.string("state") ?? ""):\($0.int("n") ?? 0)" }
+        #expect(windows.contains("Retrain=Ready:6"), "\(windows)")
+        // Every window ran exactly once (one attempt each, whichever process claimed it).
+        let perWindow = try c.query("SELECT window_id, count(*) AS n FROM runs GROUP BY 1").compactMap { $0.int("n") }
+        #expect(perWindow.count == 12 && perWindow.allSatisfy { $0 == 1 })
+        #expect(try await emulator.operations("submit").count == 6)
+        // Deployments only move forward, and the newest window's model serves.
+        let deployed = try c.query("SELECT model_window_start FROM deployments ORDER BY id").compactMap { $0.instant("model_window_start") }
+        #expect(deployed == deployed.sorted() && !deployed.isEmpty)
+        #expect(deployed.last?.iso8601 == "2026-01-01T05:00:00Z")
+
+        // The read-only commands do not speak PostgreSQL yet: one sentence, exit 1.
+        let history = try await refitOffPool("history", "--db", url, environment: environment)
+        #expect(history.exitCode == 1)
+        #expect(history.stderr.contains("works on a SQLite --db only so far"), "stderr: \(history.stderr)")
+        #expect(!history.stderr.contains("postgres://"))
+    }
+}
