@@ -36,6 +36,7 @@ final class PrivatePostgresServer: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let started { return started.url }
+        Self.stopOrphans()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("refit-pg-\(UUID().uuidString)", isDirectory: true)
         let result = try runProcess(URL(fileURLWithPath: "/bin/bash"), [Self.script.path, "start", folder.path], deadline: .seconds(120))
         guard result.exitCode == 0, let url = result.stdout.split(separator: "\n").last.map(String.init), url.hasPrefix("postgres") else {
@@ -43,8 +44,24 @@ final class PrivatePostgresServer: @unchecked Sendable {
                                           + result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         started = (url, folder)
+        try? String(getpid()).write(to: folder.appendingPathComponent("owner.pid"), atomically: true, encoding: .utf8)
         atexit { PrivatePostgresServer.shared.stop() }
         return url
+    }
+
+    /// Stops the servers of test processes that were killed before their exit handler ran
+    /// (each server's folder names its owner's pid).
+    static func stopOrphans() {
+        let temporary = FileManager.default.temporaryDirectory
+        let folders = (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+        for name in folders where name.hasPrefix("refit-pg-") {
+            let folder = temporary.appendingPathComponent(name, isDirectory: true)
+            guard let text = try? String(contentsOf: folder.appendingPathComponent("owner.pid"), encoding: .utf8),
+                  let owner = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                  kill(owner, 0) != 0, errno == ESRCH else { continue }
+            _ = try? runProcess(URL(fileURLWithPath: "/bin/bash"), [script.path, "stop", folder.path], deadline: .seconds(60))
+            try? FileManager.default.removeItem(at: folder)
+        }
     }
 
     func stop() {
