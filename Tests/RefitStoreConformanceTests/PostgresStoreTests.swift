@@ -39,13 +39,18 @@ struct PostgresStoreTests {
         #expect(try await store.recoverExpiredLeases(now: hostNow + .hours(3)) { _ in S.once }.isEmpty)
     }
 
-    @Test("another connection's write moves the change token; our own does not")
+    @Test("another connection's write moves the change token; our own, and writes that change nothing, do not")
     func changeToken() async throws {
         let (store, database) = try Self.store(leaseClock: .caller)
         let other = try PostgresSchedulingStore.open(url: database.url, leaseClock: .caller)
         let before = try await store.changeToken()
         _ = try await store.materialize(S.train, windows: [NewWindow(window: S.hour(0), dueAt: S.hour(0).end, trigger: .schedule)],
                                         until: S.hour(0).end, outputs: [], definitionSHA256: S.sha, budget: S.once, now: S.now)
+        #expect(try await store.changeToken() == before)
+        // A write transaction that changes nothing (a claim of a window that does not exist) is silent.
+        _ = try await other.claim(ClaimRequest(windowID: 999, workerID: "w2", runID: "none", leaseDuration: .minutes(5), concurrency: 1,
+                                               budget: S.once, definitionSHA256: S.sha), now: S.now)
+        try await Task.sleep(for: .milliseconds(200))
         #expect(try await store.changeToken() == before)
         _ = try await other.materialize(S.train, windows: [NewWindow(window: S.hour(1), dueAt: S.hour(1).end, trigger: .schedule)],
                                         until: S.hour(1).end, outputs: [], definitionSHA256: S.sha, budget: S.once, now: S.now)

@@ -50,10 +50,21 @@ public final class PostgresConnection {
         try configure()
     }
 
+    /// Whether an INSERT, UPDATE or DELETE changed a row since `wrote` was last reset (a write
+    /// transaction that changed nothing does not wake other workers).
+    var wrote = false
+
     /// Runs one statement; returns the number of rows it changed.
     @discardableResult
     public func execute(_ sql: String, _ parameters: [PostgresValue] = []) throws -> Int {
-        try withResult(sql, parameters) { result in Int(String(cString: PQcmdTuples(result))) ?? 0 }
+        try withResult(sql, parameters) { result in
+            let count = Int(String(cString: PQcmdTuples(result))) ?? 0
+            let command = String(cString: PQcmdStatus(result))
+            if count > 0 && (command.hasPrefix("INSERT") || command.hasPrefix("UPDATE") || command.hasPrefix("DELETE")) {
+                wrote = true
+            }
+            return count
+        }
     }
 
     /// Runs one query and returns every row.

@@ -13,8 +13,11 @@ import RefitStore
 /// A connection lost while COMMIT was in flight is surfaced (`.unavailable`): the change may or
 /// may not have been written, and only the caller's next read can tell.
 ///
-/// Every write transaction ends with `NOTIFY refit_changes`; `changeToken()` counts the
-/// notifications other connections sent, received on a second, listening connection.
+/// Every write transaction that changed a row ends with `NOTIFY refit_changes` (delivered at
+/// COMMIT, never for a rolled-back one); `changeToken()` counts the notifications other
+/// connections sent, received on a second, listening connection. A transaction that changed
+/// nothing (a claim that lost, a pass with nothing new) stays silent, so idle workers do not
+/// wake each other.
 public final class PostgresDatabase: @unchecked Sendable {
     /// The URL without its password.
     public let displayName: String
@@ -105,8 +108,9 @@ public final class PostgresDatabase: @unchecked Sendable {
             var committing = false
             do {
                 try connection.execute("BEGIN")
+                connection.wrote = false
                 let value = try body(connection)
-                try connection.execute("NOTIFY refit_changes")
+                if connection.wrote { try connection.execute("NOTIFY refit_changes") }
                 committing = true
                 try connection.execute("COMMIT")
                 return value
