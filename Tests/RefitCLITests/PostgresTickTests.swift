@@ -51,4 +51,14 @@ struct PostgresTickTests {
         #expect(history.stderr.contains("works on a SQLite --db only so far"), "stderr: \(history.stderr)")
         #expect(!history.stderr.contains("postgres://"))
     }
+
+    @Test("an unreachable server: exit 3 and one sentence naming it without its password")
+    func unreachableServer() async throws {
+        let tick = try await refitOffPool("tick", "--schedules", "schedules", "--db", "postgres://refit:hunter2@127.0.0.1:1/refit",
+                                          environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"])
+        #expect(tick.exitCode == 3)
+        let last = tick.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.hasPrefix("Could not connect to PostgreSQL at postgres://refit@127.0.0.1:1/refit: "), "stderr: \(tick.stderr)")
+        #expect(!tick.stderr.contains("hunter2"))
+    }
 }

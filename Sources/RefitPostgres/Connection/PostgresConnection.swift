@@ -152,8 +152,9 @@ public final class PostgresConnection {
         var reason = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
         if let password, !password.isEmpty { reason = reason.replacingOccurrences(of: password, with: "***") }
         // libpq's messages span lines ("connection to server … failed: FATAL:  …"); keep one sentence.
-        reason = reason.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }.joined(separator: " ")
+        let lines = reason.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        reason = lines.enumerated().map { index, line in index == 0 ? line : line.prefix(1).lowercased() + line.dropFirst() }
+            .joined(separator: "; ")
         return sentence(reason.isEmpty ? "no reason given" : reason)
     }
 
@@ -170,6 +171,6 @@ public final class PostgresConnection {
     static func sentence(_ text: String) -> String {
         var trimmed = text
         while let last = trimmed.last, last == "." || last == " " || last == "\n" { trimmed.removeLast() }
-        return trimmed + "."
+        return trimmed.hasSuffix("?") ? trimmed : trimmed + "."
     }
 }
