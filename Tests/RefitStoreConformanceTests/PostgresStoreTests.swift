@@ -76,6 +76,26 @@ struct PostgresStoreTests {
         #expect(try store.database.readNow { $0.backendPID } != pid)
     }
 
+    @Test("a transaction whose connection dies before COMMIT is rolled back and run again from the start")
+    func retriesBeforeCommit() async throws {
+        let (store, database) = try Self.store(leaseClock: .caller)
+        _ = database
+        let attempts = AttemptCounter()
+        try store.database.writeNow { c in
+            try c.execute("INSERT INTO pipeline_controls (pipeline, paused, updated_at) VALUES ($1, 1, now())", [.text("P\(attempts.next())")])
+            // The first time, the server ends this session mid-transaction (as a failover would).
+            if attempts.count == 1 { try c.execute("SELECT pg_terminate_backend(pg_backend_pid())") }
+        }
+        #expect(attempts.count == 2)
+        // Only the second run committed: the first one's insert was rolled back with its session.
+        #expect(try await store.pausedPipelines() == ["P2"])
+    }
+
+    final class AttemptCounter: @unchecked Sendable {
+        private(set) var count = 0
+        func next() -> Int { count += 1; return count }
+    }
+
     @Test("connection errors are one sentence that never contains the password")
     func connectionErrors() throws {
         let error = #expect(throws: StoreError.self) {
