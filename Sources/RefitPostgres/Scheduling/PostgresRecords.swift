@@ -74,7 +74,8 @@ extension PostgresConnection {
 
     /// Appends an event to the hash-chained audit log inside the caller's transaction. The
     /// chain's tail is read under an advisory lock held until COMMIT, so writers on several
-    /// hosts append one after another and never fork the chain.
+    /// hosts append one after another and never fork the chain. Call it after the
+    /// transaction's row changes: holding this lock while waiting for a row lock could deadlock.
     func appendEvent(_ event: NewAuditEvent) throws {
         try advisoryLock("refit:events")
         let tail = try query("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").first

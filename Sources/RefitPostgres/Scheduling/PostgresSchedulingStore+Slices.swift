@@ -29,6 +29,9 @@ extension PostgresSchedulingStore {
     public func recordChecks(_ checks: [SliceCheckUpdate], now: Instant) async throws {
         guard !checks.isEmpty else { return }
         try await database.write { c in
+            // Events are appended last: the audit log's lock is then never held while waiting for
+            // a row another transaction holds (which would deadlock with it).
+            var events: [NewAuditEvent] = []
             for update in checks {
                 guard let record = try c.query("SELECT \(SliceRecord.columns) FROM slices WHERE id = $1 FOR UPDATE", [.integer(update.sliceID)])
                     .first.flatMap(SliceRecord.init(row:)) else { continue }
@@ -44,12 +47,13 @@ extension PostgresSchedulingStore {
                 if check.status == .ready && record.status != .ready {
                     try PostgresReadiness.sliceChanged(c, dataset: record.dataset, start: record.slice.start, ready: true, now: now)
                 }
-                try c.appendEvent(NewAuditEvent(
+                events.append(NewAuditEvent(
                     at: now.date, kind: "sliceChecked", windowStart: record.slice.start.date,
                     detail: PostgresText.json(["dataset": record.dataset, "status": check.status.rawValue,
                                                "substate": check.substate?.rawValue, "checks": check.checkCount,
                                                "message": check.lastMessage, "files": check.fingerprint?.files.count])))
             }
+            for event in events { try c.appendEvent(event) }
         }
     }
 
