@@ -1,5 +1,6 @@
 import Foundation
 import RefitHTTP
+import RefitCore
 
 /// Azure Storage Shared Key signing for the Blob service (versions 2015-02-21 and later):
 /// the documented string-to-sign, so requests verify against Azure, Azurite and refit-mlsim.
@@ -59,11 +60,7 @@ public enum SharedKey {
 
     /// RFC 1123 date (`Sun, 11 Oct 2009 21:49:13 GMT`).
     public static func httpDate(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter.string(from: date)
+        Instant(secondsSinceEpoch: Int64(date.timeIntervalSince1970.rounded(.down))).httpDate
     }
 }
 

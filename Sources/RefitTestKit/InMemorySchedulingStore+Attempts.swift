@@ -9,6 +9,8 @@ extension InMemorySchedulingStore {
             let running = s.windows(of: record.key).filter { $0.status == .inProgress }.count
             guard running < max(1, request.concurrency), record.leaseOwner == nil, record.missingInputs == 0 else { return nil }
             var machine = record.machine(request.budget)
+            // A window created before its due time still carries ScheduleTime once it is due.
+            if machine.timeArrived(now) == .checkDependencies { _ = machine.dependenciesReady() }
             guard case .dispatch(let attempt, let trigger) = machine.claimed(now) else { return nil }
             // A run id names one attempt for ever (the SQL schema's primary key).
             guard s.run(request.runID) == nil else { throw Failure.duplicateRunID(request.runID) }

@@ -67,7 +67,7 @@ extension InMemorySchedulingStore {
         static func isRunnable(_ record: WindowRecord, _ query: CandidateQuery, now: Instant) -> Bool {
             guard record.key == query.key, record.status == .waiting, record.missingInputs == 0,
                   let next = record.nextAttemptAt, next <= now, record.leaseOwner == nil,
-                  record.substate != .activityResume, record.substate != .scheduleTime else { return false }
+                  record.substate != .activityResume else { return false }
             return query.contains(record)
         }
 

@@ -65,7 +65,7 @@ public final class InMemorySchedulingStore: SchedulingStore, @unchecked Sendable
     public func unresolvedWindows(limit: Int) async throws -> [WindowRecord] {
         locked { s in
             Array(s.windows.values.filter { $0.status == .waiting && $0.missingInputs == nil }
-                .sorted { $0.id < $1.id }.prefix(max(1, limit)))
+                .sorted { $0.id < $1.id }.prefix(max(0, limit)))
         }
     }
 
@@ -175,7 +175,7 @@ public final class InMemorySchedulingStore: SchedulingStore, @unchecked Sendable
             let attempt = s.windows.values.filter { $0.status == .waiting && $0.missingInputs == 0 }
                 .compactMap(\.nextAttemptAt).filter { $0 > now }.min()
             let lease = s.windows.values.filter { $0.leaseOwner != nil && $0.leaseOwner != workerID }
-                .compactMap(\.leaseExpiresAt).min().map { $0 + TimeSpan(seconds: 1) }
+                .compactMap(\.leaseExpiresAt).min().map { max($0, now) + TimeSpan(seconds: 1) }
             return [attempt, lease].compactMap { $0 }.min()
         }
     }
@@ -228,19 +228,23 @@ public final class InMemorySchedulingStore: SchedulingStore, @unchecked Sendable
             updated.updatedAt = now
             s.windows[record.id] = updated
             s.windowChanged(record, from: record.status, to: machine.status, now: now)
-            // Input slices that failed for late or invalid data are checked again.
-            let failed = (s.inputs[record.id] ?? [:]).keys.compactMap { s.sliceIDs[$0].flatMap { s.slices[$0] } }
-                .filter { $0.status == .failed }.sorted { $0.id < $1.id }
-            for var slice in failed {
+            // Input slices that failed for late or invalid data, or whose data changed, are checked again.
+            let rearm = (s.inputs[record.id] ?? [:]).keys.compactMap { s.sliceIDs[$0].flatMap { s.slices[$0] } }
+                .filter { $0.status == .failed || ($0.status == .ready && $0.changedAt != nil) }.sorted { $0.id < $1.id }
+            for var slice in rearm {
+                let wasReady = slice.status == .ready
                 var check = slice.check(policy: nil, validation: nil)
-                guard case .scheduleCheck = check.rearmed(now) else { continue }
+                guard case .scheduleCheck = check.rearmed(now, dataChanged: slice.changedAt != nil) else { continue }
                 slice.status = check.status
                 slice.substate = check.substate
+                slice.fingerprint = check.fingerprint
                 slice.checkCount = check.checkCount
                 slice.nextCheckAt = check.nextCheckAt
                 slice.message = check.lastMessage
+                slice.changedAt = nil
                 slice.updatedAt = now
                 s.slices[slice.id] = slice
+                if wasReady { s.sliceChanged(State.SliceKey(dataset: slice.dataset, start: slice.slice.start), ready: false, now: now) }
             }
             s.audit("windowRerun", at: now, key: key, windowStart: start)
             return true
@@ -298,6 +302,37 @@ public final class InMemorySchedulingStore: SchedulingStore, @unchecked Sendable
                 }
                 s.audit("sliceChecked", at: now, windowStart: slice.slice.start)
             }
+        }
+    }
+
+    public func readySlices(datasets: [String], since: Instant, after cursor: SliceCursor?, limit: Int) async throws -> [SliceRecord] {
+        guard !datasets.isEmpty, limit > 0 else { return [] }
+        return locked { s in
+            let names = Set(datasets)
+            return s.slices.values
+                .filter { names.contains($0.dataset) && $0.status == .ready && $0.changedAt == nil && ($0.updatedAt ?? since) >= since }
+                .map { (slice: $0, key: ($0.dataset, $0.updatedAt ?? since, $0.id)) }
+                .filter { entry in cursor.map { entry.key > ($0.dataset, $0.readyAt, $0.sliceID) } ?? true }
+                .sorted { $0.key < $1.key }.map(\.slice)
+                .prefix(limit).map { $0 }
+        }
+    }
+
+    @discardableResult
+    public func recordDataChanges(_ changes: [SliceDataChange], now: Instant) async throws -> Int {
+        locked { s in
+            var marked = 0
+            for change in changes {
+                guard var slice = s.slices[change.sliceID], slice.status == .ready, slice.changedAt == nil,
+                      slice.fingerprint == change.recorded else { continue }
+                slice.changedAt = now
+                slice.message = change.detail
+                slice.updatedAt = now
+                s.slices[slice.id] = slice
+                s.audit("sliceDataChanged", at: now, windowStart: slice.slice.start)
+                marked += 1
+            }
+            return marked
         }
     }
 

@@ -30,6 +30,41 @@ struct ExternalDataChecker {
         return try await check(try await store.waitingBetweenChecks(datasets: watched, now: now, limit: pageSize), onlyReady: true)
     }
 
+    /// The changed-data sweep: looks again at the Ready slices of `datasets` that became Ready at
+    /// or after `since` (the change horizon), a page at a time, one `probe` call per dataset and
+    /// page, and marks those whose data differs from the fingerprint recorded when they became
+    /// Ready (or is gone). A probe that fails or does not answer concludes nothing. Returns the
+    /// number of slices marked changed.
+    func verifyReady(datasets: [String], since: Instant, now: Instant) async throws -> Int {
+        var cursor: SliceCursor?
+        var marked = 0
+        while true {
+            let page = try await store.readySlices(datasets: datasets, since: since, after: cursor, limit: pageSize)
+            guard let last = page.last else { break }
+            cursor = SliceCursor(dataset: last.dataset, readyAt: last.updatedAt ?? since, sliceID: last.id)
+            var changes: [SliceDataChange] = []
+            var changedSlices: [SliceRecord] = []
+            for (name, records) in Dictionary(grouping: page, by: \.dataset).sorted(by: { $0.key < $1.key }) {
+                guard let dataset = factory.datasets[name], let location = locations(dataset),
+                      let outcomes = await probe(location, records.map(\.slice), dataset: dataset) else { continue }
+                for record in records {
+                    guard let outcome = outcomes[record.slice],
+                          case .changed(let seen, let detail) = DataVerification.compare(recorded: record.fingerprint, with: outcome)
+                    else { continue }
+                    changes.append(SliceDataChange(sliceID: record.id, recorded: record.fingerprint, now: seen, detail: detail))
+                    changedSlices.append(record)
+                }
+            }
+            marked += try await store.recordDataChanges(changes, now: now)
+            for (record, change) in zip(changedSlices, changes) {
+                logger.warning("external slice data changed since it became Ready; rerun the windows that read it to use it",
+                               metadata: ["dataset": "\(record.dataset)", "slice": "\(record.slice.start)", "reason": "\(change.detail)"])
+            }
+            if page.count < pageSize { break }
+        }
+        return marked
+    }
+
     /// Probes `records`, one `probe` call per dataset, and records each check (the checks of one
     /// probe in one transaction). With `onlyReady` only slices found Ready are recorded; a miss,
     /// a probe error or a timeout leaves the slice as it was.

@@ -33,8 +33,11 @@ public actor Worker {
     var stopping = false
     private var sleepTask: Task<Void, any Error>?
     private var pendingWake = false
-    /// Set by `storageChanged()`: the next pass re-checks waiting FileShare slices early.
+    /// Set by `storageChanged()`: the next pass re-checks waiting FileShare slices early, and
+    /// looks at the Ready FileShare slices within the change horizon again.
     private var recheckWaitingData = false
+    /// When the last changed-data sweep of every external dataset ran (nil: not yet).
+    private var lastDataSweepAt: Instant?
     /// The pause state last applied to each pipeline's labels (applied again only on change).
     private var appliedPause: [String: Bool] = [:]
     /// The clock time of the last pass (a window due after it was not seen by it).
@@ -102,12 +105,29 @@ public actor Worker {
         let checker = ExternalDataChecker(store: store, factory: factory, locations: locations, clock: clock, sleeper: sleeper,
                                           logger: logger)
         var checks = try await checker.checkDue(now: now)
+        let storageChanged = recheckWaitingData
         if recheckWaitingData {
             recheckWaitingData = false
             checks += try await checker.recheckWaiting(now: now)
         }
+        try await sweepChangedData(checker, storageChanged: storageChanged, now: now)
         let started = try await dispatch(now: clock.now(), paused: paused)
         return TickReport(started: started, materialized: materialized, checks: checks, recovered: recovered.count)
+    }
+
+    /// Changed-data detection (see `DataVerification`): every external dataset's recent Ready
+    /// slices on the first pass and then every `dataVerifyInterval`; the FileShare datasets'
+    /// also after a watched folder changed.
+    private func sweepChangedData(_ checker: ExternalDataChecker, storageChanged: Bool, now: Instant) async throws {
+        guard configuration.dataChangeHorizon.seconds > 0 else { return }
+        let since = now - configuration.dataChangeHorizon
+        if lastDataSweepAt.map({ now - $0 >= configuration.dataVerifyInterval }) ?? true {
+            lastDataSweepAt = now
+            _ = try await checker.verifyReady(datasets: checker.externalDatasets, since: since, now: now)
+        } else if storageChanged {
+            let watched = factory.datasets.values.filter { $0.external && $0.kind == .fileShare }.map(\.name).sorted()
+            _ = try await checker.verifyReady(datasets: watched, since: since, now: now)
+        }
     }
 
     /// One pass, then wait until every attempt it started has finished.

@@ -29,6 +29,13 @@ public struct WorkerConfiguration: Sendable {
     public var materializationBatch: Int
     /// The longest the run loop sleeps without a reason (a safety net, not a poll interval).
     public var maximumSleep: TimeSpan
+    /// Changed-data detection: external slices that became Ready within this span before now are
+    /// looked at again, and marked changed when their data differs from what they were Ready
+    /// with. Zero turns detection off.
+    public var dataChangeHorizon: TimeSpan
+    /// How often `refit run` sweeps the horizon (FileShare data is also swept when a watched
+    /// folder changes). `refit tick` sweeps once per invocation.
+    public var dataVerifyInterval: TimeSpan
     /// sha256 of each pipeline's definition (pipeline name → hex), recorded on every run.
     /// Pipelines without one get a hash of their resolved model.
     public var definitionSHA256: [String: String]
@@ -36,11 +43,13 @@ public struct WorkerConfiguration: Sendable {
     public init(workerID: String, leaseDuration: TimeSpan = TimeSpan(seconds: 30), leaseRenewalInterval: TimeSpan = TimeSpan(seconds: 10),
                 cancelPollInterval: TimeSpan = TimeSpan(seconds: 1), changePollInterval: TimeSpan = TimeSpan(seconds: 1),
                 maxParallel: Int = 8, gracePeriod: TimeSpan = TimeSpan(seconds: 30), materializationBatch: Int = 5_000,
-                maximumSleep: TimeSpan = .minutes(10), definitionSHA256: [String: String] = [:]) {
+                maximumSleep: TimeSpan = .minutes(10), dataChangeHorizon: TimeSpan = TimeSpan(seconds: 7 * 86_400),
+                dataVerifyInterval: TimeSpan = .minutes(15), definitionSHA256: [String: String] = [:]) {
         self.workerID = workerID; self.leaseDuration = leaseDuration; self.leaseRenewalInterval = leaseRenewalInterval
         self.cancelPollInterval = cancelPollInterval; self.changePollInterval = changePollInterval
         self.maxParallel = max(1, maxParallel); self.gracePeriod = gracePeriod
         self.materializationBatch = max(1, materializationBatch); self.maximumSleep = maximumSleep
+        self.dataChangeHorizon = dataChangeHorizon; self.dataVerifyInterval = dataVerifyInterval
         self.definitionSHA256 = definitionSHA256
     }
 }

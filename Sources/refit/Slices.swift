@@ -5,7 +5,8 @@ import RefitWorker
 
 /// `refit slices`: a pipeline's activity windows (one per output slice) and the external input
 /// slices they wait for, with ADF states and substates, and for a window waiting on its data,
-/// which input slices hold it back (`blockedBy`).
+/// which input slices hold it back (`blockedBy`). A Ready external slice whose data changed
+/// since it became Ready shows substatus `Changed`, when (`changedAt`) and how (`message`).
 ///
 /// It reads the database read-only and works without definitions: windows come from the
 /// database alone. Definitions (`--schedules`, or `./schedules` when it holds valid ones) add
@@ -32,7 +33,7 @@ struct Slices: ParsableCommand {
     @Option(help: "Output format: table, json or csv.") var format: ListingFormat = .table
 
     static let header = ["kind", "pipeline", "activity", "dataset", "windowStart", "windowEnd", "sliceStart", "sliceEnd", "status",
-                         "substatus", "attempts", "nextAt", "message", "blockedBy", "leaseOwner", "leaseExpiresAt", "ownerGone"]
+                         "substatus", "attempts", "nextAt", "message", "blockedBy", "leaseOwner", "leaseExpiresAt", "ownerGone", "changedAt"]
 
     func validate() throws {
         if let status, WindowStatus(rawValue: status) == nil {
@@ -68,6 +69,7 @@ struct Slices: ParsableCommand {
                     ("blockedBy", blockedBy.isEmpty ? .null : .string(blockedBy.joined(separator: "; "))),
                     ("leaseOwner", .orNull(window.leaseOwner)), ("leaseExpiresAt", .orNull(window.leaseExpiresAt?.iso8601)),
                     ("ownerGone", window.leaseOwner.map { .bool(WorkerIdentity(parsing: $0)?.isKnownDead() ?? false) } ?? .null),
+                    ("changedAt", .null),
                 ])))
             }
             let external: [String]
@@ -81,11 +83,14 @@ struct Slices: ParsableCommand {
                     ("kind", .string("external")), ("pipeline", definition == nil ? .null : .string(pipeline)), ("activity", .null),
                     ("dataset", .string(slice.dataset)), ("windowStart", .null), ("windowEnd", .null),
                     ("sliceStart", .string(slice.slice.start.iso8601)), ("sliceEnd", .string(slice.slice.end.iso8601)),
-                    ("status", .string(slice.status.rawValue)), ("substatus", .orNull(slice.substate?.rawValue)),
+                    // A Ready slice whose data changed since shows substatus Changed (not a stored substate).
+                    ("status", .string(slice.status.rawValue)),
+                    ("substatus", .orNull(slice.changedAt != nil ? "Changed" : slice.substate?.rawValue)),
                     ("attempts", .int(Int64(slice.checkCount))),
                     ("nextAt", .orNull(slice.status == .waiting ? slice.nextCheckAt?.iso8601 : nil)),
                     ("message", .orNull(slice.message)), ("blockedBy", .null),
                     ("leaseOwner", .null), ("leaseExpiresAt", .null), ("ownerGone", .null),
+                    ("changedAt", .orNull(slice.changedAt?.iso8601)),
                 ])))
             }
         } catch let error as StoreError {

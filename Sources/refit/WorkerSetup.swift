@@ -34,6 +34,13 @@ enum WorkerSetup {
         let http = Self.http
         let runner = ActivitiesRunner(database: database, http: http, environment: environment, baseDirectory: schedulesDirectory)
         let locations = StorageLocations(factory: factory, environment: environment, baseDirectory: schedulesDirectory, http: http)
+        // Say at start which pipelines cannot run for want of which variables (their attempts
+        // fail retryably, naming the variable, until it is set).
+        let startLogger = Logger(label: "refit.worker")
+        for (pipeline, variables) in factory.unsetVariables(environment: environment).sorted(by: { $0.key < $1.key }) {
+            startLogger.warning("pipeline \(pipeline) cannot run until these environment variables are set: \(variables.joined(separator: ", "))",
+                                metadata: ["pipeline": "\(pipeline)", "variables": "\(variables.joined(separator: ","))"])
+        }
         return Worker(factory: factory, store: database.scheduling, runner: runner,
                       locations: locations.resolver,
                       configuration: WorkerConfiguration(workerID: workerID, leaseDuration: TimeSpan(seconds: leaseSeconds),

@@ -60,15 +60,17 @@ func commandContext(_ script: String, timeout: Duration? = nil, journal: InMemor
 
     @Test func timeoutKillsTheProcessGroup() async throws {
         let marker = FileManager.default.temporaryDirectory.appendingPathComponent("refit-cmd-\(UUID().uuidString)")
-        // The child sleep writes the marker only if it survives the timeout.
-        let script = "(sleep 3; touch '\(marker.path)') & echo started; wait"
+        // The child sleep writes the marker only if it survives the timeout. Its 8 s leave a
+        // loaded machine (a parallel test run on 2 cores) ample time to deliver the kill.
+        let script = "(sleep 8; touch '\(marker.path)') & echo started; wait"
+        let started = ContinuousClock.now
         do {
             _ = try await CommandActivity().execute(commandContext(script, timeout: .milliseconds(300)))
             Issue.record("a timed-out command succeeded")
         } catch {
             #expect(error.code == .timedOut)
         }
-        try await Task.sleep(for: .seconds(4))
+        try await Task.sleep(until: started + .seconds(9), clock: .continuous)
         #expect(!FileManager.default.fileExists(atPath: marker.path))
     }
 

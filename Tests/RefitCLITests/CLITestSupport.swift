@@ -54,6 +54,7 @@ struct SliceRow: Decodable, CustomStringConvertible {
     var substatus: String?
     var attempts: Int
     var message: String?
+    var changedAt: String?
     var description: String { "\(kind) \(activity ?? dataset ?? "-")@\(sliceStart) \(status)/\(substatus ?? "-") #\(attempts) \(message ?? "")" }
 }
 

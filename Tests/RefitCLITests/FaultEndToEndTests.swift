@@ -208,10 +208,12 @@ struct FaultEndToEndTests {
 
     @Test("a status call slower than the activity's timeout: the attempt is TimedOut, its job DELETEd, and the retry succeeds")
     func slowServiceTimesOut() async throws {
-        let scenario = try await FaultScenario(emulatorArguments: ["--fault", "status:latency=6000"])
+        // The status call takes 20 s, the timeout is 6 s: the first attempt times out, and the
+        // retry (faults cleared) has room to finish on a loaded machine.
+        let scenario = try await FaultScenario(emulatorArguments: ["--fault", "status:latency=20000"])
         defer { scenario.remove() }
         try scenario.folder.writeTrainingSlices(hours: 1)
-        try scenario.setRetrainTimeout("00:00:02")
+        try scenario.setRetrainTimeout("00:00:06")
         let first = try await scenario.tick()
         #expect(first.exitCode == 0, "stderr: \(first.stderr)")
         let timedOut = try #require(try await scenario.history().first { $0.activity == "Retrain" })

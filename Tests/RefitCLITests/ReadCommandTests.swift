@@ -82,7 +82,8 @@ struct ReadCommandTests {
         #expect(ready["status"] as? String == "Ready" && ready["blockedBy"] is NSNull)
         for row in rows {
             #expect(Set(row.keys) == ["kind", "pipeline", "activity", "dataset", "windowStart", "windowEnd", "sliceStart", "sliceEnd",
-                                      "status", "substatus", "attempts", "nextAt", "message", "blockedBy", "leaseOwner", "leaseExpiresAt", "ownerGone"])
+                                      "status", "substatus", "attempts", "nextAt", "message", "blockedBy", "leaseOwner", "leaseExpiresAt", "ownerGone",
+                                      "changedAt"])
         }
         let table = try refit("slices", "--schedules", fixture.folder.root.path, "--db", fixture.db, "--pipeline", "RetrainPipeline")
         #expect(table.stdout.contains("is Failed (TimedOut)"))

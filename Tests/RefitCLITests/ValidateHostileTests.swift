@@ -17,7 +17,7 @@ struct ValidateHostileTests {
         try scratch.write("bomb.yaml", yaml)
         let start = Date()
         let result = try await refitOffPool("validate", "--schedules", scratch.root.path)
-        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(Date().timeIntervalSince(start) < 120, "a hang guard: the bomb once took exponential time")
         #expect(result.exitCode == 1)
         let errors = result.stderr.split(separator: "\n").filter { $0.contains(": error: ") }
         #expect(errors.count == 1, "\(result.stderr)")

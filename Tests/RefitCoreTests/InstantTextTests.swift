@@ -1,3 +1,4 @@
+import Foundation
 import RefitCore
 import Testing
 
@@ -19,6 +20,22 @@ struct InstantTextTests {
         #expect(Instant(year: 2024, month: 2, day: 29, hour: 23, minute: 5, second: 9).iso8601 == "2024-02-29T23:05:09Z")
         #expect(Instant(year: 1, month: 1, day: 1).iso8601 == "0001-01-01T00:00:00Z")
         #expect(Instant(year: 12_000, month: 1, day: 1).iso8601 == "12000-01-01T00:00:00Z")
+    }
+
+    @Test("httpDate agrees with Foundation's RFC 1123 formatter")
+    func httpDate() {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        for _ in 0..<2_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let seconds = Int64(state >> 1) % 4_102_444_800   // 1970 ... 2100
+            #expect(Instant(secondsSinceEpoch: seconds).httpDate
+                    == formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds))))
+        }
+        #expect(Instant(year: 2009, month: 10, day: 11, hour: 21, minute: 49, second: 13).httpDate == "Sun, 11 Oct 2009 21:49:13 GMT")
     }
 
     @Test("canonical-looking text that is not a time is refused", arguments: [

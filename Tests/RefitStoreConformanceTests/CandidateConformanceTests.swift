@@ -68,11 +68,8 @@ struct CandidateConformanceTests {
         #expect(try await f.candidateStarts(S.query(S.score), now: later) == [S.hour(0).start])
     }
 
-    // KNOWN: `candidates` promises the windows that are "due"; a window materialized before its
-    // due time is labelled ScheduleTime, and no store method ever clears that label (only
-    // `materialize` calls `timeArrived`, once), so once due it is still never a candidate — not
-    // even after its inputs are recorded. The worker only materializes windows already due, so
-    // it does not hit this; the in-memory store mirrors the SQLite store's behaviour.
+    // A window materialized before its due time is labelled ScheduleTime; once due (its
+    // next attempt time passed) it is a candidate, and the claim clears the label.
     @Test("a window materialized before its due time becomes a candidate once due", arguments: StoreKind.allCases)
     func scheduleTimeOnceDue(_ kind: StoreKind) async throws {
         let f = try kind.make()
@@ -80,9 +77,9 @@ struct CandidateConformanceTests {
         #expect(try await f.resolve(S.train, hours: 0..<1, now: S.t0)[0].substate == .scheduleTime)
         #expect(try await f.store.candidates(S.query(S.train), now: S.t0).isEmpty)
         let due = try await f.candidateStarts(S.query(S.train), now: S.hour(0).end)
-        withKnownIssue("ScheduleTime is never cleared by the store") {
-            #expect(due == [S.hour(0).start])
-        }
+        #expect(due == [S.hour(0).start])
+        let claimed = try #require(try await f.claim(try await f.record(S.train, 0).id, run: "due", now: S.hour(0).end))
+        #expect(claimed.attempt == 1)
     }
 
     @Test("labelConcurrencyLimited labels unlabelled runnable windows, at most the limit", arguments: StoreKind.allCases)

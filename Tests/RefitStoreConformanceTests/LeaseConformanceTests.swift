@@ -73,10 +73,8 @@ struct LeaseConformanceTests {
         #expect(try await !f.store.renewLease(windowID: records[0].id, workerID: "w1", until: S.now + .hours(1), now: S.now + .minutes(10)))
     }
 
-    // KNOWN: `nextWakeTime` promises a moment *after* `now`; for another worker's lease that
-    // expired before `now` and is not recovered yet it answers expiry + 1 s, which is in the
-    // past. Harmless for the worker (it never sleeps less than a second and recovers the lease on
-    // its next pass), but callers cannot rely on the documented bound.
+    // `nextWakeTime` answers a moment after `now`: another worker's lease that expired before
+    // `now` and is not recovered yet wakes the worker a second from now (to recover it).
     @Test("nextWakeTime is after now even when a foreign lease already expired", arguments: StoreKind.allCases)
     func nextWakeAfterNow(_ kind: StoreKind) async throws {
         let f = try kind.make()
@@ -84,9 +82,7 @@ struct LeaseConformanceTests {
         _ = try #require(try await f.claim(records[0].id, run: "theirs", worker: "w2", lease: .minutes(5)))
         let later = S.now + .minutes(30)
         let wake = try await f.store.nextWakeTime(after: later, workerID: "w1")
-        withKnownIssue("an expired foreign lease answers a past instant") {
-            #expect(wake.map { $0 > later } ?? true)
-        }
+        #expect(wake == later + TimeSpan(seconds: 1))
     }
 
     @Test("nextWakeTime: the next retry among runnable windows, or a foreign lease's expiry", arguments: StoreKind.allCases)

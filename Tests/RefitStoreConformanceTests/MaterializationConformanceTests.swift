@@ -48,12 +48,9 @@ struct MaterializationConformanceTests {
         let f = try kind.make()
         let windows = try await f.materialize(S.train, hours: 0..<5, outputs: ["Model"])
         #expect(try await f.store.unresolvedWindows(limit: 3).map(\.id) == windows.prefix(3).map(\.id))
-        // KNOWN: the protocol says "at most `limit`", but both stores clamp the limit to at
-        // least one (SQLite's `max(1, limit)`), so a limit of 0 still answers a window.
+        // At most `limit`: a limit of 0 answers nothing.
         let none = try await f.store.unresolvedWindows(limit: 0)
-        withKnownIssue("unresolvedWindows clamps its limit to at least one") {
-            #expect(none.isEmpty)
-        }
+        #expect(none.isEmpty)
         try await f.resolve(S.train, hours: 0..<2)
         #expect(try await f.store.unresolvedWindows(limit: 10).map(\.id) == windows.suffix(3).map(\.id))
         // Recording again is ignored: the count stays what the first record said.

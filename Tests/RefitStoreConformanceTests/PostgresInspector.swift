@@ -27,7 +27,8 @@ struct PostgresInspector: StoreInspector {
     func slices(datasets: [String]) throws -> [SliceRecord] {
         try store.database.readNow { c in
             try c.query("""
-                SELECT id, dataset, slice_start, slice_end, state, substate, fingerprint, check_count, next_check_at, message, updated_at
+                SELECT id, dataset, slice_start, slice_end, state, substate, fingerprint, check_count, next_check_at, message, updated_at,
+                       changed_at
                 FROM slices WHERE dataset = ANY(string_to_array($1, chr(31))) ORDER BY slice_start, dataset
                 """, [.text(datasets.joined(separator: "\u{1F}"))]).compactMap { row -> SliceRecord? in
                 guard let id = row.int64("id"), let dataset = row.string("dataset"), let start = row.instant("slice_start"),
@@ -39,7 +40,8 @@ struct PostgresInspector: StoreInspector {
                                        try? JSONDecoder().decode(DataFingerprint.self, from: Data($0.utf8))
                                    },
                                    checkCount: row.int("check_count") ?? 0, nextCheckAt: row.instant("next_check_at"),
-                                   message: row.string("message"), updatedAt: row.instant("updated_at"))
+                                   message: row.string("message"), updatedAt: row.instant("updated_at"),
+                                   changedAt: row.instant("changed_at"))
             }
         }
     }

@@ -109,13 +109,13 @@ struct PostgresStoreTests {
     @Test("a database from a newer Refit, or with an edited migration, is refused")
     func migrations() throws {
         let (store, database) = try Self.store(leaseClock: .caller)
-        #expect(try store.database.readNow { try PostgresMigrator.applied($0) }.map(\.version) == Array(1...6))
+        #expect(try store.database.readNow { try PostgresMigrator.applied($0) }.map(\.version) == Array(1...PostgresMigrator.all.count))
         let admin = try PostgresConnection(url: database.url)
-        try admin.execute("INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (7, 'future', $1, now())",
-                          [.text(String(repeating: "0", count: 64))])
+        try admin.execute("INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES ($1, 'future', $2, now())",
+                          [.integer(Int64(PostgresMigrator.all.count + 1)), .text(String(repeating: "0", count: 64))])
         let newer = #expect(throws: StoreError.self) { _ = try PostgresSchedulingStore.open(url: database.url) }
         #expect(newer?.code == .newerSchema)
-        try admin.execute("DELETE FROM schema_migrations WHERE version = 7")
+        try admin.execute("DELETE FROM schema_migrations WHERE version = $1", [.integer(Int64(PostgresMigrator.all.count + 1))])
         try admin.execute("UPDATE schema_migrations SET sha256 = $1 WHERE version = 2", [.text(String(repeating: "1", count: 64))])
         let edited = #expect(throws: StoreError.self) { _ = try PostgresSchedulingStore.open(url: database.url) }
         #expect(edited?.code == .migrationFailed)

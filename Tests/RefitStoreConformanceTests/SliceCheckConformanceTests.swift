@@ -121,4 +121,51 @@ struct SliceCheckConformanceTests {
                                        now: S.now)
         #expect(try await f.store.nextCheckTime(datasets: ["Raw"]) == nil)
     }
+
+    @Test("changed data: recent Ready slices page by page; a change is marked once, guarded; a rerun re-checks it",
+          arguments: StoreKind.allCases)
+    func changedData(_ kind: StoreKind) async throws {
+        let f = try await scenario(kind)
+        let raw = try f.inspector.slices(datasets: ["Raw"])
+        let readyAt = S.now + .minutes(1)
+        try await f.store.recordChecks(raw.map { checked($0, .present(Self.data)) }, now: readyAt)
+        #expect(try await f.records(S.train, hours: 0..<4).map(\.missingInputs) == [0, 0, 0, 0])
+
+        // Pages within the horizon, in the order they became Ready; older ones are not read.
+        let first = try await f.store.readySlices(datasets: ["Raw", "Other"], since: S.now, after: nil, limit: 2)
+        #expect(first.map(\.id) == [raw[0].id, raw[1].id])
+        let cursor = SliceCursor(dataset: "Raw", readyAt: try #require(first.last?.updatedAt), sliceID: first[1].id)
+        #expect(try await f.store.readySlices(datasets: ["Raw", "Other"], since: S.now, after: cursor, limit: 2).map(\.id) == [raw[2].id])
+        #expect(try await f.store.readySlices(datasets: ["Raw"], since: readyAt + .minutes(1), after: nil, limit: 10).isEmpty)
+        #expect(try await f.store.readySlices(datasets: [], since: S.now, after: nil, limit: 10).isEmpty)
+
+        // Marked only while Ready with the fingerprint compared; once.
+        let corrected = DataFingerprint(files: [.init(name: "raw/part-0.csv", size: 2_048, etag: "e2", modified: 2)])
+        let changedAt = S.now + .minutes(5)
+        let stale = SliceDataChange(sliceID: raw[1].id, recorded: corrected, now: corrected, detail: "stale comparison")
+        #expect(try await f.store.recordDataChanges([stale], now: changedAt) == 0)
+        let change = SliceDataChange(sliceID: raw[1].id, recorded: Self.data, now: corrected, detail: "the data changed: modified raw/part-0.csv")
+        #expect(try await f.store.recordDataChanges([change], now: changedAt) == 1)
+        #expect(try await f.store.recordDataChanges([change], now: changedAt + .minutes(1)) == 0)
+        let marked = try #require(try f.inspector.slices(datasets: ["Raw"]).first { $0.id == raw[1].id })
+        #expect(marked.status == .ready && marked.changedAt == changedAt && marked.fingerprint == Self.data)
+        #expect(marked.message == change.detail)
+        #expect(try await f.store.readySlices(datasets: ["Raw"], since: S.now, after: nil, limit: 10).map(\.id) == [raw[0].id, raw[2].id])
+        // Consumers are not touched by the mark.
+        #expect(try await f.records(S.train, hours: 0..<4).map(\.status) == [.waiting, .waiting, .waiting, .waiting])
+        #expect(try await f.records(S.train, hours: 0..<4).map(\.missingInputs) == [0, 0, 0, 0])
+
+        // A rerun of a window reading it checks it again; its other Ready input stays Ready.
+        try await f.run(S.train, 3, run: "t3")
+        let later = S.now + .hours(1)
+        #expect(try await f.store.rerun(S.train, start: S.hour(3).start, budget: S.once, reason: "corrected data", now: later))
+        let after = try f.inspector.slices(datasets: ["Raw"])
+        let rearmed = try #require(after.first { $0.id == raw[1].id })
+        #expect(rearmed.status == .waiting && rearmed.substate == .validation && rearmed.checkCount == 0)
+        #expect(rearmed.changedAt == nil && rearmed.fingerprint == nil && rearmed.nextCheckAt == later)
+        #expect(after.first { $0.id == raw[0].id }?.status == .ready)
+        // Every window reading it waits for the new check.
+        #expect(try await f.records(S.train, hours: 0..<4).map(\.missingInputs) == [0, 1, 0, 1])
+        #expect(try await f.store.dueChecks(now: later, datasets: ["Raw"], limit: 10).map(\.id) == [raw[1].id])
+    }
 }

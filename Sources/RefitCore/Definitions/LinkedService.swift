@@ -71,3 +71,55 @@ public struct LinkedService: Hashable, Sendable {
         self.name = name; self.typeName = typeName; self.kind = kind; self.position = position
     }
 }
+
+extension Factory {
+    /// For each pipeline, the environment variables its linked services read (settings and
+    /// secrets written `{"env": NAME}`, for its activities' services and its datasets' stores)
+    /// that are unset or empty in `environment`; pipelines lacking none are left out. `tick` and
+    /// `run` name these at start: such a pipeline's attempts fail retryably until they are set.
+    public func unsetVariables(environment: [String: String]) -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        for (name, pipeline) in pipelines {
+            var services = Set<String>()
+            for activity in pipeline.activities {
+                if let service = activity.linkedServiceName { services.insert(service) }
+                for dataset in activity.inputs.map(\.name) + activity.outputs {
+                    if let service = datasets[dataset]?.linkedServiceName { services.insert(service) }
+                }
+            }
+            let missing = Set(services.compactMap { linkedServices[$0] }.flatMap(\.environmentVariables))
+                .filter { (environment[$0] ?? "").isEmpty }
+            if !missing.isEmpty { result[name] = missing.sorted() }
+        }
+        return result
+    }
+}
+
+extension LinkedService {
+    /// The environment variables this service's settings and secrets name.
+    public var environmentVariables: [String] {
+        var secrets: [Secret?] = []
+        var settings: [Setting?] = []
+        switch kind {
+        case .azureML(let ml):
+            settings += [ml.mlEndpoint, ml.updateResourceEndpoint]
+            secrets += [ml.apiKey, ml.servicePrincipalId, ml.servicePrincipalKey, ml.tenant]
+        case .azureStorage(let storage):
+            secrets += [storage.connectionString, storage.sasUri]
+        case .awsAccessKey(let aws):
+            secrets += [aws.accessKeyId, aws.secretAccessKey]
+            settings.append(aws.serviceUrl)
+        case .fileServer(let server):
+            secrets += [server.userId, server.password]
+        }
+        let fromSecrets = secrets.compactMap { secret -> String? in
+            if case .environment(let name)? = secret?.source { return name }
+            return nil
+        }
+        let fromSettings = settings.compactMap { setting -> String? in
+            if case .environment(let name)? = setting?.source { return name }
+            return nil
+        }
+        return fromSecrets + fromSettings
+    }
+}

@@ -56,10 +56,13 @@ public struct ExternalSliceCheck: Hashable, Sendable {
         return next <= now
     }
 
-    /// The slice failed (late or invalid data) and a window reading it was rerun or backfilled:
-    /// checks start again from the first, now, with the full `maximumRetry`.
-    public mutating func rearmed(_ now: Instant) -> Action {
-        guard status == .failed else { return .none }
+    /// The slice failed (late or invalid data), or it is Ready but its data changed since
+    /// (`dataChanged`), and a window reading it was rerun or backfilled: checks start again from
+    /// the first, now, with the full `maximumRetry`, and a Ready slice gives up its old
+    /// fingerprint, so the re-run reads and records the data as it is now.
+    public mutating func rearmed(_ now: Instant, dataChanged: Bool = false) -> Action {
+        guard status == .failed || (status == .ready && dataChanged) else { return .none }
+        if status == .ready { fingerprint = nil }
         status = .waiting
         substate = .validation
         checkCount = 0

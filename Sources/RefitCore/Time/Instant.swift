@@ -148,6 +148,19 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public var description: String { iso8601 }
 
+    /// The HTTP date form (RFC 9110 IMF-fixdate, as RFC 1123): `Sun, 11 Oct 2009 21:49:13 GMT`,
+    /// always in English and GMT; what storage services sign and `Date`/`Last-Modified` carry.
+    public var httpDate: String {
+        let c = components
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let year = String(c.year)
+        return "\(days[c.weekday]), \(two(c.day)) \(months[c.month - 1]) "
+            + "\(String(repeating: "0", count: max(0, 4 - year.count)))\(year) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) GMT"
+    }
+
+
     /// Parses the date-time forms ADF accepts: `2016-02-03` (midnight UTC),
     /// `2016-02-03T04:05[:06[.fff]]` (UTC when no offset is given, as ADF's samples assume),
     /// with `Z` or `±hh:mm` / `±hhmm` offsets. A space may stand for `T`. Fractions are dropped.

@@ -24,7 +24,7 @@ extension WindowRecord {
 }
 
 extension SliceRecord {
-    static let columns = "id, dataset, slice_start, slice_end, state, substate, fingerprint, check_count, next_check_at, message, updated_at"
+    static let columns = "id, dataset, slice_start, slice_end, state, substate, fingerprint, check_count, next_check_at, message, updated_at, changed_at"
 
     init?(row: PostgresRow) {
         guard let id = row.int64("id"), let dataset = row.string("dataset"),
@@ -34,7 +34,7 @@ extension SliceRecord {
                   substate: row.string("substate").flatMap(WindowSubstate.init(rawValue:)),
                   fingerprint: row.string("fingerprint").flatMap(PostgresText.fingerprint),
                   checkCount: row.int("check_count") ?? 0, nextCheckAt: row.instant("next_check_at"),
-                  message: row.string("message"), updatedAt: row.instant("updated_at"))
+                  message: row.string("message"), updatedAt: row.instant("updated_at"), changedAt: row.instant("changed_at"))
     }
 }
 

@@ -16,6 +16,8 @@ extension PostgresSchedulingStore {
                                       [.text(record.key.pipeline), .text(record.key.activity)]).first?.int("n") ?? 0
             guard running < max(1, request.concurrency) else { return nil }
             var machine = record.machine(request.budget)
+            // A window created before its due time still carries ScheduleTime once it is due.
+            if machine.timeArrived(now) == .checkDependencies { _ = machine.dependenciesReady() }
             guard case .dispatch(let attempt, let trigger) = machine.claimed(now) else { return nil }
             let leaseNow = try self.leaseNow(c, now)
             let changed = try c.execute("""

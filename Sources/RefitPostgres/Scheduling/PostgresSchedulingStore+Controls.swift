@@ -62,27 +62,46 @@ extension PostgresSchedulingStore {
                       .text(record.status.rawValue), .integer(Int64(record.attempts))])
             guard changed == 1 else { return false }
             try PostgresReadiness.windowChanged(c, record, from: record.status, to: machine.status, now: now)
-            // Input slices that failed for late or invalid data are checked again.
-            let failed = try c.query("""
-                SELECT \(SliceRecord.columns) FROM slices WHERE state = 'Failed' AND id IN
-                    (SELECT s.id FROM window_inputs i JOIN slices s ON s.dataset = i.dataset AND s.slice_start = i.slice_start
-                     WHERE i.window_id = $1)
-                """, [.integer(record.id)]).compactMap(SliceRecord.init(row:))
-            for slice in failed {
-                var check = slice.check(policy: nil, validation: nil)
-                guard case .scheduleCheck = check.rearmed(now) else { continue }
-                try c.execute("""
-                    UPDATE slices SET state = $1, substate = $2, check_count = $3, next_check_at = $4, message = $5, updated_at = $6
-                    WHERE id = $7 AND state = 'Failed'
-                    """, [.text(check.status.rawValue), PostgresValue(check.substate?.rawValue), .integer(Int64(check.checkCount)),
-                          PostgresValue(check.nextCheckAt), PostgresValue(check.lastMessage), .timestamp(now), .integer(slice.id)])
-            }
+            // Input slices that failed for late or invalid data, or whose data changed, are checked again.
+            let rearmed = try Self.rearmInputs(c, windowID: record.id, now: now)
             try c.appendEvent(NewAuditEvent(at: now.date, kind: "windowRerun", pipeline: key.pipeline, activity: key.activity,
                                             windowStart: start.date,
                                             detail: PostgresText.json(["from": record.status.rawValue, "reason": reason,
-                                                                       "slicesRearmed": failed.count])))
+                                                                       "slicesRearmed": rearmed])))
             return true
         }
+    }
+
+    /// The external input slices of a window being rerun are checked again when they failed
+    /// (late or invalid data) or are Ready with data that changed since: Waiting, checks from the
+    /// first, now. A changed Ready slice stops counting as Ready for its consumers until the check
+    /// finds its data. Returns how many were re-armed.
+    static func rearmInputs(_ c: PostgresConnection, windowID: Int64, now: Instant) throws -> Int {
+        let slices = try c.query("""
+            SELECT \(SliceRecord.columns) FROM slices
+            WHERE (state = 'Failed' OR (state = 'Ready' AND changed_at IS NOT NULL)) AND id IN
+                (SELECT s.id FROM window_inputs i JOIN slices s ON s.dataset = i.dataset AND s.slice_start = i.slice_start
+                 WHERE i.window_id = $1)
+            ORDER BY id
+            """, [.integer(windowID)]).compactMap(SliceRecord.init(row:))
+        var rearmed = 0
+        for slice in slices {
+            var check = slice.check(policy: nil, validation: nil)
+            guard case .scheduleCheck = check.rearmed(now, dataChanged: slice.changedAt != nil) else { continue }
+            let changed = try c.execute("""
+                UPDATE slices SET state = $1, substate = $2, fingerprint = $3, check_count = $4, next_check_at = $5, message = $6,
+                    changed_at = NULL, changed_fingerprint = NULL, updated_at = $7
+                WHERE id = $8 AND state = $9
+                """, [.text(check.status.rawValue), PostgresValue(check.substate?.rawValue), PostgresText.json(check.fingerprint),
+                      .integer(Int64(check.checkCount)), PostgresValue(check.nextCheckAt), PostgresValue(check.lastMessage),
+                      .timestamp(now), .integer(slice.id), .text(slice.status.rawValue)])
+            guard changed == 1 else { continue }
+            if slice.status == .ready {
+                try PostgresReadiness.sliceChanged(c, dataset: slice.dataset, start: slice.slice.start, ready: false, now: now)
+            }
+            rearmed += 1
+        }
+        return rearmed
     }
 
     public func cancelRequest(runID: String) async throws -> CancelRequest? {

@@ -68,6 +68,53 @@ extension PostgresSchedulingStore {
         }
     }
 
+    public func readySlices(datasets: [String], since: Instant, after cursor: SliceCursor?, limit: Int) async throws -> [SliceRecord] {
+        guard !datasets.isEmpty, limit > 0 else { return [] }
+        return try await database.read { c in
+            // Per dataset along slices_ready_recent (dataset, updated_at): the recently Ready
+            // slices only, however long the history.
+            var page: [SliceRecord] = []
+            for dataset in datasets.sorted() where cursor.map({ dataset >= $0.dataset }) ?? true {
+                let after = cursor.flatMap { $0.dataset == dataset ? $0 : nil }
+                let rows = try c.query("""
+                    SELECT \(SliceRecord.columns) FROM slices
+                    WHERE dataset = $1 AND state = 'Ready' AND changed_at IS NULL AND updated_at >= $2
+                      AND ($3::timestamptz IS NULL OR (updated_at, id) > ($3::timestamptz, $4::bigint))
+                    ORDER BY updated_at, id LIMIT $5
+                    """, [.text(dataset), .timestamp(since), PostgresValue(after?.readyAt), PostgresValue(after?.sliceID),
+                          .integer(Int64(limit - page.count))])
+                page += rows.compactMap(SliceRecord.init(row:))
+                if page.count >= limit { break }
+            }
+            return page
+        }
+    }
+
+    @discardableResult
+    public func recordDataChanges(_ changes: [SliceDataChange], now: Instant) async throws -> Int {
+        guard !changes.isEmpty else { return 0 }
+        return try await database.write { c in
+            var marked = 0
+            var events: [NewAuditEvent] = []
+            for change in changes {
+                guard let record = try c.query("SELECT \(SliceRecord.columns) FROM slices WHERE id = $1 FOR UPDATE", [.integer(change.sliceID)])
+                    .first.flatMap(SliceRecord.init(row:)),
+                      record.status == .ready, record.changedAt == nil, record.fingerprint == change.recorded else { continue }
+                marked += try c.execute("""
+                    UPDATE slices SET changed_at = $1, changed_fingerprint = $2, message = $3, updated_at = $1
+                    WHERE id = $4 AND state = 'Ready' AND changed_at IS NULL
+                    """, [.timestamp(now), PostgresText.json(change.now), .text(change.detail), .integer(change.sliceID)])
+                events.append(NewAuditEvent(
+                    at: now.date, kind: "sliceDataChanged", windowStart: record.slice.start.date,
+                    detail: PostgresText.json(["dataset": record.dataset, "message": change.detail,
+                                               "files": change.now?.files.count, "bytes": change.now?.totalBytes])))
+            }
+            // Appended last, as in recordChecks.
+            for event in events { try c.appendEvent(event) }
+            return marked
+        }
+    }
+
     /// A list of names as one parameter (split in SQL on the unit separator, which names never contain).
     static func list(_ names: [String]) -> PostgresValue {
         .text(names.joined(separator: "\u{1F}"))

@@ -104,7 +104,7 @@ public final class PostgresSchedulingStore: SchedulingStore {
             try c.query("""
                 SELECT \(WindowRecord.columns) FROM windows
                 WHERE state = 'Waiting' AND missing_inputs IS NULL ORDER BY id LIMIT $1
-                """, [.integer(Int64(max(1, limit)))]).compactMap(WindowRecord.init(row:))
+                """, [.integer(Int64(max(0, limit)))]).compactMap(WindowRecord.init(row:))
         }
     }
 
@@ -174,7 +174,7 @@ public final class PostgresSchedulingStore: SchedulingStore {
     /// activity, now, active start, active end).
     static let runnable = """
         pipeline = $1 AND activity = $2 AND state = 'Waiting' AND missing_inputs = 0 AND next_attempt_at <= $3
-          AND lease_owner IS NULL AND (substate IS NULL OR substate NOT IN ('ActivityResume', 'ScheduleTime'))
+          AND lease_owner IS NULL AND (substate IS NULL OR substate <> 'ActivityResume')
           AND window_start >= $4 AND ($5::timestamptz IS NULL OR window_start < $5::timestamptz)
         """
 
@@ -258,7 +258,8 @@ public final class PostgresSchedulingStore: SchedulingStore {
             let leaseNow = try self.leaseNow(c, now)
             let lease = try c.query("""
                 SELECT min(lease_expires_at) AS t FROM windows WHERE lease_owner IS NOT NULL AND lease_owner <> $1
-                """, [.text(workerID)]).first?.instant("t").map { now + ($0 - leaseNow) + TimeSpan(seconds: 1) }
+                """, [.text(workerID)]).first?.instant("t")
+                .map { max(now + ($0 - leaseNow), now) + TimeSpan(seconds: 1) }   // expired and not recovered yet: a second from now
             return [attempt, lease].compactMap { $0 }.min()
         }
     }

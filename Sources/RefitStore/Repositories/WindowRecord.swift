@@ -22,7 +22,7 @@ extension WindowRecord {
 }
 
 extension SliceRecord {
-    static let columns = "id, dataset, slice_start, slice_end, state, substate, fingerprint, check_count, next_check_at, message, updated_at"
+    static let columns = "id, dataset, slice_start, slice_end, state, substate, fingerprint, check_count, next_check_at, message, updated_at, changed_at"
 
     init?(row: Row) {
         guard let id = row.int64("id"), let dataset = row.string("dataset"),
@@ -32,6 +32,7 @@ extension SliceRecord {
                   substate: row.string("substate").flatMap(WindowSubstate.init(rawValue:)),
                   fingerprint: row.string("fingerprint").flatMap(StoreText.fingerprint),
                   checkCount: row.int("check_count") ?? 0, nextCheckAt: StoreText.instant(row, "next_check_at"),
-                  message: row.string("message"), updatedAt: StoreText.instant(row, "updated_at"))
+                  message: row.string("message"), updatedAt: StoreText.instant(row, "updated_at"),
+                  changedAt: StoreText.instant(row, "changed_at"))
     }
 }

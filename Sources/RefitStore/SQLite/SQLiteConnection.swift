@@ -8,6 +8,13 @@ public final class SQLiteConnection {
     /// The path given when opening (":memory:" for an in-memory database).
     public let path: String
     private var savepointDepth = 0
+    /// Compiled statements of `execute`/`query`, by SQL text, ready to run again: the worker runs
+    /// the same few dozen statements for every window, and compiling them was a fifth of its CPU.
+    /// Several handles per text, because a statement may run while another with the same text is
+    /// still being read. Bounded: when full, the statements of one text are finalized to make room.
+    private var statementCache: [String: [OpaquePointer]] = [:]
+    private var cachedStatements = 0
+    static let statementCacheLimit = 256
 
     /// Opens (creating if needed) the database and applies Refit's connection settings.
     /// `readOnly` opens an existing file for reading only and changes nothing, not even the
@@ -65,13 +72,17 @@ public final class SQLiteConnection {
     private var closed = false
 
     deinit {
-        if !closed { sqlite3_close_v2(handle) }
+        if !closed {
+            finalizeCachedStatements()
+            sqlite3_close_v2(handle)
+        }
     }
 
     /// Closes the connection (the last one out checkpoints the WAL into the database file and
     /// removes it, so a copy of the file alone is complete). Later calls fail with one sentence.
     func close() {
         guard !closed else { return }
+        finalizeCachedStatements()
         closed = true
         sqlite3_close_v2(handle)
     }
@@ -107,10 +118,47 @@ public final class SQLiteConnection {
         return try Statement(connection: self, sql: sql)
     }
 
+    /// A compiled statement for `sql` from the cache (compiled on a miss). Released, it is reset,
+    /// its bindings cleared, and it goes back to the cache.
+    func cachedStatement(_ sql: String) throws -> Statement {
+        guard !closed else { throw StoreError(.other, "The database '\(path)' was already closed.") }
+        if var handles = statementCache[sql], let handle = handles.popLast() {
+            statementCache[sql] = handles.isEmpty ? nil : handles
+            cachedStatements -= 1
+            return Statement(connection: self, handle: handle, cacheKey: sql)
+        }
+        return try Statement(connection: self, sql: sql, cacheKey: sql)
+    }
+
+    /// Takes a released statement back into the cache; `false` when it should be finalized
+    /// instead (the connection is closed).
+    func recycle(_ statement: OpaquePointer, sql: String) -> Bool {
+        guard !closed else { return false }
+        if cachedStatements >= Self.statementCacheLimit, let victim = statementCache.first {
+            // Full (statements whose text varies, such as IN lists): make room by dropping one text.
+            victim.value.forEach { sqlite3_finalize($0) }
+            cachedStatements -= victim.value.count
+            statementCache.removeValue(forKey: victim.key)
+        }
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+        statementCache[sql, default: []].append(statement)
+        cachedStatements += 1
+        return true
+    }
+
+    private func finalizeCachedStatements() {
+        for handles in statementCache.values {
+            for statement in handles { sqlite3_finalize(statement) }
+        }
+        statementCache = [:]
+        cachedStatements = 0
+    }
+
     /// Runs one statement with positional bindings; returns the number of rows it changed.
     @discardableResult
     public func execute(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> Int {
-        let statement = try prepare(sql)
+        let statement = try cachedStatement(sql)
         try statement.bind(bindings)
         try statement.run()
         return changes
@@ -119,7 +167,7 @@ public final class SQLiteConnection {
     /// Runs one statement with named bindings (`:name`); returns the number of rows it changed.
     @discardableResult
     public func execute(_ sql: String, named bindings: [String: SQLiteValue]) throws -> Int {
-        let statement = try prepare(sql)
+        let statement = try cachedStatement(sql)
         try statement.bind(named: bindings)
         try statement.run()
         return changes
@@ -127,14 +175,14 @@ public final class SQLiteConnection {
 
     /// Runs one query with positional bindings and returns all rows.
     public func query(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> [Row] {
-        let statement = try prepare(sql)
+        let statement = try cachedStatement(sql)
         try statement.bind(bindings)
         return try statement.rows()
     }
 
     /// Runs one query with named bindings (`:name`) and returns all rows.
     public func query(_ sql: String, named bindings: [String: SQLiteValue]) throws -> [Row] {
-        let statement = try prepare(sql)
+        let statement = try cachedStatement(sql)
         try statement.bind(named: bindings)
         return try statement.rows()
     }

@@ -10,9 +10,20 @@ public final class Statement {
     /// Keeps the connection open for as long as the statement lives.
     public let connection: SQLiteConnection
     let handle: OpaquePointer
+    /// The SQL text under which the connection's statement cache keeps this statement when it is
+    /// released (`nil`: finalized on release). See `SQLiteConnection.cachedStatement`.
+    private let cacheKey: String?
 
-    init(connection: SQLiteConnection, sql: String) throws {
+    /// Wraps a compiled statement taken from the connection's cache.
+    init(connection: SQLiteConnection, handle: OpaquePointer, cacheKey: String) {
         self.connection = connection
+        self.handle = handle
+        self.cacheKey = cacheKey
+    }
+
+    init(connection: SQLiteConnection, sql: String, cacheKey: String? = nil) throws {
+        self.connection = connection
+        self.cacheKey = cacheKey
         // `tail` points into the C string, so it is read inside the closure that keeps it alive.
         let (result, statement, extra): (Int32, OpaquePointer?, Bool) = sql.withCString { text in
             var statement: OpaquePointer?
@@ -33,6 +44,7 @@ public final class Statement {
     }
 
     deinit {
+        if let cacheKey, connection.recycle(handle, sql: cacheKey) { return }
         sqlite3_finalize(handle)
     }
 

@@ -48,25 +48,12 @@ extension SQLiteSchedulingStore {
                       .text(record.status.rawValue), .integer(Int64(record.attempts))])
             guard changed == 1 else { return false }
             try Readiness.windowChanged(c, record, from: record.status, to: machine.status, now: now)
-            // Input slices that failed for late or invalid data are checked again.
-            let failed = try c.query("""
-                SELECT \(SliceRecord.columns) FROM slices WHERE state = 'Failed' AND id IN
-                    (SELECT s.id FROM window_inputs i JOIN slices s ON s.dataset = i.dataset AND s.slice_start = i.slice_start
-                     WHERE i.window_id = ?)
-                """, [.integer(record.id)]).compactMap(SliceRecord.init(row:))
-            for slice in failed {
-                var check = slice.check(policy: nil, validation: nil)
-                guard case .scheduleCheck = check.rearmed(now) else { continue }
-                try c.execute("""
-                    UPDATE slices SET state = ?, substate = ?, check_count = ?, next_check_at = ?, message = ?, updated_at = ?
-                    WHERE id = ? AND state = 'Failed'
-                    """, [.text(check.status.rawValue), SQLiteValue(check.substate?.rawValue), .integer(Int64(check.checkCount)),
-                          StoreText.text(check.nextCheckAt), SQLiteValue(check.lastMessage), StoreText.text(now), .integer(slice.id)])
-            }
+            // Input slices that failed for late or invalid data, or whose data changed, are checked again.
+            let rearmed = try Self.rearmInputs(c, windowID: record.id, now: now)
             try c.appendEvent(NewAuditEvent(at: now.date, kind: "windowRerun", pipeline: key.pipeline, activity: key.activity,
                                             windowStart: start.date,
                                             detail: StoreText.json(["from": record.status.rawValue, "reason": reason,
-                                                                    "slicesRearmed": failed.count])))
+                                                                    "slicesRearmed": rearmed])))
             return true
         }
     }

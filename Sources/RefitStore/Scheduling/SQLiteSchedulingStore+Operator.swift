@@ -16,7 +16,7 @@ extension SQLiteSchedulingStore: OperatorStore {
                 guard machine.rerunRequested(now) == .checkDependencies else { throw OperatorRefusal.windowRunning(target) }
                 if record.missingInputs == 0 { _ = machine.dependenciesReady() }
                 try Self.writeOperatorMachine(c, machine, record: record, priority: 1, now: now)
-                let rearmed = try Self.rearmFailedInputs(c, windowID: record.id, now: now)
+                let rearmed = try Self.rearmInputs(c, windowID: record.id, now: now)
                 try c.appendEvent(NewAuditEvent(
                     at: now.date, kind: "windowRerun", pipeline: target.key.pipeline, activity: target.key.activity,
                     windowStart: target.start.date,
@@ -89,7 +89,7 @@ extension SQLiteSchedulingStore: OperatorStore {
                     case .checkDependencies:
                         if existing.missingInputs == 0 { _ = machine.dependenciesReady() }
                         try Self.writeOperatorMachine(c, machine, record: existing, priority: entry.priority, now: now)
-                        _ = try Self.rearmFailedInputs(c, windowID: existing.id, now: now)
+                        _ = try Self.rearmInputs(c, windowID: existing.id, now: now)
                         queued += 1
                     default:
                         if existing.status == .waiting {
@@ -180,21 +180,33 @@ extension SQLiteSchedulingStore: OperatorStore {
 
     /// Input slices of the window that failed for late or invalid data are checked again.
     /// Returns how many were re-armed.
-    static func rearmFailedInputs(_ c: SQLiteConnection, windowID: Int64, now: Instant) throws -> Int {
-        let failed = try c.query("""
-            SELECT \(SliceRecord.columns) FROM slices WHERE state = 'Failed' AND id IN
+    /// The external input slices of a window being rerun or backfilled are checked again when
+    /// they failed (late or invalid data) or are Ready with data that changed since: Waiting,
+    /// checks from the first, now. A changed Ready slice stops counting as Ready for its
+    /// consumers until the check finds its data. Returns how many were re-armed.
+    static func rearmInputs(_ c: SQLiteConnection, windowID: Int64, now: Instant) throws -> Int {
+        let slices = try c.query("""
+            SELECT \(SliceRecord.columns) FROM slices
+            WHERE (state = 'Failed' OR (state = 'Ready' AND changed_at IS NOT NULL)) AND id IN
                 (SELECT s.id FROM window_inputs i JOIN slices s ON s.dataset = i.dataset AND s.slice_start = i.slice_start
                  WHERE i.window_id = ?)
             """, [.integer(windowID)]).compactMap(SliceRecord.init(row:))
         var rearmed = 0
-        for slice in failed {
+        for slice in slices {
             var check = slice.check(policy: nil, validation: nil)
-            guard case .scheduleCheck = check.rearmed(now) else { continue }
-            rearmed += try c.execute("""
-                UPDATE slices SET state = ?, substate = ?, check_count = ?, next_check_at = ?, message = ?, updated_at = ?
-                WHERE id = ? AND state = 'Failed'
-                """, [.text(check.status.rawValue), SQLiteValue(check.substate?.rawValue), .integer(Int64(check.checkCount)),
-                      StoreText.text(check.nextCheckAt), SQLiteValue(check.lastMessage), StoreText.text(now), .integer(slice.id)])
+            guard case .scheduleCheck = check.rearmed(now, dataChanged: slice.changedAt != nil) else { continue }
+            let changed = try c.execute("""
+                UPDATE slices SET state = ?, substate = ?, fingerprint = ?, check_count = ?, next_check_at = ?, message = ?,
+                    changed_at = NULL, changed_fingerprint = NULL, updated_at = ?
+                WHERE id = ? AND state = ?
+                """, [.text(check.status.rawValue), SQLiteValue(check.substate?.rawValue), StoreText.json(check.fingerprint),
+                      .integer(Int64(check.checkCount)), StoreText.text(check.nextCheckAt), SQLiteValue(check.lastMessage),
+                      StoreText.text(now), .integer(slice.id), .text(slice.status.rawValue)])
+            guard changed == 1 else { continue }
+            if slice.status == .ready {
+                try Readiness.sliceChanged(c, dataset: slice.dataset, start: slice.slice.start, ready: false, now: now)
+            }
+            rearmed += 1
         }
         return rearmed
     }

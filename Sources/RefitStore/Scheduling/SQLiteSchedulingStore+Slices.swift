@@ -65,4 +65,49 @@ extension SQLiteSchedulingStore {
                 """, datasets.map { .text($0) }).first.flatMap { StoreText.instant($0, "t") }
         }
     }
+
+    public func readySlices(datasets: [String], since: Instant, after cursor: SliceCursor?, limit: Int) async throws -> [SliceRecord] {
+        guard !datasets.isEmpty, limit > 0 else { return [] }
+        return try await database.run { c in
+            // Per dataset along slices_ready_recent (dataset, updated_at): the recently Ready
+            // slices only, however long the history.
+            var page: [SliceRecord] = []
+            for dataset in datasets.sorted() where cursor.map({ dataset >= $0.dataset }) ?? true {
+                let after = cursor.flatMap { $0.dataset == dataset ? $0 : nil }
+                let rows = try c.query("""
+                    SELECT \(SliceRecord.columns) FROM slices INDEXED BY slices_ready_recent
+                    WHERE dataset = ? AND state = 'Ready' AND changed_at IS NULL AND updated_at >= ?
+                      AND (? IS NULL OR (updated_at, id) > (?, ?))
+                    ORDER BY updated_at, id LIMIT ?
+                    """, [.text(dataset), StoreText.text(since), StoreText.text(after?.readyAt), StoreText.text(after?.readyAt),
+                          after.map { .integer($0.sliceID) } ?? .null, .integer(Int64(limit - page.count))])
+                page += rows.compactMap(SliceRecord.init(row:))
+                if page.count >= limit { break }
+            }
+            return page
+        }
+    }
+
+    @discardableResult
+    public func recordDataChanges(_ changes: [SliceDataChange], now: Instant) async throws -> Int {
+        guard !changes.isEmpty else { return 0 }
+        return try await database.write { c in
+            var marked = 0
+            for change in changes {
+                guard let record = try c.query("SELECT \(SliceRecord.columns) FROM slices WHERE id = ?", [.integer(change.sliceID)])
+                    .first.flatMap(SliceRecord.init(row:)),
+                      record.status == .ready, record.changedAt == nil, record.fingerprint == change.recorded else { continue }
+                marked += try c.execute("""
+                    UPDATE slices SET changed_at = ?, changed_fingerprint = ?, message = ?, updated_at = ?
+                    WHERE id = ? AND state = 'Ready' AND changed_at IS NULL
+                    """, [StoreText.text(now), StoreText.json(change.now), .text(change.detail), StoreText.text(now),
+                          .integer(change.sliceID)])
+                try c.appendEvent(NewAuditEvent(
+                    at: now.date, kind: "sliceDataChanged", windowStart: record.slice.start.date,
+                    detail: StoreText.json(["dataset": record.dataset, "message": change.detail,
+                                            "files": change.now?.files.count, "bytes": change.now?.totalBytes])))
+            }
+            return marked
+        }
+    }
 }

@@ -82,7 +82,7 @@ public final class SQLiteSchedulingStore: SchedulingStore {
             try c.query("""
                 SELECT \(WindowRecord.columns) FROM windows INDEXED BY windows_unresolved
                 WHERE state = 'Waiting' AND missing_inputs IS NULL ORDER BY id LIMIT ?
-                """, [.integer(Int64(max(1, limit)))]).compactMap(WindowRecord.init(row:))
+                """, [.integer(Int64(max(0, limit)))]).compactMap(WindowRecord.init(row:))
         }
     }
 
@@ -165,7 +165,7 @@ public final class SQLiteSchedulingStore: SchedulingStore {
     /// active start, active end twice).
     static let runnable = """
         pipeline = ? AND activity = ? AND state = 'Waiting' AND missing_inputs = 0 AND next_attempt_at <= ?
-          AND lease_owner IS NULL AND (substate IS NULL OR substate NOT IN ('ActivityResume', 'ScheduleTime'))
+          AND lease_owner IS NULL AND (substate IS NULL OR substate <> 'ActivityResume')
           AND window_start >= ? AND (? IS NULL OR window_start < ?)
         """
 
@@ -249,7 +249,8 @@ public final class SQLiteSchedulingStore: SchedulingStore {
                 """, [StoreText.text(now)]).first.flatMap { StoreText.instant($0, "t") }
             let lease = try c.query("""
                 SELECT min(lease_expires_at) AS t FROM windows WHERE lease_owner IS NOT NULL AND lease_owner <> ?
-                """, [.text(workerID)]).first.flatMap { StoreText.instant($0, "t") }.map { $0 + TimeSpan(seconds: 1) }
+                """, [.text(workerID)]).first.flatMap { StoreText.instant($0, "t") }
+                .map { max($0, now) + TimeSpan(seconds: 1) }   // expired and not recovered yet: a second from now
             return [attempt, lease].compactMap { $0 }.min()
         }
     }

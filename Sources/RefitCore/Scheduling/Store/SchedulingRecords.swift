@@ -46,12 +46,16 @@ public struct SliceRecord: Hashable, Sendable {
     public var nextCheckAt: Instant?
     public var message: String?
     public var updatedAt: Instant?
+    /// When a re-verification found the data of this Ready slice changed (or gone) since it
+    /// became Ready; nil when unchanged. Windows that read it are not re-run on their own.
+    public var changedAt: Instant?
 
     public init(id: Int64, dataset: String, slice: Slice, status: WindowStatus, substate: WindowSubstate?,
-                fingerprint: DataFingerprint?, checkCount: Int, nextCheckAt: Instant?, message: String?, updatedAt: Instant?) {
+                fingerprint: DataFingerprint?, checkCount: Int, nextCheckAt: Instant?, message: String?, updatedAt: Instant?,
+                changedAt: Instant? = nil) {
         self.id = id; self.dataset = dataset; self.slice = slice; self.status = status; self.substate = substate
         self.fingerprint = fingerprint; self.checkCount = checkCount; self.nextCheckAt = nextCheckAt
-        self.message = message; self.updatedAt = updatedAt
+        self.message = message; self.updatedAt = updatedAt; self.changedAt = changedAt
     }
 
     /// The check state machine for this row under the dataset's current policies.

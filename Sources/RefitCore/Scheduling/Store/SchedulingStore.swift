@@ -55,7 +55,8 @@ public protocol SchedulingStore: Sendable {
     func window(_ key: ActivityKey, start: Instant) async throws -> WindowRecord?
 
     /// The earliest moment after `now` at which a window becomes claimable (a retry or longRetry
-    /// delay ends) or another worker's lease expires.
+    /// delay ends) or another worker's lease expires (a second after its expiry; a lease that
+    /// expired and was not recovered yet answers a second after `now`, never a past instant).
     func nextWakeTime(after now: Instant, workerID: String) async throws -> Instant?
 
     /// A value that changes whenever another process (another worker, an operator's command)
@@ -130,6 +131,17 @@ public protocol SchedulingStore: Sendable {
 
     /// The earliest next check of a Waiting slice of `datasets`.
     func nextCheckTime(datasets: [String]) async throws -> Instant?
+
+    /// Ready slices of `datasets` that became Ready at or after `since` (their `updatedAt`) and
+    /// are not marked changed, per dataset in name order, then in the order they became Ready,
+    /// after `cursor` (a page of the changed-data sweep).
+    func readySlices(datasets: [String], since: Instant, after cursor: SliceCursor?, limit: Int) async throws -> [SliceRecord]
+
+    /// Marks Ready slices whose data changed (or disappeared) since they became Ready. A change
+    /// is recorded only while the slice is still Ready with the fingerprint it was compared
+    /// with. Returns how many were marked.
+    @discardableResult
+    func recordDataChanges(_ changes: [SliceDataChange], now: Instant) async throws -> Int
 
     // MARK: Deployments
 
