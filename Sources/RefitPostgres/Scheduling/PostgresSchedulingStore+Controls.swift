@@ -14,12 +14,7 @@ extension PostgresSchedulingStore {
     /// and `refit resume` record), audited. Synchronous, for commands and tests.
     public func setPaused(_ pipeline: String, paused: Bool, actor: String? = nil, reason: String? = nil, now: Instant) throws {
         try database.writeNow { c in
-            try c.execute("""
-                INSERT INTO pipeline_controls (pipeline, paused, reason, updated_at) VALUES ($1, $2, $3, $4)
-                ON CONFLICT (pipeline) DO UPDATE SET paused = excluded.paused, reason = excluded.reason, updated_at = excluded.updated_at
-                """, [.text(pipeline), PostgresValue(paused), PostgresValue(reason), .timestamp(now)])
-            try c.appendEvent(NewAuditEvent(at: now.date, kind: paused ? "pipelinePaused" : "pipelineResumed", pipeline: pipeline,
-                                            detail: PostgresText.json(["reason": reason, "actor": actor])))
+            try Self.setPaused(c, pipeline, paused: paused, actor: actor, reason: reason, now: now)
         }
     }
 
