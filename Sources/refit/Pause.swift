@@ -18,6 +18,9 @@ struct Pause: ParsableCommand {
     var terminate = false
 
     func run() throws {
+        if terminate && database.isPostgres {
+            throw CLIFailure.invalidInput("`refit pause --terminate` works on a SQLite --db only so far; pause without it (running attempts then finish).")
+        }
         try PauseControl.set(paused: true, pipeline: pipeline, definitions: definitions, database: database, options: operatorOptions)
         guard terminate else { return }
         let store = try database.open()
@@ -46,8 +49,9 @@ enum PauseControl {
     static func set(paused: Bool, pipeline: String, definitions: SchedulesOption, database: StoreOption, options: OperatorOptions) throws {
         let factory = try OperatorInput.loadFactory(definitions)
         let definition = try OperatorInput.pipeline(pipeline, in: factory, schedules: definitions.schedules)
-        let store = try database.open()
-        let scheduling = SQLiteSchedulingStore(store)
+        let store = try database.openWorker()
+        defer { store.close() }
+        let scheduling = store.operators
         let request = options.request
         let now = SystemWallClock().now()
         try OperatorInput.perform { try await scheduling.setPaused(pipeline: pipeline, paused: paused, request: request, now: now) }

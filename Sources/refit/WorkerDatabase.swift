@@ -3,14 +3,23 @@ import RefitCore
 import RefitPostgres
 import RefitStore
 
-/// The database `refit run` and `refit tick` work on: a SQLite file, or a PostgreSQL server
-/// shared by workers on several hosts (`--db postgres://…`). It gives the worker its scheduling
-/// store, each attempt its step journal, and the tick summary its counts.
+/// The database `refit run`, `tick`, `pause` and `resume` work on: a SQLite file, or a
+/// PostgreSQL server shared by workers on several hosts (`--db postgres://…`). It gives the
+/// worker its scheduling store, each attempt its step journal, the tick summary its counts, and
+/// pause and resume the operator store.
 enum WorkerDatabase: Sendable {
     case sqlite(Store)
     case postgres(PostgresSchedulingStore)
 
     var scheduling: any SchedulingStore {
+        switch self {
+        case .sqlite(let store): SQLiteSchedulingStore(store)
+        case .postgres(let store): store
+        }
+    }
+
+    /// The operator actions (pause and resume are wired to it on both databases).
+    var operators: any OperatorStore {
         switch self {
         case .sqlite(let store): SQLiteSchedulingStore(store)
         case .postgres(let store): store

@@ -8,7 +8,7 @@ import Testing
 /// share one PostgreSQL database.
 @Suite("refit tick on PostgreSQL (emulator)", .timeLimit(.minutes(5)))
 struct PostgresTickTests {
-    @Test("two ticks at once on one PostgreSQL database: every window once, one submit each, deployments only forward")
+    @Test("two ticks at once on one PostgreSQL database: every window once, one submit each, deployments only forward; pause and resume")
     func twoTicksShareADatabase() async throws {
         let server = try PostgresTestServer.url()
         let name = "refit_cli_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
@@ -44,6 +44,22 @@ struct PostgresTickTests {
         let deployed = try c.query("SELECT model_window_start FROM deployments ORDER BY id").compactMap { $0.instant("model_window_start") }
         #expect(deployed == deployed.sorted() && !deployed.isEmpty)
         #expect(deployed.last?.iso8601 == "2026-01-01T05:00:00Z")
+
+        // Pause and resume reach every worker through the database, audited.
+        let pause = try await refitOffPool("pause", "--schedules", folder.root.path, "--db", url, "RetrainPipeline",
+                                           "--reason", "maintenance", "--actor", "alice", environment: environment)
+        #expect(pause.exitCode == 0, "stderr: \(pause.stderr)")
+        #expect(try c.query("SELECT paused FROM pipeline_controls WHERE pipeline = 'RetrainPipeline'").first?.int("paused") == 1)
+        let terminate = try await refitOffPool("pause", "--schedules", folder.root.path, "--db", url, "RetrainPipeline", "--terminate",
+                                               environment: environment)
+        #expect(terminate.exitCode == 1)
+        let resume = try await refitOffPool("resume", "--schedules", folder.root.path, "--db", url, "RetrainPipeline",
+                                            environment: environment)
+        #expect(resume.exitCode == 0, "stderr: \(resume.stderr)")
+        #expect(try c.query("SELECT paused FROM pipeline_controls WHERE pipeline = 'RetrainPipeline'").first?.int("paused") == 0)
+        let controls = try c.query("SELECT kind, detail FROM events WHERE kind IN ('pipelinePaused', 'pipelineResumed') ORDER BY id")
+        #expect(controls.compactMap { $0.string("kind") } == ["pipelinePaused", "pipelineResumed"])
+        #expect(controls.first?.string("detail")?.contains("\"actor\":\"alice\"") == true)
 
         // The read-only commands do not speak PostgreSQL yet: one sentence, exit 1.
         let history = try await refitOffPool("history", "--db", url, environment: environment)
