@@ -8,7 +8,7 @@ import Testing
 /// share one PostgreSQL database.
 @Suite("refit tick on PostgreSQL (emulator)", .timeLimit(.minutes(5)))
 struct PostgresTickTests {
-    @Test("two ticks at once on one PostgreSQL database: every window once, one submit each, deployments only forward; pause and resume")
+    @Test("two ticks at once on one PostgreSQL database: every window once, one submit each, deployments only forward; pause, resume, rerun and skip")
     func twoTicksShareADatabase() async throws {
         let server = try PostgresTestServer.url()
         let name = "refit_cli_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
@@ -60,6 +60,20 @@ struct PostgresTickTests {
         let controls = try c.query("SELECT kind, detail FROM events WHERE kind IN ('pipelinePaused', 'pipelineResumed') ORDER BY id")
         #expect(controls.compactMap { $0.string("kind") } == ["pipelinePaused", "pipelineResumed"])
         #expect(controls.first?.string("detail")?.contains("\"actor\":\"alice\"") == true)
+
+        // Rerun and skip go through the same OperatorStore.
+        let window = "2026-01-01T05:00:00Z"
+        let rerun = try await refitOffPool("rerun", "--schedules", folder.root.path, "--db", url, "--pipeline", "RetrainPipeline",
+                                           "--activity", "Retrain", "--window", window, "--only", "--reason", "fixed data",
+                                           environment: environment)
+        #expect(rerun.exitCode == 0, "stderr: \(rerun.stderr)")
+        let state = "SELECT state, next_trigger FROM windows WHERE activity = 'Retrain' AND window_start = '\(window)'"
+        #expect(try c.query(state).first.map { "\($0.string("state") ?? "")/\($0.string("next_trigger") ?? "")" } == "Waiting/rerun")
+        let skip = try await refitOffPool("skip", "--schedules", folder.root.path, "--db", url, "--pipeline", "RetrainPipeline",
+                                          "--activity", "Retrain", "--window", window, "--reason", "not needed",
+                                          environment: environment)
+        #expect(skip.exitCode == 0, "stderr: \(skip.stderr)")
+        #expect(try c.query(state).first?.string("state") == "Skipped")
 
         // The read-only commands do not speak PostgreSQL yet: one sentence, exit 1.
         let history = try await refitOffPool("history", "--db", url, environment: environment)
