@@ -18,24 +18,20 @@ struct Pause: ParsableCommand {
     var terminate = false
 
     func run() throws {
-        if terminate && database.isPostgres {
-            throw CLIFailure.invalidInput("`refit pause --terminate` works on a SQLite --db only so far; pause without it (running attempts then finish).")
-        }
         try PauseControl.set(paused: true, pipeline: pipeline, definitions: definitions, database: database, options: operatorOptions)
         guard terminate else { return }
-        let store = try database.open()
+        let store = try database.openWorker()
         defer { store.close() }
-        let scheduling = SQLiteSchedulingStore(store)
-        let running: [RunRecord]
+        let scheduling = store.scheduling
+        let running: [String]
         do {
-            running = try RunRepository(store).history(RunFilter(pipeline: pipeline, status: "InProgress"))
+            running = try store.runningRunIDs(pipeline: pipeline)
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)
         }
         let request = operatorOptions.request
         let now = SystemWallClock().now()
-        for run in running {
-            let runID = run.runID
+        for runID in running {
             try OperatorInput.perform {
                 _ = try await scheduling.requestCancel(runID: runID, actor: request.actor, reason: request.reason, now: now)
             }

@@ -58,6 +58,36 @@ enum WorkerDatabase: Sendable {
         }
     }
 
+    /// The run id `text` names (the full id or a unique prefix); unknown or ambiguous is invalid input.
+    func resolveRunID(_ text: String, databaseName: String) throws -> String {
+        switch self {
+        case .sqlite(let store):
+            return try RunIDResolver.resolve(text, store: store, databasePath: databaseName)
+        case .postgres(let store):
+            let matches: [String]
+            do {
+                matches = try store.runIDs(prefix: text, limit: 4)
+            } catch let error as StoreError {
+                throw CLIFailure.internal(error.message)
+            }
+            if let exact = matches.first(where: { $0 == text }) { return exact }
+            if matches.count == 1 { return matches[0] }
+            if matches.isEmpty { throw CLIFailure.invalidInput("No run with id '\(text)' in the PostgreSQL database.") }
+            throw CLIFailure.invalidInput("The run id prefix '\(text)' is ambiguous: it matches \(matches.prefix(3).joined(separator: ", "))"
+                                          + (matches.count > 3 ? " and more" : "") + "; give more characters.")
+        }
+    }
+
+    /// The run ids of the pipeline's running attempts.
+    func runningRunIDs(pipeline: String) throws -> [String] {
+        switch self {
+        case .sqlite(let store):
+            try RunRepository(store).history(RunFilter(pipeline: pipeline, status: "InProgress")).map(\.runID)
+        case .postgres(let store):
+            try store.runningRunIDs(pipeline: pipeline)
+        }
+    }
+
     /// Closes a SQLite file at the end of a command (PostgreSQL connections close with the store).
     func close() {
         if case .sqlite(let store) = self { store.close() }

@@ -8,7 +8,7 @@ import Testing
 /// share one PostgreSQL database.
 @Suite("refit tick on PostgreSQL (emulator)", .timeLimit(.minutes(5)))
 struct PostgresTickTests {
-    @Test("two ticks at once on one PostgreSQL database: every window once, one submit each, deployments only forward; pause, resume, rerun and skip")
+    @Test("two ticks at once on one PostgreSQL database: every window once, one submit each, deployments only forward; pause, resume, rerun, skip and cancel")
     func twoTicksShareADatabase() async throws {
         let server = try PostgresTestServer.url()
         let name = "refit_cli_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
@@ -52,13 +52,17 @@ struct PostgresTickTests {
         #expect(try c.query("SELECT paused FROM pipeline_controls WHERE pipeline = 'RetrainPipeline'").first?.int("paused") == 1)
         let terminate = try await refitOffPool("pause", "--schedules", folder.root.path, "--db", url, "RetrainPipeline", "--terminate",
                                                environment: environment)
-        #expect(terminate.exitCode == 1)
+        #expect(terminate.exitCode == 0 && terminate.stdout.contains("0 running attempts"), "stdout: \(terminate.stdout)")
+        // Cancel finds a run by a unique prefix; an ended one is refused with one sentence.
+        let someRun = try #require(try c.query("SELECT run_id FROM runs ORDER BY seq LIMIT 1").first?.string("run_id"))
+        let cancel = try await refitOffPool("cancel", "--db", url, String(someRun.prefix(12)), environment: environment)
+        #expect(cancel.exitCode == 1 && cancel.stderr.contains("is not running"), "stderr: \(cancel.stderr)")
         let resume = try await refitOffPool("resume", "--schedules", folder.root.path, "--db", url, "RetrainPipeline",
                                             environment: environment)
         #expect(resume.exitCode == 0, "stderr: \(resume.stderr)")
         #expect(try c.query("SELECT paused FROM pipeline_controls WHERE pipeline = 'RetrainPipeline'").first?.int("paused") == 0)
         let controls = try c.query("SELECT kind, detail FROM events WHERE kind IN ('pipelinePaused', 'pipelineResumed') ORDER BY id")
-        #expect(controls.compactMap { $0.string("kind") } == ["pipelinePaused", "pipelineResumed"])
+        #expect(controls.compactMap { $0.string("kind") } == ["pipelinePaused", "pipelinePaused", "pipelineResumed"])
         #expect(controls.first?.string("detail")?.contains("\"actor\":\"alice\"") == true)
 
         // Rerun and skip go through the same OperatorStore.

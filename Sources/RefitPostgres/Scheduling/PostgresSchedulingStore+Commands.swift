@@ -22,6 +22,25 @@ extension PostgresSchedulingStore {
         }
     }
 
+    /// Run ids that start with `prefix`, the exact one first, at most `limit` (`refit cancel`).
+    public func runIDs(prefix: String, limit: Int) throws -> [String] {
+        try database.readNow { c in
+            try c.query("""
+                SELECT run_id FROM runs WHERE starts_with(run_id, $1) ORDER BY (run_id = $1) DESC, seq DESC LIMIT $2
+                """, [.text(prefix), .integer(Int64(limit))]).compactMap { $0.string("run_id") }
+        }
+    }
+
+    /// The run ids of the pipeline's attempts running now (`refit pause --terminate`).
+    public func runningRunIDs(pipeline: String) throws -> [String] {
+        try database.readNow { c in
+            try c.query("""
+                SELECT r.run_id FROM runs r JOIN windows w ON w.id = r.window_id
+                WHERE w.pipeline = $1 AND r.status = 'InProgress' ORDER BY r.seq
+                """, [.text(pipeline)]).compactMap { $0.string("run_id") }
+        }
+    }
+
     /// How many windows of `pipelines` are in `status`.
     public func windowCount(status: WindowStatus, pipelines: [String]) throws -> Int {
         guard !pipelines.isEmpty else { return 0 }
