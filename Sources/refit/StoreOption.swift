@@ -5,10 +5,10 @@ import RefitStore
 
 /// `--db FILE`, shared by every command that reads or writes run history. Default:
 /// `$REFIT_DB`, else `./refit.sqlite`. `refit run` and `refit tick` also take a PostgreSQL URL
-/// (`postgres://…`, shared by workers on several hosts), as do `pause`, `resume`, `rerun`, `skip` and `cancel`; the other
+/// (`postgres://…`, shared by workers on several hosts), as do `pause`, `resume`, `rerun`, `skip`, `cancel` and `backfill`; the other
 /// commands read SQLite only.
 struct StoreOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The SQLite database, or for `run`, `tick`, `pause`, `resume`, `rerun`, `skip` and `cancel` a postgres:// URL (default: $REFIT_DB, else ./refit.sqlite).",
+    @Option(name: .long, help: ArgumentHelp("The SQLite database, or a postgres:// URL for run, tick, pause, resume, rerun, skip, cancel and backfill (default: $REFIT_DB, else ./refit.sqlite).",
                                             valueName: "file"))
     var db: String?
 
@@ -37,7 +37,7 @@ struct StoreOption: ParsableArguments {
     /// This command reads and writes SQLite only: a PostgreSQL URL is invalid input (exit 1).
     private func refusePostgres() throws {
         guard isPostgres else { return }
-        throw CLIFailure.invalidInput("This command works on a SQLite --db only so far; a PostgreSQL database is used by `refit run`, `tick`, `pause`, `resume`, `rerun`, `skip` and `cancel`.")
+        throw CLIFailure.invalidInput("This command works on a SQLite --db only so far; a PostgreSQL database is used by `refit run`, `tick`, `pause`, `resume`, `rerun`, `skip`, `cancel` and `backfill`.")
     }
 
     /// Opens (and migrates) the database; an unusable one is an internal failure (exit 3).

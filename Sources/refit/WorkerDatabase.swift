@@ -88,6 +88,22 @@ enum WorkerDatabase: Sendable {
         }
     }
 
+    /// The windows of `pipeline` overlapping [from, to).
+    func windows(pipeline: String, from: Instant, to: Instant) throws -> [WindowRecord] {
+        switch self {
+        case .sqlite(let store): try WindowRepository(store).windows(pipeline: pipeline, from: from, to: to)
+        case .postgres(let store): try store.windows(pipeline: pipeline, from: from, to: to)
+        }
+    }
+
+    /// Pipelines paused by an operator.
+    func pausedPipelines() throws -> Set<String> {
+        switch self {
+        case .sqlite(let store): try PipelineControlRepository(store).pausedPipelines()
+        case .postgres(let store): try store.pausedPipelinesNow()
+        }
+    }
+
     /// Closes a SQLite file at the end of a command (PostgreSQL connections close with the store).
     func close() {
         if case .sqlite(let store) = self { store.close() }

@@ -8,7 +8,7 @@ import Testing
 /// share one PostgreSQL database.
 @Suite("refit tick on PostgreSQL (emulator)", .timeLimit(.minutes(5)))
 struct PostgresTickTests {
-    @Test("two ticks at once on one PostgreSQL database: every window once, one submit each, deployments only forward; pause, resume, rerun, skip and cancel")
+    @Test("two ticks at once on one PostgreSQL database: every window once, one submit each, deployments only forward; pause, resume, rerun, skip, cancel and backfill")
     func twoTicksShareADatabase() async throws {
         let server = try PostgresTestServer.url()
         let name = "refit_cli_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
@@ -78,6 +78,18 @@ struct PostgresTickTests {
                                           environment: environment)
         #expect(skip.exitCode == 0, "stderr: \(skip.stderr)")
         #expect(try c.query(state).first?.string("state") == "Skipped")
+
+        // A backfill of two Retrain windows, worked on in this process until done.
+        let backfill = try await refitOffPool("backfill", "--schedules", folder.root.path, "--db", url, "--pipeline", "RetrainPipeline",
+                                              "--activity", "Retrain", "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-01T02:00:00Z",
+                                              "--mode", "all", "--wait", "--reason", "re-train", environment: environment)
+        #expect(backfill.exitCode == 0, "stderr: \(backfill.stderr)")
+        // Hours 0 and 1 ran once more each; the other windows were left alone.
+        let attempts = try c.query("""
+            SELECT w.window_start, count(*) AS n FROM runs r JOIN windows w ON w.id = r.window_id
+            WHERE w.activity = 'Retrain' AND r.status = 'Succeeded' GROUP BY 1 ORDER BY 1
+            """).compactMap { $0.int("n") }
+        #expect(attempts == [2, 2, 1, 1, 1, 1], "\(attempts)")
 
         // The read-only commands do not speak PostgreSQL yet: one sentence, exit 1.
         let history = try await refitOffPool("history", "--db", url, environment: environment)

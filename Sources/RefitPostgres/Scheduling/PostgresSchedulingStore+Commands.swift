@@ -41,6 +41,23 @@ extension PostgresSchedulingStore {
         }
     }
 
+    /// The windows of `pipeline` overlapping [from, to), by start then activity (`refit backfill`).
+    public func windows(pipeline: String, from: Instant, to: Instant) throws -> [WindowRecord] {
+        try database.readNow { c in
+            try c.query("""
+                SELECT \(WindowRecord.columns) FROM windows
+                WHERE pipeline = $1 AND window_end > $2 AND window_start < $3 ORDER BY window_start, activity
+                """, [.text(pipeline), .timestamp(from), .timestamp(to)]).compactMap(WindowRecord.init(row:))
+        }
+    }
+
+    /// Pipelines paused by an operator, read at once (commands).
+    public func pausedPipelinesNow() throws -> Set<String> {
+        try database.readNow { c in
+            Set(try c.query("SELECT pipeline FROM pipeline_controls WHERE paused = 1").compactMap { $0.string("pipeline") })
+        }
+    }
+
     /// How many windows of `pipelines` are in `status`.
     public func windowCount(status: WindowStatus, pipelines: [String]) throws -> Int {
         guard !pipelines.isEmpty else { return 0 }
