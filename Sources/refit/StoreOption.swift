@@ -5,8 +5,8 @@ import RefitStore
 
 /// `--db FILE`, shared by every command that reads or writes run history. Default:
 /// `$REFIT_DB`, else `./refit.sqlite`. `refit run` and `refit tick` also take a PostgreSQL URL
-/// (`postgres://…`, shared by workers on several hosts), as do `pause`, `resume`, `rerun`, `skip`, `cancel` and `backfill`; the other
-/// commands read SQLite only.
+/// (`postgres://…`, shared by workers on several hosts), as do `pause`, `resume`, `rerun`,
+/// `skip`, `cancel` and `backfill`; the other commands read SQLite only.
 struct StoreOption: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The SQLite database, or a postgres:// URL for run, tick, pause, resume, rerun, skip, cancel and backfill (default: $REFIT_DB, else ./refit.sqlite).",
                                             valueName: "file"))
