@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "RefitCore", targets: ["RefitCore"]),
         .library(name: "RefitDefinitions", targets: ["RefitDefinitions"]),
         .library(name: "RefitStore", targets: ["RefitStore"]),
+        .library(name: "RefitReport", targets: ["RefitReport"]),
         .library(name: "RefitWorker", targets: ["RefitWorker"]),
         .library(name: "RefitPostgres", targets: ["RefitPostgres"]),
         .library(name: "RefitHTTP", targets: ["RefitHTTP"]),
@@ -57,6 +58,9 @@ let package = Package(
         // SQLite persistence: migrations, run history, leases. The only code that speaks SQL.
         .target(name: "RefitStore", dependencies: ["CSQLite", "RefitCore"], swiftSettings: swiftSettings),
 
+        // `refit report`'s page: run history (RefitCore's HistorySnapshot) → one self-contained HTML
+        // file with inline SVG plots. Pure: no I/O, no SQL, no clock.
+        .target(name: "RefitReport", dependencies: ["RefitCore"], swiftSettings: swiftSettings),
         // PostgreSQL persistence for several hosts: the same SchedulingStore over libpq (decision 18).
         .target(name: "RefitPostgres", dependencies: ["CLibPQ", "RefitCore", "RefitStore"], swiftSettings: swiftSettings),
 
@@ -76,7 +80,7 @@ let package = Package(
                 exclude: ["Decisions.md"], swiftSettings: swiftSettings),
 
         .executableTarget(name: "refit",
-                          dependencies: ["RefitCore", "RefitDefinitions", "RefitStore", "RefitPostgres", "RefitWorker",
+                          dependencies: ["RefitCore", "RefitDefinitions", "RefitStore", "RefitPostgres", "RefitWorker", "RefitReport",
                                          "RefitActivities", "RefitStorage", "RefitHTTP",
                                          .product(name: "Logging", package: "swift-log"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -113,6 +117,7 @@ let package = Package(
         .testTarget(name: "RefitCoreTests", dependencies: ["RefitCore", "RefitTestKit"], swiftSettings: swiftSettings),
         .testTarget(name: "RefitDefinitionsTests", dependencies: ["RefitDefinitions", "RefitCore"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "RefitReportTests", dependencies: ["RefitReport", "RefitCore"], swiftSettings: swiftSettings),
         .testTarget(name: "RefitStoreTests", dependencies: ["RefitStore"], swiftSettings: swiftSettings),
         .testTarget(name: "RefitHTTPTests",
                     dependencies: ["RefitHTTP", "RefitTestKit", .product(name: "Logging", package: "swift-log")],

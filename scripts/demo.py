@@ -6,7 +6,8 @@ relation drifts through the day (y = a(h)*x1 + b(h)*x2 + c(h) + noise), and runs
 until every window of the example pipeline is Ready (or Skipped/Superseded). After each pass it
 scores a fixed probe row on the emulator's `retrain` endpoint, so the prediction is seen to move
 as each hour's model is deployed. Finally it prints, per slice, the trained coefficients and
-evaluation, the prediction before and after that slice's update, and `refit history`.
+evaluation, the prediction before and after that slice's update, and `refit history`, then writes
+the HTML report (`refit report`) to .demo/report.html and prints its path as the last line.
 Every process it starts is stopped at the end. Uses only the Python standard library."""
 import json, os, random, shutil, signal, subprocess, sys, time, urllib.request
 
@@ -15,6 +16,7 @@ BIN = os.path.join(ROOT, ".build", "debug")
 DEMO = os.path.join(ROOT, ".demo")
 DATA = os.path.join(DEMO, "data")          # schedules/linked-services/demo-files.json: host ../.demo/data
 DB = os.path.join(DEMO, "refit.sqlite")
+REPORT = os.path.join(DEMO, "report.html")
 PROBE = {"x1": 1.0, "x2": 1.0}
 
 
@@ -122,6 +124,10 @@ def main():
               f"(the newest slice's truth for the probe: {truth[0] + truth[1] + truth[2]:.3f}); "
               f"'default' still serves the initial model: {score(info['predictive']['endpoints'][0]):.3f}\n")
         print(refit(env, "history", "--pipeline", "RetrainPipeline").stdout)
+        report = refit(env, "report", "--out", REPORT)
+        if report.returncode != 0:
+            sys.exit(f"refit report failed ({report.returncode}): {report.stderr.strip()}")
+        print(REPORT)
     finally:
         emulator.send_signal(signal.SIGTERM)
         try:

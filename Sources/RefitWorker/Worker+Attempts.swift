@@ -19,8 +19,8 @@ extension Worker {
                                      deadline: deadline, workerID: configuration.workerID)
         logger.info("attempt started", metadata: metadata(claim.key, claim.window, runID: runID,
                                                           extra: ["attempt": "\(claim.attempt)", "trigger": "\(claim.trigger.rawValue)"]))
-        let task = Task { await self.execute(claim, context) }
-        running[runID] = RunningAttempt(claim: claim, task: task)
+        running[runID] = RunningAttempt(claim: claim)
+        claimed.append((claim, context))
         return StartedAttempt(runID: runID, pipeline: claim.key.pipeline, activity: claim.key.activity, window: claim.window,
                               attempt: claim.attempt, trigger: claim.trigger)
     }
@@ -32,7 +32,8 @@ extension Worker {
         case canceledByOperator(String)
     }
 
-    private func execute(_ claim: ClaimedAttempt, _ context: AttemptContext) async {
+    /// Runs one claimed attempt to its end; a child task of the caller's attempt group.
+    func execute(_ claim: ClaimedAttempt, _ context: AttemptContext) async {
         let runner = self.runner, sleeper = self.sleeper, clock = self.clock
         let store = self.store, configuration = self.configuration
         let ending: Ending = await withTaskGroup(of: Ending?.self) { group in

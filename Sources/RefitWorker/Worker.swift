@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import RefitCore
 
-/// The engine, as orchestration. One `tick` is one scheduling pass: recover expired leases,
+/// The engine, as orchestration. One pass: recover expired leases,
 /// honour pauses, materialize the windows that came due, resolve the inputs of new windows,
 /// probe the external slices whose check is due, then claim a page of the best runnable
 /// windows up to the free capacity and start their attempts. `run` repeats passes, sleeping
@@ -14,6 +14,11 @@ import RefitCore
 /// nothing is re-evaluated per pass. The parts live in their own files: input resolution
 /// (`InputResolver`), external-data checking (`ExternalDataChecker`), dispatch
 /// (`Worker+Dispatch`) and attempt supervision (`Worker+Attempts`).
+///
+/// Attempts are structured: each runs as a child task of a task group owned by the call that
+/// drives the passes (`tickAndWait`, `tickUntilIdle`, `run`), so none outlives it — a shutdown
+/// drains them, cancels what the grace period leaves, and returns only once each has recorded
+/// its end or released its lease.
 ///
 /// Several workers (processes) may share one database: claims are conditional, so no window is
 /// ever run by two of them at once.
@@ -51,8 +56,14 @@ public actor Worker {
 
     struct RunningAttempt {
         var claim: ClaimedAttempt
-        var task: Task<Void, Never>
     }
+    /// Attempts a pass claimed, waiting to become child tasks of the attempt group that the
+    /// caller of the pass (`tickAndWait`, `tickUntilIdle`, `run`) owns.
+    var claimed: [(ClaimedAttempt, AttemptContext)] = []
+    /// `stopNow()`: running attempts are canceled at once rather than after the grace period.
+    private var stopImmediately = false
+    /// Set when the grace period of a `drain` is over.
+    private var graceOver = false
 
     public init(factory: Factory, store: any SchedulingStore, runner: any ActivityRunner, locations: @escaping StorageLocationProvider,
                 clock: any WallClock = SystemWallClock(), sleeper: any WorkerSleeper = SystemSleeper(),
@@ -75,10 +86,9 @@ public actor Worker {
 
     // MARK: One pass
 
-    /// One scheduling pass at the clock's current time. Returns what it started; the attempts
-    /// keep running in the background (`waitForRunning()` waits for them).
-    @discardableResult
-    public func tick() async throws -> TickReport {
+    /// One scheduling pass at the clock's current time. Returns what it claimed; the claimed
+    /// attempts wait in `claimed` until the caller starts them in its attempt group.
+    private func pass() async throws -> TickReport {
         let now = clock.now()
         lastPassAt = now
         let budgets = self.budgets
@@ -130,20 +140,28 @@ public actor Worker {
         }
     }
 
-    /// One pass, then wait until every attempt it started has finished.
+    /// One pass, then wait until every attempt it started has finished. A pass that fails part
+    /// way (database busy or full) may already have claimed attempts: they run and record their
+    /// outcomes before the failure is reported.
     @discardableResult
     public func tickAndWait() async throws -> TickReport {
-        let report: TickReport
-        do {
-            report = try await tick()
-        } catch {
-            // A pass that fails part way (database busy or full) may already have started
-            // attempts: let them finish and record their outcomes before reporting the failure.
-            await waitForRunning()
-            throw error
+        let result: Result<TickReport, any Error> = await withDiscardingTaskGroup { group in
+            let result: Result<TickReport, any Error>
+            do { result = .success(try await pass()) } catch { result = .failure(error) }
+            startClaimed(in: &group)
+            return result
         }
-        await waitForRunning()
-        return report
+        return try result.get()
+    }
+
+    /// Starts the attempts the last pass claimed as child tasks of `group`: attempts are always
+    /// children of a task group that the worker's caller owns, and end before it returns.
+    private func startClaimed(in group: inout DiscardingTaskGroup) {
+        let attempts = claimed
+        claimed = []
+        for (claim, context) in attempts {
+            group.addTask { await self.execute(claim, context) }
+        }
     }
 
     /// `refit tick`: passes until nothing is runnable now and nothing runs. Work that becomes
@@ -152,33 +170,31 @@ public actor Worker {
     /// passes' reports.
     @discardableResult
     public func tickUntilIdle() async throws -> TickReport {
-        var total = TickReport(started: [], materialized: 0, checks: 0, recovered: 0)
-        do {
-            while !stopping {
-                let finishedBefore = finishedCount
-                let report = try await tick()
-                total.started += report.started
-                total.materialized += report.materialized
-                total.checks += report.checks
-                total.recovered += report.recovered
-                // Done when the pass started nothing, nothing runs, and nothing finished while the
-                // pass looked (an attempt ending mid-pass may have made work runnable it missed).
-                if running.isEmpty && report.started.isEmpty && finishedCount == finishedBefore { break }
-                if !running.isEmpty { await waitForProgress(since: finishedBefore) }
+        let result: Result<TickReport, any Error> = await withDiscardingTaskGroup { group in
+            var total = TickReport(started: [], materialized: 0, checks: 0, recovered: 0)
+            do {
+                while !stopping {
+                    let finishedBefore = finishedCount
+                    let report = try await pass()
+                    startClaimed(in: &group)
+                    total.started += report.started
+                    total.materialized += report.materialized
+                    total.checks += report.checks
+                    total.recovered += report.recovered
+                    // Done when the pass started nothing, nothing runs, and nothing finished while
+                    // the pass looked (an attempt ending mid-pass may have made work runnable it missed).
+                    if running.isEmpty && report.started.isEmpty && finishedCount == finishedBefore { break }
+                    if !running.isEmpty { await waitForProgress(since: finishedBefore) }
+                }
+            } catch {
+                // Attempts already started finish and record their outcomes (the group waits).
+                startClaimed(in: &group)
+                return .failure(error)
             }
-        } catch {
-            await waitForRunning()
-            throw error
+            await drain(&group)
+            return .success(total)
         }
-        await drain()
-        return total
-    }
-
-    /// Waits until no attempt of this worker is running.
-    public func waitForRunning() async {
-        while let next = running.values.first {
-            await next.task.value
-        }
+        return try result.get()
     }
 
     /// Suspends until some running attempt finishes after the `since`-th finish (at once when
@@ -207,14 +223,26 @@ public actor Worker {
     /// did not.
     public func run(wakeUps: AsyncStream<Void>? = nil) async {
         logger.info("worker started")
-        let listener = wakeUps.map { stream in
-            Task { [weak self] in
-                for await _ in stream { await self?.storageChanged() }
+        await withDiscardingTaskGroup { group in
+            if let wakeUps {
+                // Storage notifications, a child like the attempts: it ends when the group is
+                // canceled at the end (an AsyncStream's iteration ends on cancellation).
+                group.addTask {
+                    for await _ in wakeUps { await self.storageChanged() }
+                }
             }
+            await runLoop(&group)
+            await drain(&group)
+            group.cancelAll()
         }
+        logger.info("worker stopped")
+    }
+
+    private func runLoop(_ group: inout DiscardingTaskGroup) async {
         while !stopping {
             do {
-                let report = try await tick()
+                defer { startClaimed(in: &group) }
+                let report = try await pass()
                 if !report.started.isEmpty || report.materialized > 0 || report.recovered > 0 {
                     logger.debug("tick", metadata: ["started": "\(report.started.count)", "materialized": "\(report.materialized)",
                                                     "checks": "\(report.checks)", "recovered": "\(report.recovered)"])
@@ -229,9 +257,6 @@ public actor Worker {
             }
             await sleep(until: wakeAt)
         }
-        listener?.cancel()
-        await drain()
-        logger.info("worker stopped")
     }
 
     /// Asks `run` (or `tickUntilIdle`) to stop gracefully (SIGTERM/SIGINT): no new claims;
@@ -247,8 +272,8 @@ public actor Worker {
     /// Stops at once (a second SIGINT): running attempts are canceled now and give their
     /// windows back.
     public func stopNow() {
+        stopImmediately = true
         stop()
-        cancelRunning()
     }
 
     /// Wakes the run loop now (new data landed, an attempt finished, an operator acted).
@@ -334,27 +359,36 @@ public actor Worker {
         pendingWake = false
     }
 
-    /// After `stop()`: let attempts finish within the grace period, then cancel the rest
-    /// (they release their leases without charging the attempt).
-    func drain() async {
+    /// After `stop()`: let attempts finish within the grace period (none after `stopNow()`),
+    /// then cancel the rest — the children of `group` — which release their leases without
+    /// charging the attempt. The group's owner then waits for them to end. The grace timer is a
+    /// child of the same group, canceled on the way out.
+    func drain(_ group: inout DiscardingTaskGroup) async {
+        defer { group.cancelAll() }
         guard !running.isEmpty else { return }
         logger.info("waiting for running attempts to finish", metadata: ["running": "\(running.count)"])
         let deadline = clock.now() + configuration.gracePeriod
         let sleeper = self.sleeper, clock = self.clock
-        let timer = Task { [weak self] in
+        graceOver = false
+        group.addTask {
             do { try await sleeper.sleep(until: deadline, clock: clock) } catch { return }
-            await self?.cancelRunning()
+            await self.endGrace()
         }
-        await waitForRunning()
-        timer.cancel()
+        while !running.isEmpty && !graceOver && !stopImmediately {
+            await withCheckedContinuation { progressWaiters.append($0) }
+        }
+        if !running.isEmpty {
+            logger.warning(stopImmediately ? "stopping now; canceling running attempts" : "grace period over; canceling running attempts",
+                           metadata: ["running": "\(running.count)"])
+        }
     }
 
-    /// Cancels every running attempt (the grace period is over); each releases its lease.
-    private func cancelRunning() {
-        if !running.isEmpty {
-            logger.warning("grace period over; canceling running attempts", metadata: ["running": "\(running.count)"])
-        }
-        for attempt in running.values { attempt.task.cancel() }
+    /// The grace period ended: `drain` cancels what still runs.
+    private func endGrace() {
+        graceOver = true
+        let waiters = progressWaiters
+        progressWaiters = []
+        waiters.forEach { $0.resume() }
     }
 
     // MARK: Reruns

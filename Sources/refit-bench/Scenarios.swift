@@ -107,19 +107,19 @@ enum Scenarios {
     /// N hourly windows waiting on external data that never lands: the steady-state cost of a
     /// tick that has nothing to start (every slice's next check is in the future).
     static func tickWaiting(_ n: Int) -> Scenario {
-        Scenario(name: "tick-waiting-\(n)", summary: "Worker.tick() with \(n) windows waiting on absent external data") { _ in
+        Scenario(name: "tick-waiting-\(n)", summary: "Worker.tickAndWait() with \(n) windows waiting on absent external data") { _ in
             let scratch = try ScratchDatabase()
             let store = try scratch.open()
             let clock = ManualWallClock(BenchDefinitions.origin + .hours(Int64(n)) + .minutes(30))
             let worker = makeWorker(BenchDefinitions.externalChain(retryInterval: .hours(6)), store: store, clock: clock,
                                     materializationBatch: n)
-            let (first, firstTime) = try await measureAsync { try await worker.tick() }
+            let (first, firstTime) = try await measureAsync { try await worker.tickAndWait() }
             guard first.materialized == n else { throw BenchError("expected \(n) windows materialized, got \(first.materialized)") }
             // The probe handles at most 10k due checks per tick: finish the first round of checks.
             var checks = first.checks
             let (_, probeTime) = try await measureAsync {
                 while true {
-                    let report = try await worker.tick()
+                    let report = try await worker.tickAndWait()
                     if report.checks == 0 { break }
                     checks += report.checks
                 }
@@ -129,7 +129,7 @@ enum Scenarios {
             var ticks: [Double] = []
             for _ in 0..<repeats {
                 clock.advance(by: TimeSpan(seconds: 1))
-                let (report, elapsed) = try await measureAsync { try await worker.tick() }
+                let (report, elapsed) = try await measureAsync { try await worker.tickAndWait() }
                 guard report.started.isEmpty, report.checks == 0 else { throw BenchError("a steady-state tick did work") }
                 ticks.append(elapsed)
             }
@@ -168,7 +168,7 @@ enum Scenarios {
             var idle: [Double] = []
             for _ in 0..<20 {
                 clock.advance(by: TimeSpan(seconds: 1))
-                let (report, elapsed) = try await measureAsync { try await worker.tick() }
+                let (report, elapsed) = try await measureAsync { try await worker.tickAndWait() }
                 guard report.started.isEmpty else { throw BenchError("an idle tick started work") }
                 idle.append(elapsed)
             }

@@ -19,7 +19,7 @@ struct ReadOnlyAccessTests {
         return try runProcess(binary, arguments, environment: environment, currentDirectory: directory)
     }
 
-    @Test("history, show, slices, audit and audit verify read a 444 file in a 555 folder and change nothing")
+    @Test("history, show, slices, audit, audit verify and report read a 444 file in a 555 folder and change nothing")
     func readsLockedDownDatabase() async throws {
         let fixture = try await HistoryFixture.shared.value
         let run = try #require(try fixture.history().first)
@@ -32,6 +32,9 @@ struct ReadOnlyAccessTests {
         #expect(!FileManager.default.fileExists(atPath: db + "-wal") && !FileManager.default.fileExists(atPath: db + "-shm"))
         let before = try Data(contentsOf: URL(fileURLWithPath: db))
         #expect(chmod(db, 0o444) == 0 && chmod(scratch.root.path, 0o555) == 0)
+        // The report goes to /tmp, which `nobody` may write to.
+        let report = FileManager.default.temporaryDirectory.appendingPathComponent("refit-readonly-report-\(UUID().uuidString).html").path
+        defer { try? FileManager.default.removeItem(atPath: report) }
         // The binary must be reachable by `nobody` for the setpriv path.
         let commands: [[String]] = [
             ["history", "--db", db, "--format", "json"],
@@ -40,11 +43,18 @@ struct ReadOnlyAccessTests {
             ["slices", "--db", db, "--pipeline", "RetrainPipeline", "--format", "json"],
             ["audit", "--db", db, "--format", "csv"],
             ["audit", "verify", "--db", db],
+            ["report", "--db", db, "--out", report],
         ]
         for arguments in commands {
             let result = try readOnlyRefit(arguments, in: scratch.root)
             #expect(result.exitCode == 0, "refit \(arguments.joined(separator: " ")): \(result.stderr)")
             #expect(!result.stdout.isEmpty)
+        }
+        #expect(FileManager.default.fileExists(atPath: report))
+        if getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") {
+            // Into the 555 folder `nobody` may not write: one sentence, exit 1, nothing left behind.
+            let refused = try readOnlyRefit(["report", "--db", db, "--out", scratch.root.appendingPathComponent("r.html").path], in: scratch.root)
+            expectRefused(refused, code: 1, containing: "Permission denied.")
         }
         let after = try Data(contentsOf: URL(fileURLWithPath: db))
         #expect(before == after, "the database file changed")

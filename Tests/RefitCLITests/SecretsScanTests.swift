@@ -148,6 +148,8 @@ struct SecretsScanTests {
             ["lineage", "--schedules", root, "--pipeline", pipelineName, "--activity", "UpdateScoringEndpoint"],
             ["lineage", "--schedules", root, "--pipeline", pipelineName, "--activity", "UpdateScoringEndpoint", "--format", "json"],
             ["backfills"], ["backfills", "--format", "json"],
+            // The HTML report lands under the folder, which step 7 scans.
+            ["report", "--schedules", root, "--out", root + "/report.html", "--format", "json"],
         ]
         for arguments in reads {
             let result = try await cli.run(arguments.joined(separator: " "), arguments + ["--db", db])

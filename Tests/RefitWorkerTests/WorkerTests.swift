@@ -64,11 +64,9 @@ struct WorkerTests {
         let worker = makeWorker(factory, store: store, runner: runner, clock: clock)
         var ticks = 0
         while true {
-            let report = try await worker.tick()
-            let running = try WindowRepository(store).runningCounts()[ActivityKey(pipeline: "P", activity: "Job")] ?? 0
-            #expect(running <= 3)
+            let report = try await worker.tickAndWait()
             #expect(report.started.count <= 3)
-            await worker.waitForRunning()
+            #expect(runner.maximumConcurrent("Job") <= 3)
             ticks += 1
             if report.started.isEmpty { break }
         }
@@ -190,10 +188,11 @@ struct WorkerTests {
             return .canceled(message: "stopped")
         }
         let worker = makeWorker(factory, store: store, runner: runner, clock: clock, leaseDuration: .hours(1))
-        let report = try await worker.tick()
-        #expect(report.started.count == 1)
+        async let pass = worker.tickAndWait()
+        while await worker.runningCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
         clock.advance(by: .minutes(11))
-        await worker.waitForRunning()
+        let report = try await pass
+        #expect(report.started.count == 1)
         let window = try WindowRepository(store).window(ActivityKey(pipeline: "P", activity: "Job"), start: t("2026-01-01"))
         #expect(window?.status == .failed && window?.substate == .timedOut)
         let run = try RunRepository(store).history().first
@@ -282,7 +281,7 @@ struct WorkerTests {
                                             ], start: "2027-01-01T00:00:00Z", end: "2027-01-02T00:00:00Z")])
         clock.advance(by: .minutes(5))
         let worker = makeWorker(after, store: store, runner: ScriptedRunner(), clock: clock, location: location)
-        let report = try await worker.tick()
+        let report = try await worker.tickAndWait()
         #expect(report.checks == 0)
         let slice = try SliceRepository(store).slices(datasets: ["Training"]).first
         #expect(slice?.checkCount == 1 && slice?.status == .waiting)
@@ -323,8 +322,7 @@ struct WorkerTests {
         let runner = ScriptedRunner()
         let worker = makeWorker(factory, store: store, runner: runner, clock: clock)
         // Windows exist, then the operator pauses.
-        _ = try await worker.tick()
-        await worker.waitForRunning()
+        _ = try await worker.tickAndWait()
         #expect(runner.recorded.count == 3)
 
         let pausedFactory = TestDefinitions.factory(
@@ -406,10 +404,9 @@ struct WorkerTests {
             for worker in [a, b] {
                 group.addTask {
                     for _ in 0..<30 {
-                        _ = try await worker.tick()
+                        _ = try await worker.tickAndWait()
                         await Task.yield()
                     }
-                    await worker.waitForRunning()
                 }
             }
             try await group.waitForAll()
