@@ -78,7 +78,8 @@ FUZZ_SECONDS ?= 60
 fuzz: setup
 	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) bash scripts/fuzz.sh
 
-# Regenerates Sources/RefitStore/EmbeddedMigrations.swift from migrations/*.sql.
+# Regenerates Sources/RefitStore/EmbeddedMigrations.swift from migrations/*.sql, and
+# Sources/RefitPostgres/Migrations/EmbeddedPostgresMigrations.swift from migrations/postgres/*.sql.
 migrations:
 	bash scripts/embed-migrations.sh
 

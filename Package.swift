@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "RefitStore", targets: ["RefitStore"]),
         .library(name: "RefitReport", targets: ["RefitReport"]),
         .library(name: "RefitWorker", targets: ["RefitWorker"]),
+        .library(name: "RefitPostgres", targets: ["RefitPostgres"]),
         .library(name: "RefitHTTP", targets: ["RefitHTTP"]),
         .library(name: "RefitMLSim", targets: ["RefitMLSim"]),
         .executable(name: "refit-mlsim", targets: ["refit-mlsim"]),
@@ -41,6 +42,8 @@ let package = Package(
         // System libraries, linked from Debian's -dev packages.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
                        providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
         // Typed, non-variadic wrappers for curl_easy_setopt/getinfo (Swift cannot call variadics).
@@ -63,6 +66,8 @@ let package = Package(
         // `refit report`'s page: run history (RefitCore's HistorySnapshot) → one self-contained HTML
         // file with inline SVG plots. Pure: no I/O, no SQL, no clock.
         .target(name: "RefitReport", dependencies: ["RefitCore"], swiftSettings: swiftSettings),
+        // PostgreSQL persistence for several hosts: the same SchedulingStore over libpq (decision 18).
+        .target(name: "RefitPostgres", dependencies: ["CLibPQ", "RefitCore", "RefitStore"], swiftSettings: swiftSettings),
 
         // Async HTTP/1.1 client over libcurl's multi interface: timeouts, TLS on, redaction, SigV4.
         .target(name: "RefitHTTP",
@@ -88,7 +93,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
 
         .executableTarget(name: "refit",
-                          dependencies: ["RefitCore", "RefitDefinitions", "RefitStore", "RefitWorker", "RefitReport",
+                          dependencies: ["RefitCore", "RefitDefinitions", "RefitStore", "RefitPostgres", "RefitWorker", "RefitReport",
                                          "RefitActivities", "RefitStorage", "RefitHTTP", "RefitMetricsServer",
                                          .product(name: "Logging", package: "swift-log"), coreMetrics,
                                          .product(name: "Prometheus", package: "swift-prometheus"),
@@ -142,7 +147,7 @@ let package = Package(
                                    .product(name: "Logging", package: "swift-log")],
                     swiftSettings: swiftSettings),
         // One suite of the SchedulingStore contract, run against every implementation.
-        .testTarget(name: "RefitStoreConformanceTests", dependencies: ["RefitCore", "RefitStore", "RefitTestKit"],
+        .testTarget(name: "RefitStoreConformanceTests", dependencies: ["RefitCore", "RefitStore", "RefitPostgres", "RefitTestKit"],
                     swiftSettings: swiftSettings),
         // The instrumentation, recorded into swift-metrics' TestMetrics (worker, HTTP client), and the metrics server.
         .testTarget(name: "RefitMetricsTests",
@@ -150,6 +155,6 @@ let package = Package(
                                    .product(name: "Logging", package: "swift-log"),
                                    .product(name: "MetricsTestKit", package: "swift-metrics")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "RefitCLITests", dependencies: ["RefitCore", "RefitTestKit", "RefitStorage", "RefitHTTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "RefitCLITests", dependencies: ["RefitCore", "RefitTestKit", "RefitStorage", "RefitHTTP", "RefitPostgres"], swiftSettings: swiftSettings),
     ]
 )

@@ -25,6 +25,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let full = Code("full")
         /// A database call was made from inside another call on the same database (a bug).
         public static let reentrant = Code("reentrant")
+        /// The database server could not be reached, or the connection to it was lost (PostgreSQL).
+        public static let unavailable = Code("unavailable")
         /// Any other SQLite or usage failure.
         public static let other = Code("other")
 

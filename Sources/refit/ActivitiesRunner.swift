@@ -10,7 +10,7 @@ import RefitStore
 /// folder), runs the activity kind, and maps its outcome or `ActivityError` onto the worker's
 /// `AttemptOutcome` so retries, timeouts and D14 deployments are decided in one place.
 struct ActivitiesRunner: ActivityRunner {
-    let store: Store
+    let database: WorkerDatabase
     let http: HTTPClient
     let environment: [String: String]
     /// The schedules folder: secret files and relative paths resolve against it.
@@ -19,7 +19,7 @@ struct ActivitiesRunner: ActivityRunner {
     func run(_ attempt: AttemptContext) async -> AttemptOutcome {
         var context = ActivityContext(
             factory: attempt.factory, pipelineName: attempt.pipeline.name, activity: attempt.activity,
-            window: attempt.window, journal: SQLiteStepJournal(store: store, runID: attempt.runID),
+            window: attempt.window, journal: database.journal(runID: attempt.runID),
             http: http, secrets: SecretResolver(environment: environment, baseDirectory: baseDirectory),
             deadline: Self.continuousDeadline(attempt.deadline),
             canceledByOperator: { [stop = attempt.stop] in stop.isCanceledByOperator })
@@ -27,7 +27,7 @@ struct ActivitiesRunner: ActivityRunner {
             switch attempt.activity.kind {
             case .azureMLBatchExecution:
                 // When the window's data landed, for `refit_data_to_submit_seconds`.
-                if let landed = try? MetricsRepository(store).dataReadyAt(pipeline: attempt.pipeline.name, activity: attempt.activity.name,
+                if let landed = try? database.dataReadyAt(pipeline: attempt.pipeline.name, activity: attempt.activity.name,
                                                                            windowStart: attempt.window.start) {
                     context.dataReadyAt = Date(timeIntervalSince1970: TimeInterval(landed.secondsSinceEpoch))
                 }
@@ -68,7 +68,7 @@ struct ActivitiesRunner: ActivityRunner {
         guard let service = attempt.activity.linkedServiceName.flatMap({ attempt.factory.linkedServices[$0] }),
               case .azureML(let ml) = service.kind, let setting = ml.updateResourceEndpoint,
               let endpoint = setting.resolve(environment: environment) else { return nil }
-        let scheduling = SQLiteSchedulingStore(store)
+        let scheduling = database.scheduling
         while true {
             let claim: EndpointClaim
             do {

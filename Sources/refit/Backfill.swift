@@ -64,12 +64,12 @@ struct Backfill: ParsableCommand {
         try OperatorInput.checkInsideActivePeriod(pipelineDef, from: fromTime, to: toTime)
         let chosen = try activities.isEmpty ? pipelineDef.activities : activities.map { try OperatorInput.activity($0, in: pipelineDef) }
         // A dry run against a database not created yet sees every window as not created.
-        let store = dryRun && !FileManager.default.fileExists(atPath: database.path) ? nil : try database.open()
+        let store = dryRun && !database.isPostgres && !FileManager.default.fileExists(atPath: database.path) ? nil : try database.openWorker()
         let now = SystemWallClock().now()
 
         var existing: [String: WindowStatus] = [:]
         do {
-            for record in try store.map({ try WindowRepository($0).windows(pipeline: pipelineDef.name, from: fromTime, to: toTime) }) ?? [] {
+            for record in try store.map({ try $0.windows(pipeline: pipelineDef.name, from: fromTime, to: toTime) }) ?? [] {
                 existing["\(record.key.activity)@\(record.window.start.iso8601)"] = record.status
             }
         } catch let error as StoreError {
@@ -100,12 +100,12 @@ struct Backfill: ParsableCommand {
             printDryRun(candidates)
             return
         }
-        let paused = try PipelineControlRepository(store).pausedPipelines().contains(pipelineDef.name) || pipelineDef.isPaused
+        let paused = try store.pausedPipelines().contains(pipelineDef.name) || pipelineDef.isPaused
         if wait && paused {
             throw CLIFailure.invalidInput("Pipeline '\(pipelineDef.name)' is paused, so --wait would never end; "
                                           + "`refit resume \(pipelineDef.name)` first, or backfill without --wait.")
         }
-        let hashes = try WorkerSetup.recordDefinitions(factory, store: store)
+        let hashes = try WorkerSetup.recordDefinitions(factory, database: store)
         let priorities = order.priorities(candidates.map(\.window.start))
         let windows = candidates.map { candidate in
             BackfillWindow(key: ActivityKey(pipeline: pipelineDef.name, activity: candidate.activity.name), window: candidate.window,
@@ -114,7 +114,7 @@ struct Backfill: ParsableCommand {
         }
         let request = BackfillRequest(pipeline: pipelineDef.name, activities: chosen.map(\.name), from: fromTime, to: toTime,
                                       mode: mode, order: order, request: operatorOptions.request)
-        let scheduling = SQLiteSchedulingStore(store)
+        let scheduling = store.operators
         let record = try OperatorInput.perform { try await scheduling.startBackfill(request, windows: windows, now: now) }
         switch format {
         case .json: print(Backfills.row(record).json.render())
@@ -124,7 +124,7 @@ struct Backfill: ParsableCommand {
                   + "\(order.rawValue).")
         }
         guard wait else { return }
-        let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules,
+        let worker = try WorkerSetup.make(factory: factory, database: store, schedulesDirectory: definitions.schedules,
                                           maxParallel: workerOptions.maxParallel, logFormat: workerOptions.logFormat, logLevel: .warning)
         let final = try BackfillWait(id: record.id, store: scheduling, worker: worker).run()
         if final.progress.failed > 0 || !final.progress.isFinished {

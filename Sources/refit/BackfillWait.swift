@@ -11,7 +11,7 @@ import RefitWorker
 /// the wait ends with what is done so far.
 struct BackfillWait {
     let id: Int64
-    let store: SQLiteSchedulingStore
+    let store: any OperatorStore
     let worker: Worker
 
     /// Seconds between plain progress lines when stderr is not a terminal.

@@ -18,13 +18,13 @@ struct Cancel: AsyncParsableCommand {
     @Option(help: "Who asks (default: $USER).") var actor: String?
 
     func run() async throws {
-        let store = try database.openExisting()
+        let store = try database.openOperator()
         defer { store.close() }
-        let fullID = try RunIDResolver.resolve(runID, store: store, databasePath: database.path)
+        let fullID = try store.resolveRunID(runID, databaseName: database.path)
         let actor = self.actor ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
         let result: CancelRequestResult
         do {
-            let scheduling = SQLiteSchedulingStore(store)
+            let scheduling = store.scheduling
             let now = SystemWallClock().now()
             let reason = self.reason
             result = try await scheduling.requestCancel(runID: fullID, actor: actor, reason: reason, now: now)

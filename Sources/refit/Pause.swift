@@ -20,19 +20,18 @@ struct Pause: ParsableCommand {
     func run() throws {
         try PauseControl.set(paused: true, pipeline: pipeline, definitions: definitions, database: database, options: operatorOptions)
         guard terminate else { return }
-        let store = try database.open()
+        let store = try database.openWorker()
         defer { store.close() }
-        let scheduling = SQLiteSchedulingStore(store)
-        let running: [RunRecord]
+        let scheduling = store.scheduling
+        let running: [String]
         do {
-            running = try RunRepository(store).history(RunFilter(pipeline: pipeline, status: "InProgress"))
+            running = try store.runningRunIDs(pipeline: pipeline)
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)
         }
         let request = operatorOptions.request
         let now = SystemWallClock().now()
-        for run in running {
-            let runID = run.runID
+        for runID in running {
             try OperatorInput.perform {
                 _ = try await scheduling.requestCancel(runID: runID, actor: request.actor, reason: request.reason, now: now)
             }
@@ -46,8 +45,9 @@ enum PauseControl {
     static func set(paused: Bool, pipeline: String, definitions: SchedulesOption, database: StoreOption, options: OperatorOptions) throws {
         let factory = try OperatorInput.loadFactory(definitions)
         let definition = try OperatorInput.pipeline(pipeline, in: factory, schedules: definitions.schedules)
-        let store = try database.open()
-        let scheduling = SQLiteSchedulingStore(store)
+        let store = try database.openWorker()
+        defer { store.close() }
+        let scheduling = store.operators
         let request = options.request
         let now = SystemWallClock().now()
         try OperatorInput.perform { try await scheduling.setPaused(pipeline: pipeline, paused: paused, request: request, now: now) }

@@ -35,22 +35,23 @@ struct Rerun: ParsableCommand {
         let pipelineDef = try OperatorInput.pipeline(pipeline, in: factory, schedules: definitions.schedules)
         let activityDef = try OperatorInput.activity(activity, in: pipelineDef)
         let windows = try OperatorInput.windows(of: activityDef, in: pipelineDef, factory: factory, from: start, to: end)
-        let store = try database.openExisting()
+        let store = try database.openOperator()
+        defer { store.close() }
         let key = ActivityKey(pipeline: pipelineDef.name, activity: activityDef.name)
         let roots = windows.map { WindowTarget(key: key, start: $0.start) }
         let walked = only ? roots : DownstreamWalk.targets(from: roots, factory: factory)
         // Named windows must exist; downstream ones not created yet have nothing to reset.
-        let repository = WindowRepository(store)
+        let lookup = store.scheduling
         var existing: [WindowTarget] = []
         for target in walked {
-            if try repository.window(target.key, start: target.start) != nil {
+            if try OperatorInput.perform({ try await lookup.window(target.key, start: target.start) }) != nil {
                 existing.append(target)
             } else if roots.contains(target) {
                 throw CLIFailure.invalidInput(OperatorRefusal.windowNotFound(target).description)
             }
         }
         let targets = existing
-        let scheduling = SQLiteSchedulingStore(store)
+        let scheduling = store.operators
         let request = operatorOptions.request
         let budgets: @Sendable (ActivityKey) -> RetryBudget = { key in
             RetryBudget(factory.pipelines[key.pipeline]?.activity(named: key.activity)?.policy ?? ActivityPolicy())

@@ -56,9 +56,9 @@ struct RunWorker: AsyncParsableCommand {
         let exposition = address.map { _ in MetricsExposition() }
         exposition?.bootstrap()
         let factory = try definitions.loadFactory(logFormat: options.logFormat)
-        let store = try database.open()
+        let store = try database.openWorker()
         defer { store.close() }
-        let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat,
+        let worker = try WorkerSetup.make(factory: factory, database: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat,
                                          leaseSeconds: Int64(leaseSeconds), heartbeatSeconds: Int64(heartbeatSeconds))
         let shutdown = ShutdownSignals(worker: worker)
         var sources: [any DispatchSourceSignal] = []
@@ -66,7 +66,7 @@ struct RunWorker: AsyncParsableCommand {
         let schedules = definitions
         signal(SIGHUP, SIG_IGN)
         let hangUp = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        hangUp.setEventHandler { Task { await WorkerSetup.reload(worker, schedules: schedules, store: store, logger: logger) } }
+        hangUp.setEventHandler { Task { await WorkerSetup.reload(worker, schedules: schedules, database: store, logger: logger) } }
         hangUp.resume()
         sources.append(hangUp)
         let wakeUps = FileShareWakeUps(factory: factory, schedulesDirectory: definitions.schedules)

@@ -33,10 +33,11 @@ struct Skip: ParsableCommand {
         let pipelineDef = try OperatorInput.pipeline(pipeline, in: factory, schedules: definitions.schedules)
         let activityDef = try OperatorInput.activity(activity, in: pipelineDef)
         let windows = try OperatorInput.windows(of: activityDef, in: pipelineDef, factory: factory, from: start, to: end)
-        let store = try database.openExisting()
+        let store = try database.openOperator()
+        defer { store.close() }
         let key = ActivityKey(pipeline: pipelineDef.name, activity: activityDef.name)
         let targets = windows.map { WindowTarget(key: key, start: $0.start) }
-        let scheduling = SQLiteSchedulingStore(store)
+        let scheduling = store.operators
         let request = operatorOptions.request
         let now = SystemWallClock().now()
         let changed = try OperatorInput.perform { try await scheduling.skip(targets, request: request, now: now) }

@@ -32,9 +32,9 @@ struct Tick: AsyncParsableCommand {
     func run() async throws {
         Console.logFormat = options.logFormat
         let factory = try definitions.loadFactory(logFormat: options.logFormat)
-        let store = try database.open()
+        let store = try database.openWorker()
         defer { store.close() }
-        let worker = try WorkerSetup.make(factory: factory, store: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat)
+        let worker = try WorkerSetup.make(factory: factory, database: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat)
         let signals = ShutdownSignals(worker: worker)
         defer { signals.cancel() }
         let report: TickReport
@@ -42,7 +42,7 @@ struct Tick: AsyncParsableCommand {
         let summary: TickSummary
         do {
             report = once ? try await worker.tickAndWait() : try await worker.tickUntilIdle()
-            summary = try TickSummary(report: report, store: store, pipelines: factory.pipelines.keys.sorted())
+            summary = try TickSummary(report: report, database: store, pipelines: factory.pipelines.keys.sorted())
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)
         }

@@ -8,11 +8,10 @@ struct TickSummary {
     var started = 0, succeeded = 0, failed = 0, canceled = 0, skipped = 0, inProgress = 0
     var materialized = 0, checks = 0, recovered = 0, waiting = 0
 
-    init(report: TickReport, store: Store, pipelines: [String]) throws {
-        let runs = RunRepository(store)
+    init(report: TickReport, database: WorkerDatabase, pipelines: [String]) throws {
         started = report.started.count
         for attempt in report.started {
-            switch try runs.run(id: attempt.runID)?.status {
+            switch try database.runStatus(id: attempt.runID) {
             case "Succeeded": succeeded += 1
             case "Failed", "TimedOut": failed += 1
             case "Canceled": canceled += 1
@@ -23,7 +22,7 @@ struct TickSummary {
         materialized = report.materialized
         checks = report.checks
         recovered = report.recovered
-        waiting = try WindowRepository(store).count(status: .waiting, pipelines: pipelines)
+        waiting = try database.windowCount(status: .waiting, pipelines: pipelines)
     }
 
     var sentence: String {

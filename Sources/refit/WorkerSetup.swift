@@ -12,6 +12,12 @@ import RefitWorker
 enum WorkerSetup {
     static func make(factory: Factory, store: Store, schedulesDirectory: String, maxParallel: Int, logFormat: LogFormat = .text,
                      logLevel: Logger.Level = .info, leaseSeconds: Int64 = 30, heartbeatSeconds: Int64 = 10) throws -> Worker {
+        try make(factory: factory, database: .sqlite(store), schedulesDirectory: schedulesDirectory, maxParallel: maxParallel,
+                 logFormat: logFormat, logLevel: logLevel, leaseSeconds: leaseSeconds, heartbeatSeconds: heartbeatSeconds)
+    }
+
+    static func make(factory: Factory, database: WorkerDatabase, schedulesDirectory: String, maxParallel: Int, logFormat: LogFormat = .text,
+                     logLevel: Logger.Level = .info, leaseSeconds: Int64 = 30, heartbeatSeconds: Int64 = 10) throws -> Worker {
         LoggingSystem.bootstrap { label in
             switch logFormat {
             case .json:
@@ -22,11 +28,11 @@ enum WorkerSetup {
                 return handler
             }
         }
-        let hashes = try recordDefinitions(factory, store: store)
+        let hashes = try recordDefinitions(factory, database: database)
         let workerID = WorkerIdentity.current().description
         let environment = ProcessInfo.processInfo.environment
         let http = Self.http
-        let runner = ActivitiesRunner(store: store, http: http, environment: environment, baseDirectory: schedulesDirectory)
+        let runner = ActivitiesRunner(database: database, http: http, environment: environment, baseDirectory: schedulesDirectory)
         let locations = StorageLocations(factory: factory, environment: environment, baseDirectory: schedulesDirectory, http: http)
         // Say at start which pipelines cannot run for want of which variables (their attempts
         // fail retryably, naming the variable, until it is set).
@@ -35,7 +41,7 @@ enum WorkerSetup {
             startLogger.warning("pipeline \(pipeline) cannot run until these environment variables are set: \(variables.joined(separator: ", "))",
                                 metadata: ["pipeline": "\(pipeline)", "variables": "\(variables.joined(separator: ","))"])
         }
-        return Worker(factory: factory, store: SQLiteSchedulingStore(store), runner: runner,
+        return Worker(factory: factory, store: database.scheduling, runner: runner,
                       locations: locations.resolver,
                       configuration: WorkerConfiguration(workerID: workerID, leaseDuration: TimeSpan(seconds: leaseSeconds),
                                                          leaseRenewalInterval: TimeSpan(seconds: max(1, min(heartbeatSeconds, leaseSeconds / 2))),
@@ -51,16 +57,19 @@ extension WorkerSetup {
 
     /// Records each pipeline's definition (file and sha256) and returns the hashes runs name.
     static func recordDefinitions(_ factory: Factory, store: Store) throws -> [String: String] {
+        try recordDefinitions(factory, database: .sqlite(store))
+    }
+
+    static func recordDefinitions(_ factory: Factory, database: WorkerDatabase) throws -> [String: String] {
         let now = SystemWallClock().now()
         var hashes: [String: String] = [:]
-        let definitions = DefinitionRepository(store)
         for (name, pipeline) in factory.pipelines {
             let text = (try? String(contentsOfFile: pipeline.position.file, encoding: .utf8)) ?? String(reflecting: pipeline)
             let sha = SHA256.hex(text)
             hashes[name] = sha
             let json = "{\"file\": \(JSONOutput.quote(pipeline.position.file)), \"sha256\": \"\(sha)\"}"
             do {
-                try definitions.record(kind: "pipeline", name: name, sha256: sha, json: json, now: now)
+                try database.recordDefinition(kind: "pipeline", name: name, sha256: sha, json: json, now: now)
             } catch let error as StoreError {
                 throw CLIFailure.internal(error.message)
             }
@@ -71,7 +80,7 @@ extension WorkerSetup {
     /// `refit run` on SIGHUP: reads and validates the definitions again and hands them to the
     /// worker. Invalid definitions change nothing: the worker keeps the ones it has, and the
     /// problems go to the log.
-    static func reload(_ worker: Worker, schedules: SchedulesOption, store: Store, logger: Logger) async {
+    static func reload(_ worker: Worker, schedules: SchedulesOption, database: WorkerDatabase, logger: Logger) async {
         let factory: Factory
         do {
             factory = try schedules.loadFactory(logFormat: Console.logFormat)
@@ -80,7 +89,7 @@ extension WorkerSetup {
             return
         }
         do {
-            let hashes = try recordDefinitions(factory, store: store)
+            let hashes = try recordDefinitions(factory, database: database)
             let locations = StorageLocations(factory: factory, environment: ProcessInfo.processInfo.environment,
                                              baseDirectory: schedules.schedules, http: http)
             await worker.reload(factory: factory, locations: locations.resolver, definitionSHA256: hashes)

@@ -1,5 +1,6 @@
 import Foundation
 import RefitCore
+import RefitPostgres
 import RefitStore
 import RefitTestKit
 import Testing
@@ -9,9 +10,15 @@ import Testing
 /// checks every implementation. A new implementation (say PostgreSQL) adds a case here, its
 /// construction in `make()`, and a `StoreInspector` for the few things the protocol does not
 /// expose (pausing a pipeline, reading run history and slices).
+///
+/// `.postgres` runs on a fresh database of the tests' PostgreSQL server (`REFIT_TEST_PG_URL`,
+/// or a private server started once per test process; see `PostgresTestServer`). Its leases
+/// follow the caller's clock here, as the scenarios drive time by hand; the server's clock is
+/// checked by `PostgresLeaseClockTests`.
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
     case inMemory
+    case postgres
 
     var testDescription: String { rawValue }
 
@@ -26,6 +33,10 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .inMemory:
             let store = InMemorySchedulingStore()
             return StoreFixture(kind: self, store: store, inspector: InMemoryInspector(store: store))
+        case .postgres:
+            let database = try PostgresTestDatabase()
+            let store = try PostgresSchedulingStore.open(url: database.url, leaseClock: .caller)
+            return StoreFixture(kind: self, store: store, inspector: PostgresInspector(store: store, database: database))
         }
     }
 
@@ -38,6 +49,9 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case let sqlite as SQLiteInspector:
             let path = sqlite.folder.path("refit.sqlite")
             return (fixture, try (0..<count).map { _ in SQLiteSchedulingStore(try Store.open(path: path)) })
+        case let postgres as PostgresInspector:
+            let url = postgres.database.url
+            return (fixture, try (0..<count).map { _ in try PostgresSchedulingStore.open(url: url, leaseClock: .caller) })
         default:
             return (fixture, Array(repeating: fixture.store, count: count))
         }

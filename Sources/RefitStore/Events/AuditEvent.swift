@@ -21,7 +21,7 @@ public struct AuditEvent: Sendable, Hashable {
     /// `sha256(prevHash || canonical fields)`. Each field is written as `<utf8 length>:<text>`
     /// (or `~` when absent) and joined by newlines, so no two different events share an
     /// encoding. The id is included, so reordering or renumbering rows breaks the chain too.
-    static func chainHash(id: Int64, at: String, kind: String, pipeline: String?, activity: String?,
+    package static func chainHash(id: Int64, at: String, kind: String, pipeline: String?, activity: String?,
                           windowStart: String?, runID: String?, detail: String, prevHash: String) -> String
     {
         let fields: [String?] = [String(id), at, kind, pipeline, activity, windowStart, runID, detail]

@@ -35,4 +35,8 @@ public struct AppliedMigration: Sendable, Hashable {
     public let sha256: String
     /// ISO 8601 UTC, whole seconds.
     public let appliedAt: String
+
+    package init(version: Int, name: String, sha256: String, appliedAt: String) {
+        self.version = version; self.name = name; self.sha256 = sha256; self.appliedAt = appliedAt
+    }
 }

@@ -11,8 +11,8 @@
 /// never re-reads the backlog: runnable windows are those with nothing missing, read a page at a
 /// time in priority order (`candidates`).
 ///
-/// Implementations: `SQLiteSchedulingStore` (RefitStore) and `InMemorySchedulingStore`
-/// (RefitTestKit); both pass the same conformance suite.
+/// Implementations: `SQLiteSchedulingStore` (RefitStore), `PostgresSchedulingStore`
+/// (RefitPostgres) and `InMemorySchedulingStore` (RefitTestKit); all pass the same conformance suite.
 public protocol SchedulingStore: Sendable {
     // MARK: Materialization and readiness
 

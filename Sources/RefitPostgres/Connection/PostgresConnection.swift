@@ -1,0 +1,176 @@
+import CLibPQ
+import Foundation
+import RefitStore
+
+/// One libpq connection. Not thread-safe: `PostgresDatabase` owns it on its serial queue. Every
+/// statement goes through `PQexecParams` with its values apart from the SQL; every failure
+/// becomes a `StoreError` whose message names the server without its password.
+public final class PostgresConnection {
+    private var handle: OpaquePointer?
+    /// The URL with any password removed: what messages name.
+    public let displayName: String
+    private let password: String?
+
+    /// Connects to `url` (`postgres://user[:password]@host:port/database?…`, or any libpq
+    /// connection string). The password may also come from `PGPASSWORD` or `~/.pgpass`, which
+    /// libpq reads itself.
+    public init(url: String) throws {
+        (displayName, password) = Self.redacted(url)
+        handle = PQconnectdb(url)
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let reason = Self.connectionReason(handle, password: password)
+            PQfinish(handle)
+            handle = nil
+            throw StoreError(.unavailable, "Could not connect to PostgreSQL at \(displayName): \(reason)")
+        }
+        try configure()
+    }
+
+    deinit { PQfinish(handle) }
+
+    /// Times are read and written in UTC; notices (CREATE … IF NOT EXISTS) stay off stderr.
+    private func configure() throws {
+        try execute("SET TIME ZONE 'UTC'")
+        try execute("SET client_min_messages = warning")
+    }
+
+    /// Whether the connection is unusable (the server went away, the network failed).
+    public var isBroken: Bool { PQstatus(handle) != CONNECTION_OK }
+
+    /// The server process serving this connection (what `NOTIFY` reports as the sender).
+    public var backendPID: Int32 { PQbackendPID(handle) }
+
+    /// Reconnects with the same parameters; throws `.unavailable` when the server is still unreachable.
+    func reset() throws {
+        PQreset(handle)
+        guard PQstatus(handle) == CONNECTION_OK else {
+            throw StoreError(.unavailable, "Lost the connection to PostgreSQL at \(displayName) and could not reconnect: "
+                             + Self.connectionReason(handle, password: password))
+        }
+        try configure()
+    }
+
+    /// Whether an INSERT, UPDATE or DELETE changed a row since `wrote` was last reset (a write
+    /// transaction that changed nothing does not wake other workers).
+    var wrote = false
+
+    /// Runs one statement; returns the number of rows it changed.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [PostgresValue] = []) throws -> Int {
+        try withResult(sql, parameters) { result in
+            let count = Int(String(cString: PQcmdTuples(result))) ?? 0
+            let command = String(cString: PQcmdStatus(result))
+            if count > 0 && (command.hasPrefix("INSERT") || command.hasPrefix("UPDATE") || command.hasPrefix("DELETE")) {
+                wrote = true
+            }
+            return count
+        }
+    }
+
+    /// Runs one query and returns every row.
+    public func query(_ sql: String, _ parameters: [PostgresValue] = []) throws -> [PostgresRow] {
+        try withResult(sql, parameters) { result in
+            let columnCount = PQnfields(result)
+            let columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
+            return (0..<PQntuples(result)).map { row in
+                PostgresRow(columns: columns, values: (0..<columnCount).map { column in
+                    PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+                })
+            }
+        }
+    }
+
+    /// Runs several statements without parameters (a migration script) in one round trip.
+    func executeScript(_ sql: String) throws {
+        let result = PQexec(handle, sql)
+        defer { PQclear(result) }
+        try check(result)
+    }
+
+    /// Notifications received on this connection since the last call: (channel, sender pid).
+    func notifications() throws -> [(channel: String, sender: Int32)] {
+        guard PQconsumeInput(handle) == 1 else {
+            throw StoreError(.unavailable, "Lost the listening connection to PostgreSQL at \(displayName): "
+                             + Self.connectionReason(handle, password: password))
+        }
+        var found: [(channel: String, sender: Int32)] = []
+        while let notice = PQnotifies(handle) {
+            found.append((String(cString: notice.pointee.relname), notice.pointee.be_pid))
+            PQfreemem(notice)
+        }
+        return found
+    }
+
+    private func withResult<T>(_ sql: String, _ parameters: [PostgresValue], _ read: (OpaquePointer?) throws -> T) throws -> T {
+        let types = parameters.map(\.typeOID)
+        let texts: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.wireText.map { strdup($0) } ?? nil }
+        defer { texts.forEach { free($0) } }
+        let result = texts.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
+            types.withUnsafeBufferPointer { types in
+                PQexecParams(handle, sql, Int32(parameters.count), types.baseAddress, values.baseAddress, nil, nil, 0)
+            }
+        }
+        defer { PQclear(result) }
+        try check(result)
+        return try read(result)
+    }
+
+    /// Throws the statement's failure as a `StoreError`: SQLSTATE class 40 (serialization,
+    /// deadlock) is `.busy`, 23 `.constraint`, 53 `.full`, a lost connection `.unavailable`.
+    private func check(_ result: OpaquePointer?) throws {
+        let status = PQresultStatus(result)
+        if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY { return }
+        if result == nil || isBroken {
+            throw StoreError(.unavailable, "Lost the connection to PostgreSQL at \(displayName): "
+                             + Self.connectionReason(handle, password: password))
+        }
+        let state = field(result, "C") ?? ""
+        let primary = redact(field(result, "M") ?? String(cString: PQresultErrorMessage(result)))
+        let code: StoreError.Code
+        let prefix: String
+        switch state.prefix(2) {
+        case "40": code = .busy; prefix = "PostgreSQL aborted a transaction that conflicted with another one"
+        case "23": code = .constraint; prefix = "A database constraint rejected the change"
+        case "53": code = .full; prefix = "The PostgreSQL server is out of resources"
+        case "08", "57": code = .unavailable; prefix = "The PostgreSQL server at \(displayName) is unavailable"
+        default: code = .other; prefix = "PostgreSQL refused a statement"
+        }
+        throw StoreError(code, "\(prefix) (SQLSTATE \(state)): \(Self.sentence(primary))")
+    }
+
+    private func field(_ result: OpaquePointer?, _ code: Character) -> String? {
+        guard let ascii = code.asciiValue, let text = PQresultErrorField(result, Int32(ascii)) else { return nil }
+        return String(cString: text)
+    }
+
+    private func redact(_ text: String) -> String {
+        guard let password, !password.isEmpty else { return text }
+        return text.replacingOccurrences(of: password, with: "***")
+    }
+
+    private static func connectionReason(_ handle: OpaquePointer?, password: String?) -> String {
+        var reason = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+        if let password, !password.isEmpty { reason = reason.replacingOccurrences(of: password, with: "***") }
+        // libpq's messages span lines ("connection to server … failed: FATAL:  …"); keep one sentence.
+        let lines = reason.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        reason = lines.enumerated().map { index, line in index == 0 ? line : line.prefix(1).lowercased() + line.dropFirst() }
+            .joined(separator: "; ")
+        return sentence(reason.isEmpty ? "no reason given" : reason)
+    }
+
+    /// The URL without its password, and the password (to scrub it from any server text).
+    static func redacted(_ url: String) -> (display: String, password: String?) {
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://"),
+              var components = URLComponents(string: url) else { return ("the configured PostgreSQL server", nil) }
+        let password = components.password
+        components.password = nil
+        components.query = nil
+        return (components.string ?? "the configured PostgreSQL server", password)
+    }
+
+    static func sentence(_ text: String) -> String {
+        var trimmed = text
+        while let last = trimmed.last, last == "." || last == " " || last == "\n" { trimmed.removeLast() }
+        return trimmed.hasSuffix("?") ? trimmed : trimmed + "."
+    }
+}

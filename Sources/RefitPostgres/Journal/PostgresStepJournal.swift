@@ -1,0 +1,113 @@
+import Foundation
+import RefitCore
+import RefitStore
+
+/// The `steps` table on PostgreSQL as a ``StepJournal``, as `SQLiteStepJournal` is on SQLite:
+/// each call is one short transaction, so a crash at any instant leaves either the intent or the
+/// result written, never half of either. Lookups span every run of this run's window, this run's
+/// own record first, then the newest attempt's.
+public final class PostgresStepJournal: StepJournal, Sendable {
+    public let runID: String
+    private let database: PostgresDatabase
+    private let now: @Sendable () -> Date
+
+    public init(database: PostgresDatabase, runID: String, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.database = database
+        self.runID = runID
+        self.now = now
+    }
+
+    public func record(intent: [String: String], step: String) throws {
+        let payload = try Self.json(intent)
+        let at = Self.instant(now())
+        let runID = self.runID
+        try database.writeNow { c in
+            let updated = try c.execute("""
+                UPDATE steps SET state = 'intent', intent = $1, result = NULL, started_at = $2, ended_at = NULL
+                WHERE run_id = $3 AND name = $4
+                """, [.text(payload), .timestamp(at), .text(runID), .text(step)])
+            if updated == 0 {
+                try c.execute("""
+                    INSERT INTO steps (run_id, seq, name, state, intent, started_at)
+                    VALUES ($1, (SELECT coalesce(max(seq), 0) + 1 FROM steps WHERE run_id = $1), $2, 'intent', $3, $4)
+                    """, [.text(runID), .text(step), .text(payload), .timestamp(at)])
+            }
+            try Self.noteExternalJob(c, runID: runID, payload: intent)
+        }
+    }
+
+    /// A step naming an external job (`jobId`) records it on the run at once, so history names
+    /// the job even when the attempt later fails, times out or its worker dies.
+    private static func noteExternalJob(_ c: PostgresConnection, runID: String, payload: [String: String]) throws {
+        guard let job = payload["jobId"], !job.isEmpty else { return }
+        try c.execute("UPDATE runs SET external_job_id = $1 WHERE run_id = $2 AND external_job_id IS DISTINCT FROM $1",
+                      [.text(job), .text(runID)])
+    }
+
+    public func record(result: [String: String], step: String) throws {
+        try finish(step: step, state: "done", payload: result)
+    }
+
+    public func record(failure: [String: String], step: String) throws {
+        try finish(step: step, state: "failed", payload: failure)
+    }
+
+    private func finish(step: String, state: String, payload: [String: String]) throws {
+        let json = try Self.json(payload)
+        let at = Self.instant(now())
+        let runID = self.runID
+        let changed = try database.writeNow { c in
+            let changed = try c.execute("""
+                UPDATE steps SET state = $1, result = $2, ended_at = greatest($3, started_at)
+                WHERE run_id = $4 AND name = $5
+                """, [.text(state), .text(json), .timestamp(at), .text(runID), .text(step)])
+            if changed > 0 && state == "done" { try Self.noteExternalJob(c, runID: runID, payload: payload) }
+            return changed
+        }
+        if changed == 0 {
+            throw StepJournalError("Step '\(step)' of run \(runID) has no recorded intent.")
+        }
+    }
+
+    public func lookup(step: String) throws -> StepRecord? {
+        let runID = self.runID
+        let rows = try database.readNow { c in
+            try c.query("""
+                SELECT s.run_id, s.name, s.state, s.intent, s.result
+                FROM steps AS s JOIN runs AS r ON r.run_id = s.run_id
+                WHERE s.name = $1 AND r.window_id = (SELECT window_id FROM runs WHERE run_id = $2)
+                ORDER BY (s.run_id = $2) DESC, r.seq DESC
+                LIMIT 1
+                """, [.text(step), .text(runID)])
+        }
+        guard let row = rows.first else { return nil }
+        guard let run = row.string("run_id"), let name = row.string("name"),
+              let state = row.string("state").flatMap(StepRecord.State.init(rawValue:)),
+              let intent = try Self.decode(row.string("intent"))
+        else { throw StepJournalError("A journal row of step '\(step)' is unreadable.") }
+        return StepRecord(runID: run, step: name, state: state, intent: intent, result: try Self.decode(row.string("result")))
+    }
+
+    private static func instant(_ date: Date) -> Instant {
+        Instant(secondsSinceEpoch: Int64(date.timeIntervalSince1970.rounded(.down)))
+    }
+
+    private static func json(_ payload: [String: String]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        do {
+            return String(decoding: try encoder.encode(payload), as: UTF8.self)
+        } catch {
+            throw StepJournalError("A journal payload could not be encoded as JSON.")
+        }
+    }
+
+    private static func decode(_ text: String?) throws -> [String: String]? {
+        guard let text else { return nil }
+        do {
+            return try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+        } catch {
+            throw StepJournalError("A journal payload is not a JSON object of strings.")
+        }
+    }
+}
