@@ -354,6 +354,11 @@ private struct Lab {
             if !started { try await Task.sleep(for: .milliseconds(10)) }
         }
         #expect(started)
+        // Cancel while polling: once the start call's answer is journaled (on a loaded machine
+        // that can take a while after the emulator saw the call).
+        for _ in 0..<500 where (try? journal.lookup(step: "start"))??.state != .done {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         try await Task.sleep(for: .milliseconds(100))
         first.cancel()
         do {

@@ -26,10 +26,10 @@ struct PostgresStoreTests {
         let records = try await f.runnable(S.train, hours: 0..<2, outputs: ["Model"])
         let hostNow = Self.wallNow()
         _ = try #require(try await f.claim(records[0].id, run: "live", worker: "w1", lease: .minutes(5), now: hostNow))
-        _ = try #require(try await f.claim(records[1].id, run: "short", worker: "w1", lease: TimeSpan(seconds: 1), now: hostNow))
+        _ = try #require(try await f.claim(records[1].id, run: "short", worker: "w1", lease: TimeSpan(seconds: 5), now: hostNow))
         // The skewed host sees both leases as long expired by its own clock.
         #expect(try await store.recoverExpiredLeases(now: hostNow + .hours(1)) { _ in S.once }.isEmpty)
-        try await Task.sleep(for: .milliseconds(2100))
+        try await Task.sleep(for: .milliseconds(6_100))
         // Once the server's clock passes the short lease, even a host an hour behind recovers it.
         let recovered = try await store.recoverExpiredLeases(now: hostNow - .hours(1)) { _ in S.once }
         #expect(recovered.map(\.id) == [records[1].id])

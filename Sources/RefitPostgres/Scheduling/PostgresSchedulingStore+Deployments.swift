@@ -46,7 +46,7 @@ extension PostgresSchedulingStore {
             SELECT w.window_start FROM steps s
               JOIN runs r ON r.run_id = s.run_id
               JOIN windows w ON w.id = r.window_id
-            WHERE s.name = 'patch' AND s.state = 'intent' AND r.status <> 'InProgress'
+            WHERE s.name = 'patch' AND s.state <> 'done' AND s.state = 'intent' AND r.status <> 'InProgress'
               AND (s.intent::jsonb ->> 'endpoint') = $1 AND w.window_start > $2
               AND r.started_at >= coalesce((SELECT max(deployed_at) FROM deployments WHERE endpoint = $1), '-infinity'::timestamptz)
             ORDER BY w.window_start DESC LIMIT 1

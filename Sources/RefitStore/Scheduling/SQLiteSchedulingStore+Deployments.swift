@@ -15,7 +15,7 @@ extension SQLiteSchedulingStore {
             // A PATCH whose outcome is unknown (its worker died, or the call failed) may still be in
             // flight and land late: nobody PATCHes the endpoint until it has had time to.
             if let inFlight = try c.query("""
-                SELECT r.run_id FROM steps s JOIN runs r ON r.run_id = s.run_id
+                SELECT r.run_id FROM steps s INDEXED BY steps_patch_unsettled JOIN runs r ON r.run_id = s.run_id
                 WHERE s.name = 'patch' AND s.state <> 'done' AND r.run_id <> ? AND r.status <> 'InProgress'
                   AND json_extract(s.intent, '$.endpoint') = ? AND coalesce(s.ended_at, r.ended_at) > ?
                 LIMIT 1
@@ -43,10 +43,10 @@ extension SQLiteSchedulingStore {
     /// over it; that window's next attempt PATCHes again and records it.
     static func inDoubtPatchWindowStart(_ c: SQLiteConnection, endpoint: String, newerThan start: Instant) throws -> Instant? {
         try c.query("""
-            SELECT w.window_start FROM steps s
+            SELECT w.window_start FROM steps s INDEXED BY steps_patch_unsettled
               JOIN runs r ON r.run_id = s.run_id
               JOIN windows w ON w.id = r.window_id
-            WHERE s.name = 'patch' AND s.state = 'intent' AND r.status <> 'InProgress'
+            WHERE s.name = 'patch' AND s.state <> 'done' AND s.state = 'intent' AND r.status <> 'InProgress'
               AND json_extract(s.intent, '$.endpoint') = ? AND w.window_start > ?
               AND r.started_at >= coalesce((SELECT max(deployed_at) FROM deployments WHERE endpoint = ?), '')
             ORDER BY w.window_start DESC LIMIT 1
