@@ -98,6 +98,7 @@ let package = Package(
                                          .product(name: "Logging", package: "swift-log"), coreMetrics,
                                          .product(name: "Prometheus", package: "swift-prometheus"),
                                          .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swiftSettings),
 

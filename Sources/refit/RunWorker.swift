@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Logging
 import RefitCore
@@ -7,6 +6,7 @@ import RefitMetricsServer
 import RefitStore
 import RefitWorker
 import ServiceLifecycle
+import UnixSignals
 
 /// `refit run`: the long-running worker. SIGTERM/SIGINT stop it gracefully (no new claims,
 /// running attempts get a grace period, leases are released) and it exits 0. SIGHUP reloads
@@ -60,49 +60,31 @@ struct RunWorker: AsyncParsableCommand {
         defer { store.close() }
         let worker = try WorkerSetup.make(factory: factory, database: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat,
                                          leaseSeconds: Int64(leaseSeconds), heartbeatSeconds: Int64(heartbeatSeconds))
-        let shutdown = ShutdownSignals(worker: worker)
-        var sources: [any DispatchSourceSignal] = []
         let logger = Logger(label: "refit.worker")
         let schedules = definitions
-        signal(SIGHUP, SIG_IGN)
-        let hangUp = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        hangUp.setEventHandler { Task { await WorkerSetup.reload(worker, schedules: schedules, database: store, logger: logger) } }
-        hangUp.resume()
-        sources.append(hangUp)
         let wakeUps = FileShareWakeUps(factory: factory, schedulesDirectory: definitions.schedules)
         defer { wakeUps.stop() }
-        if let address, let exposition {
-            try await runWithMetrics(worker: worker, wakeUps: wakeUps.stream, address: address, exposition: exposition,
-                                     startupDefinitions: factory, logger: logger)
-        } else {
-            await worker.run(wakeUps: wakeUps.stream)
+        let reload: @Sendable () async -> Void = {
+            await WorkerSetup.reload(worker, schedules: schedules, database: store, logger: logger)
         }
-        sources.forEach { $0.cancel() }
-        shutdown.cancel()
-    }
-
-    /// The worker and the metrics server in one `ServiceGroup`: the worker starts once the server
-    /// listens; when the worker stops (SIGTERM/SIGINT), the server shuts down; when the server
-    /// cannot listen, the run ends with one sentence and exit 1 before any pass.
-    private func runWithMetrics(worker: Worker, wakeUps: AsyncStream<Void>, address: MetricsAddress, exposition: MetricsExposition,
-                                startupDefinitions: Factory, logger: Logger) async throws {
-        // Scrapes read through a connection of their own, so they never queue behind the worker's.
-        let scrapes = try database.openReadOnly()
-        defer { scrapes.close() }
-        let endpoints = MetricsEndpointsSetup.make(exposition: exposition, worker: worker, store: scrapes, schedules: definitions,
-                                                   startupDefinitions: startupDefinitions)
-        let server = MetricsServer(address: address, endpoints: endpoints)
+        var server: MetricsServer?
+        var scrapes: Store?
+        if let address, let exposition {
+            // Scrapes read through a connection of their own, so they never queue behind the worker's.
+            let readOnly = try database.openReadOnly()
+            scrapes = readOnly
+            let endpoints = MetricsEndpointsSetup.make(exposition: exposition, worker: worker, store: readOnly, schedules: definitions,
+                                                       startupDefinitions: factory)
+            server = MetricsServer(address: address, endpoints: endpoints)
+        }
+        defer { scrapes?.close() }
         var quiet = logger
         quiet.logLevel = .critical
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [
-                .init(service: server, successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .cancelGroup),
-                .init(service: WorkerService(worker: worker, wakeUps: wakeUps, server: server),
-                      successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup),
-            ],
-            logger: quiet))
+            services: RunServices.configurations(worker: worker, wakeUps: wakeUps, server: server, reload: reload),
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet))
         let announce = Task {
-            if let port = await server.listening() {
+            if let server, let address, let port = await server.listening() {
                 logger.info("metrics served", metadata: ["address": "http://\(MetricsAddress(host: address.host, port: port))"])
             }
         }

@@ -62,6 +62,42 @@ struct EndToEndTickTests {
         #expect(relative?.contains("2026010102") == true, "endpoint: \(String(decoding: body, as: UTF8.self))")
     }
 
+    @Test("refit run: a first SIGINT waits for the running attempt, a second ends it at once with the lease given back")
+    func secondInterruptStopsNow() async throws {
+        let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "120"])
+        defer { emulator.stop() }
+        let folder = try ScratchSchedules.example()
+        defer { folder.remove() }
+        try folder.writeTrainingSlices(hours: 1)
+        let environment = try demoEnvironment(emulator.info)
+        let db = folder.database
+        let worker = Process()
+        worker.executableURL = BuiltProducts.executable("refit")
+        worker.arguments = ["run", "--schedules", folder.root.path, "--db", db]
+        worker.environment = environment
+        worker.standardOutput = FileHandle.nullDevice
+        worker.standardError = FileHandle.nullDevice
+        try worker.run()
+        var started = false
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !started && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            started = try await !emulator.operations("start").isEmpty
+        }
+        #expect(started, "the retrain job started")
+        kill(worker.processIdentifier, SIGINT)
+        try await Task.sleep(for: .seconds(1))
+        #expect(worker.isRunning, "the first SIGINT lets the running attempt go on (grace period)")
+        kill(worker.processIdentifier, SIGINT)
+        let status = try await offPool { ChildExit.wait(for: worker, timeout: .seconds(20)) }
+        #expect(status == 0, "refit run ends at once on the second SIGINT")
+        let history = try await refitOffPool("history", "--db", db, "--format", "json", environment: environment)
+        let rows = try JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))
+        let retrain = try #require(rows.first { $0.activity == "Retrain" })
+        #expect(retrain.status != "InProgress", "the attempt was recorded as interrupted: \(retrain)")
+        #expect(try await emulator.operations("delete").isEmpty, "the job keeps running for the next attempt to resume")
+    }
+
     @Test("refit run over a day: the newest model serves, and no superseded window ever PATCHes (D14)")
     func runDeploysMonotonically() async throws {
         let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
