@@ -92,8 +92,19 @@ let package = Package(
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
 
+        // The composition root of the worker commands, out of the executable so it can be tested:
+        // the activities runner, the worker's database (SQLite or PostgreSQL), the worker setup,
+        // the FileShare watchers and `refit run`'s services.
+        .target(name: "RefitRuntime",
+                dependencies: ["RefitCore", "RefitDefinitions", "RefitStore", "RefitPostgres", "RefitWorker", "RefitActivities",
+                               "RefitStorage", "RefitHTTP", "RefitMetricsServer",
+                               .product(name: "Logging", package: "swift-log"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                               .product(name: "UnixSignals", package: "swift-service-lifecycle")],
+                swiftSettings: swiftSettings),
+
         .executableTarget(name: "refit",
-                          dependencies: ["RefitCore", "RefitDefinitions", "RefitStore", "RefitPostgres", "RefitWorker", "RefitReport",
+                          dependencies: ["RefitCore", "RefitDefinitions", "RefitStore", "RefitPostgres", "RefitWorker", "RefitReport", "RefitRuntime",
                                          "RefitActivities", "RefitStorage", "RefitHTTP", "RefitMetricsServer",
                                          .product(name: "Logging", package: "swift-log"), coreMetrics,
                                          .product(name: "Prometheus", package: "swift-prometheus"),
@@ -143,6 +154,9 @@ let package = Package(
         .testTarget(name: "RefitActivitiesTests",
                     dependencies: ["RefitActivities", "RefitStorage", "RefitCore", "RefitHTTP", "RefitStore", "RefitTestKit"],
                     exclude: ["Support"], swiftSettings: swiftSettings),
+        .testTarget(name: "RefitRuntimeTests",
+                    dependencies: ["RefitRuntime", "RefitCore", "RefitDefinitions", "RefitStore", "RefitWorker"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "RefitWorkerTests",
                     dependencies: ["RefitWorker", "RefitCore", "RefitStore", "RefitTestKit",
                                    .product(name: "Logging", package: "swift-log")],

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import RefitCore
+import RefitRuntime
 import RefitStore
 import RefitWorker
 

@@ -1,5 +1,6 @@
 import Foundation
 import RefitCore
+import RefitRuntime
 import RefitStore
 import RefitWorker
 

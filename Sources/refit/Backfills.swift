@@ -1,5 +1,6 @@
 import ArgumentParser
 import RefitCore
+import RefitRuntime
 import RefitStore
 
 /// `refit backfills`: every backfill, newest first, with its progress (windows done — Ready or

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RefitCore
+import RefitRuntime
 import RefitStore
 
 /// `refit cancel RUN_ID`: cancels one running attempt, whichever process runs it. The request is

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RefitCore
+import RefitRuntime
 import RefitDefinitions
 import RefitStore
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RefitCore
+import RefitRuntime
 import RefitStore
 
 /// `refit pause`: no worker sharing the database claims the pipeline's windows until

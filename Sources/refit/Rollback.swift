@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RefitActivities
 import RefitCore
+import RefitRuntime
 import RefitDefinitions
 import RefitStore
 import RefitWorker

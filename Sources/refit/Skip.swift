@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RefitCore
+import RefitRuntime
 import RefitStore
 
 /// `refit skip`: marks windows Skipped, as ADF's Set-SliceStatus did, so a window that cannot or

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RefitPostgres
+import RefitRuntime
 import RefitStore
 
 /// `--db FILE`, shared by every command that reads or writes run history. Default:

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import RefitCore
+import RefitRuntime
 import RefitStore
 import RefitWorker
 

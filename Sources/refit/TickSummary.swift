@@ -1,4 +1,5 @@
 import RefitCore
+import RefitRuntime
 import RefitStore
 import RefitWorker
 

@@ -10,8 +10,8 @@ import UnixSignals
 /// down in reverse order of `RunServices.configurations`: reloads and watchers first, then the
 /// worker drains its attempts, and the metrics server (if any) goes last, so a scrape sees the
 /// drain.
-enum RunServices {
-    static func configurations(worker: Worker, wakeUps: FileShareWakeUps, server: MetricsServer?,
+public enum RunServices {
+    public static func configurations(worker: Worker, wakeUps: FileShareWakeUps, server: MetricsServer?,
                                reload: @escaping @Sendable () async -> Void) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let server {

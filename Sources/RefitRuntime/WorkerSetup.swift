@@ -9,25 +9,11 @@ import RefitWorker
 /// Builds a `Worker` for `tick` and `run`: definitions, database, the definitions' hashes
 /// (recorded in `definitions`, named by every run), logging to stderr, the real activities
 /// (`ActivitiesRunner`) and storage probes (`StorageLocations`), both sharing one HTTP client.
-enum WorkerSetup {
-    static func make(factory: Factory, store: Store, schedulesDirectory: String, maxParallel: Int, logFormat: LogFormat = .text,
-                     logLevel: Logger.Level = .info, leaseSeconds: Int64 = 30, heartbeatSeconds: Int64 = 10) throws -> Worker {
-        try make(factory: factory, database: .sqlite(store), schedulesDirectory: schedulesDirectory, maxParallel: maxParallel,
-                 logFormat: logFormat, logLevel: logLevel, leaseSeconds: leaseSeconds, heartbeatSeconds: heartbeatSeconds)
-    }
-
-    static func make(factory: Factory, database: WorkerDatabase, schedulesDirectory: String, maxParallel: Int, logFormat: LogFormat = .text,
-                     logLevel: Logger.Level = .info, leaseSeconds: Int64 = 30, heartbeatSeconds: Int64 = 10) throws -> Worker {
-        LoggingSystem.bootstrap { label in
-            switch logFormat {
-            case .json:
-                return JSONLogHandler(logLevel: logLevel, label: label)
-            case .text:
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = logLevel
-                return handler
-            }
-        }
+public enum WorkerSetup {
+    /// The worker on `database`. Logging is the caller's to bootstrap (`refit` picks text or
+    /// JSON lines). Throws `StoreError` when the definitions cannot be recorded.
+    public static func makeWorker(factory: Factory, database: WorkerDatabase, schedulesDirectory: String, maxParallel: Int,
+                                  leaseSeconds: Int64 = 30, heartbeatSeconds: Int64 = 10) throws -> Worker {
         let hashes = try recordDefinitions(factory, database: database)
         let workerID = WorkerIdentity.current().description
         let environment = ProcessInfo.processInfo.environment
@@ -53,26 +39,19 @@ enum WorkerSetup {
 extension WorkerSetup {
     /// The one HTTP client of the process (one curl thread, reused connections): the activities
     /// and the storage probes share it, across definition reloads too.
-    static let http = HTTPClient()
+    public static let http = HTTPClient()
+
 
     /// Records each pipeline's definition (file and sha256) and returns the hashes runs name.
-    static func recordDefinitions(_ factory: Factory, store: Store) throws -> [String: String] {
-        try recordDefinitions(factory, database: .sqlite(store))
-    }
-
-    static func recordDefinitions(_ factory: Factory, database: WorkerDatabase) throws -> [String: String] {
+    public static func recordDefinitions(_ factory: Factory, database: WorkerDatabase) throws -> [String: String] {
         let now = SystemWallClock().now()
         var hashes: [String: String] = [:]
         for (name, pipeline) in factory.pipelines {
             let text = (try? String(contentsOfFile: pipeline.position.file, encoding: .utf8)) ?? String(reflecting: pipeline)
             let sha = SHA256.hex(text)
             hashes[name] = sha
-            let json = "{\"file\": \(JSONOutput.quote(pipeline.position.file)), \"sha256\": \"\(sha)\"}"
-            do {
-                try database.recordDefinition(kind: "pipeline", name: name, sha256: sha, json: json, now: now)
-            } catch let error as StoreError {
-                throw CLIFailure.internal(error.message)
-            }
+            let json = "{\"file\": \(jsonString(pipeline.position.file)), \"sha256\": \"\(sha)\"}"
+            try database.recordDefinition(kind: "pipeline", name: name, sha256: sha, json: json, now: now)
         }
         return hashes
     }
@@ -80,10 +59,11 @@ extension WorkerSetup {
     /// `refit run` on SIGHUP: reads and validates the definitions again and hands them to the
     /// worker. Invalid definitions change nothing: the worker keeps the ones it has, and the
     /// problems go to the log.
-    static func reload(_ worker: Worker, schedules: SchedulesOption, database: WorkerDatabase, logger: Logger) async {
+    public static func reload(_ worker: Worker, load: () throws -> Factory, schedulesDirectory: String, database: WorkerDatabase,
+                              logger: Logger) async {
         let factory: Factory
         do {
-            factory = try schedules.loadFactory(logFormat: Console.logFormat)
+            factory = try load()
         } catch {
             logger.error("definitions not reloaded; the worker keeps the previous ones", metadata: ["error": "\(error)"])
             return
@@ -91,7 +71,7 @@ extension WorkerSetup {
         do {
             let hashes = try recordDefinitions(factory, database: database)
             let locations = StorageLocations(factory: factory, environment: ProcessInfo.processInfo.environment,
-                                             baseDirectory: schedules.schedules, http: http)
+                                             baseDirectory: schedulesDirectory, http: http)
             await worker.reload(factory: factory, locations: locations.resolver, definitionSHA256: hashes)
         } catch {
             logger.error("definitions not reloaded; the worker keeps the previous ones", metadata: ["error": "\(error)"])
@@ -102,12 +82,12 @@ extension WorkerSetup {
 /// File system watchers on the FileShare host folders, merged into one wake-up stream for
 /// `Worker.run(wakeUps:)`. A folder that is missing or cannot be watched is skipped: the
 /// worker's polling still finds its data, only later.
-final class FileShareWakeUps: Sendable {
-    let stream: AsyncStream<Void>
+public final class FileShareWakeUps: Sendable {
+    public let stream: AsyncStream<Void>
     private let watchers: [FolderWatcher]
     private let forwarders: [Task<Void, Never>]
 
-    init(factory: Factory, schedulesDirectory: String) {
+    public init(factory: Factory, schedulesDirectory: String) {
         var roots = Set<String>()
         for service in factory.linkedServices.values {
             guard case .fileServer(let server) = service.kind else { continue }
@@ -125,8 +105,15 @@ final class FileShareWakeUps: Sendable {
     }
 
     /// Stops every watcher (their forwarding tasks end with their streams).
-    func stop() {
+    public func stop() {
         watchers.forEach { $0.stop() }
         forwarders.forEach { $0.cancel() }
     }
+}
+
+/// A JSON string literal (the definitions' records are JSON).
+func jsonString(_ text: String) -> String {
+    let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
+    let array = String(decoding: data, as: UTF8.self)
+    return String(array.dropFirst().dropLast())
 }
