@@ -162,7 +162,7 @@ let package = Package(
                                    .product(name: "Logging", package: "swift-log")],
                     swiftSettings: swiftSettings),
         // One suite of the SchedulingStore contract, run against every implementation.
-        .testTarget(name: "RefitStoreConformanceTests", dependencies: ["RefitCore", "RefitStore", "RefitPostgres", "RefitTestKit"],
+        .testTarget(name: "RefitStoreConformanceTests", dependencies: ["RefitCore", "RefitStore", "RefitPostgres", "RefitTestKit", "RefitWorker"],
                     swiftSettings: swiftSettings),
         // The instrumentation, recorded into swift-metrics' TestMetrics (worker, HTTP client), and the metrics server.
         .testTarget(name: "RefitMetricsTests",
