@@ -43,6 +43,11 @@ public actor Worker {
     private var recheckWaitingData = false
     /// When the last changed-data sweep of every external dataset ran (nil: not yet).
     private var lastDataSweepAt: Instant?
+    /// When the last sweep of the FileShare datasets after a storage change ran, and whether a
+    /// change is still waiting for one (they are at most `fileShareSweepSpacing` apart).
+    private var lastFileShareSweepAt: Instant?
+    private var fileShareSweepPending = false
+    static let fileShareSweepSpacing = TimeSpan(seconds: 5)
     /// The pause state last applied to each pipeline's labels (applied again only on change).
     private var appliedPause: [String: Bool] = [:]
     /// The clock time of the last pass (a window due after it was not seen by it).
@@ -154,7 +159,15 @@ public actor Worker {
         if lastDataSweepAt.map({ now - $0 >= configuration.dataVerifyInterval }) ?? true {
             lastDataSweepAt = now
             _ = try await checker.verifyReady(datasets: checker.externalDatasets, since: since, now: now)
-        } else if storageChanged {
+        } else if storageChanged || fileShareSweepPending {
+            // A burst of file events would sweep at every wake-up: at most one sweep per spacing,
+            // the rest left pending for a later pass.
+            guard lastFileShareSweepAt.map({ now - $0 >= Self.fileShareSweepSpacing }) ?? true else {
+                fileShareSweepPending = true
+                return
+            }
+            fileShareSweepPending = false
+            lastFileShareSweepAt = now
             let watched = factory.datasets.values.filter { $0.external && $0.kind == .fileShare }.map(\.name).sorted()
             _ = try await checker.verifyReady(datasets: watched, since: since, now: now)
         }

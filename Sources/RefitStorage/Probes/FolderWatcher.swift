@@ -20,7 +20,7 @@ public final class FolderWatcher: @unchecked Sendable {
     private let stopWrite: Int32
 
     /// Starts watching `root` (which must be an existing folder).
-    public init(root: String, debounce: Duration = .milliseconds(200)) throws(StorageError) {
+    public init(root: String, debounce: Duration = .milliseconds(50)) throws(StorageError) {
         #if canImport(Glibc)
         var info = stat()
         guard stat(root, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
