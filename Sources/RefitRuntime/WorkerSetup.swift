@@ -50,7 +50,7 @@ extension WorkerSetup {
             let text = (try? String(contentsOfFile: pipeline.position.file, encoding: .utf8)) ?? String(reflecting: pipeline)
             let sha = SHA256.hex(text)
             hashes[name] = sha
-            let json = "{\"file\": \(jsonString(pipeline.position.file)), \"sha256\": \"\(sha)\"}"
+            let json = "{\"file\": \(JSONString.quote(pipeline.position.file)), \"sha256\": \"\(sha)\"}"
             try database.recordDefinition(kind: "pipeline", name: name, sha256: sha, json: json, now: now)
         }
         return hashes
@@ -109,11 +109,4 @@ public final class FileShareWakeUps: Sendable {
         watchers.forEach { $0.stop() }
         forwarders.forEach { $0.cancel() }
     }
-}
-
-/// A JSON string literal (the definitions' records are JSON).
-func jsonString(_ text: String) -> String {
-    let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
-    let array = String(decoding: data, as: UTF8.self)
-    return String(array.dropFirst().dropLast())
 }

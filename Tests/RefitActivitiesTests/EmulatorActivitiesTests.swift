@@ -343,7 +343,7 @@ private struct Lab {
     /// A shutdown past its grace period, or a lease another worker took over, cancels the attempt
     /// before its timeout: the job keeps running and the next execution resumes it.
     @Test func interruptedBeforeTheTimeoutKeepsTheJobForTheNextAttempt() async throws {
-        let lab = try await Lab(["--job-duration", "2"])
+        let lab = try await Lab(["--job-duration", "8"])
         let factory = try lab.factory()
         let journal = InMemoryStepJournal()
         let context = try lab.context(factory, "retrain", journal: journal, deadline: .seconds(120))

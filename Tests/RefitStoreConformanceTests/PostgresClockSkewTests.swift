@@ -42,14 +42,17 @@ struct PostgresClockSkewTests {
         let runnerB = ScriptedRunner()
         func worker(_ id: String, _ store: PostgresSchedulingStore, _ runner: ScriptedRunner, _ clock: any WallClock) -> Worker {
             Worker(factory: factory, store: store, runner: runner, locations: { _ in nil }, clock: clock, sleeper: SystemSleeper(),
-                   configuration: WorkerConfiguration(workerID: id, leaseDuration: TimeSpan(seconds: 3),
+                   configuration: WorkerConfiguration(workerID: id, leaseDuration: TimeSpan(seconds: 10),
                                                       leaseRenewalInterval: TimeSpan(seconds: 1)))
         }
         let a = worker("host-a:1:1-a", storeA, runnerA, SystemWallClock())
         let b = worker("host-b:1:1-b", storeB, runnerB, SkewedClock(offset: .minutes(10)))
 
         async let first = a.tickAndWait()
-        // While A's attempt runs (6 s, its 3 s lease renewed every second), B passes again and
+        // B starts passing once A holds the window (before that, claiming it would be fair play).
+        for _ in 0..<1_000 where runnerA.recorded.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(runnerA.recorded.count == 1, "A never started its attempt")
+        // While A's attempt runs (6 s, its 10 s lease renewed every second), B passes again and
         // again: by B's clock A's lease expired ten minutes ago.
         var passes = 0
         let until = ContinuousClock.now + .seconds(5)

@@ -1,3 +1,5 @@
+import RefitCore
+
 /// A small JSON value written for the report's embedded data. Strings escape `<`, `>` and `&`
 /// as `\u003c`, `\u003e`, `\u0026` (and U+2028/U+2029), so no value can close the
 /// `<script type="application/json">` element it sits in or start a comment there.
@@ -45,28 +47,6 @@ indirect enum JSONText {
     }
 
     static func quote(_ text: String, into out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "<": out += "\\u003c"
-            case ">": out += "\\u003e"
-            case "&": out += "\\u0026"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+        JSONString.quote(text, forHTML: true, into: &out)
     }
 }
