@@ -93,7 +93,7 @@ struct DbCopy: ParsableCommand {
                 print("\(tally.table.padding(toLength: width, withPad: " ", startingAt: 0))  \(tally.copied) copied, \(tally.alreadyPresent) already present")
             }
             let rows = summary.copied == 1 ? "1 row" : "\(summary.copied) rows"
-            print("Copied \(rows) from \(source) to \(target); its audit chain verifies: \(summary.events) event\(summary.events == 1 ? "" : "s"), tail hash \(summary.tailHash).")
+            print("Copied \(rows) from \(source) to \(target), whose audit chain verifies: \(summary.events) event\(summary.events == 1 ? "" : "s"), tail hash \(summary.tailHash).")
         }
 
         private static func sentence(_ refusal: CopyRefusal, target: Endpoint) -> String {
