@@ -89,6 +89,26 @@ struct DbCopyTests {
         #expect(try untouched.query("SELECT count(*) AS n FROM events").first?.int("n") == 1)
         #expect(try untouched.query("SELECT count(*) AS n FROM windows").first?.int("n") == 0)
 
+        // The same on a SQLite target: a file holding that other history refuses the copy and keeps its one event.
+        let otherFile = folder.root.appendingPathComponent("other.sqlite").path
+        let seeded = try await refitOffPool("db", "copy", "--from", other, "--to", otherFile)
+        #expect(seeded.exitCode == 0, "stderr: \(seeded.stderr)")
+        let refusedFile = try await refitOffPool("db", "copy", "--from", sqlite, "--to", otherFile)
+        #expect(refusedFile.exitCode == 1 && refusedFile.stderr.hasPrefix("The target holds different history"),
+                "stderr: \(refusedFile.stderr)")
+        #expect(try await verify(otherFile).events == 1)
+
+        // A database from a newer Refit is refused with one sentence (exit 3), as source or target, and nothing is created.
+        try untouched.execute("INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (9, 'future', $1, now())",
+                              [.text(String(repeating: "0", count: 64))])
+        let newer = folder.root.appendingPathComponent("newer.sqlite").path
+        for (from, to) in [(other, newer), (sqlite, other)] {
+            let result = try await refitOffPool("db", "copy", "--from", from, "--to", to)
+            #expect(result.exitCode == 3 && result.stderr.contains("newer Refit") && result.stderr.split(separator: "\n").count == 1,
+                    "stderr: \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: newer))
+
         // The same database on both sides, and a missing source file, are invalid input.
         let same = try await refitOffPool("db", "copy", "--from", sqlite, "--to", sqlite)
         #expect(same.exitCode == 1 && same.stderr.contains("the same database"), "stderr: \(same.stderr)")
