@@ -106,17 +106,51 @@ struct PostgresCopyWriter: CopyWriter {
         }
     }
 
-    func insert(_ row: [CopyValue], into table: CopyTable) throws {
-        let columns = table.columnNames.map(CopyTable.quoted).joined(separator: ", ")
-        let marks = (1...table.columns.count).map { "$\($0)" }.joined(separator: ", ")
-        try connection.execute("INSERT INTO \(CopyTable.quoted(table.name)) (\(columns)) VALUES (\(marks))", row.map { value in
-            switch value {
-            case .null: .null
-            case .integer(let v): .integer(v)
-            case .text(let v): .text(v)
-            case .time(let v): .timestamp(v)
+    /// Rows per INSERT: a few thousand parameters a statement saves a round trip per row.
+    static let parameterBudget = 4000
+
+    /// Inserts in multi-row statements. A batch a unique constraint refuses is undone to its
+    /// savepoint and inserted row by row, to name the row that collides.
+    func insert(_ rows: [[CopyValue]], into table: CopyTable) throws {
+        let perStatement = max(1, Self.parameterBudget / table.columns.count)
+        var start = 0
+        while start < rows.count {
+            let batch = rows[start..<min(rows.count, start + perStatement)]
+            start += batch.count
+            try connection.execute("SAVEPOINT refit_copy")
+            do {
+                try insert(batch, table)
+            } catch let error as StoreError where error.code == .constraint {
+                try connection.execute("ROLLBACK TO SAVEPOINT refit_copy")
+                for row in batch {
+                    do {
+                        try insert([row], table)
+                    } catch let error as StoreError where error.code == .constraint {
+                        throw CopyRefusal.collidingRow(table: table.name, key: table.describeKey(of: row))
+                    }
+                }
             }
-        })
+            try connection.execute("RELEASE SAVEPOINT refit_copy")
+        }
+    }
+
+    private func insert(_ rows: ArraySlice<[CopyValue]>, _ table: CopyTable) throws {
+        let columns = table.columnNames.map(CopyTable.quoted).joined(separator: ", ")
+        let width = table.columns.count
+        let tuples = (0..<rows.count).map { row in
+            "(" + (1...width).map { "$\(row * width + $0)" }.joined(separator: ", ") + ")"
+        }
+        let values: [PostgresValue] = rows.flatMap { row in
+            row.map { value in
+                switch value {
+                case .null: .null
+                case .integer(let v): .integer(v)
+                case .text(let v): .text(v)
+                case .time(let v): .timestamp(v)
+                }
+            }
+        }
+        try connection.execute("INSERT INTO \(CopyTable.quoted(table.name)) (\(columns)) VALUES \(tuples.joined(separator: ", "))", values)
     }
 
     private static func unexpected(_ table: CopyTable, _ column: CopyTable.Column) -> StoreError {

@@ -34,6 +34,11 @@ public struct CopyTable: Sendable, Hashable {
     public var columnNames: [String] { columns.map(\.name) }
     /// Positions of the key columns in `columns`.
     public var keyIndices: [Int] { key.compactMap { name in columns.firstIndex { $0.name == name } } }
+
+    /// A row's key for a message: `id=7`, `run_id=…, seq=2`.
+    public func describeKey(of row: [CopyValue]) -> String {
+        zip(key, keyIndices).map { "\($0)=\(row[$1])" }.joined(separator: ", ")
+    }
 }
 
 extension CopyTable {

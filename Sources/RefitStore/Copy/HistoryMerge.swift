@@ -1,7 +1,9 @@
-/// The target side of a copy, inside its one transaction: reads a table's rows and inserts one.
+/// The target side of a copy, inside its one transaction: reads a table's rows and inserts rows
+/// (in the order given). A row that a unique constraint refuses is a
+/// `CopyRefusal.collidingRow` naming that row's key.
 public protocol CopyWriter {
     func rows(of table: CopyTable) throws -> [[CopyValue]]
-    func insert(_ row: [CopyValue], into table: CopyTable) throws
+    func insert(_ rows: [[CopyValue]], into table: CopyTable) throws
 }
 
 /// Merges a source history into a target, table by table in dependency order: a row absent from
@@ -16,29 +18,19 @@ public enum HistoryMerge {
             let keys = table.keyIndices
             var existing: [[CopyValue]: [CopyValue]] = [:]
             for row in try writer.rows(of: table) { existing[keys.map { row[$0] }] = row }
-            var copied = 0, present = 0
+            var missing: [[CopyValue]] = []
+            var present = 0
             for row in part.rows {
-                let key = keys.map { row[$0] }
-                if let found = existing[key] {
-                    guard found == row else {
-                        throw CopyRefusal.differentRow(table: table.name, key: describe(key, table))
-                    }
-                    present += 1
+                guard let found = existing[keys.map { row[$0] }] else {
+                    missing.append(row)
                     continue
                 }
-                do {
-                    try writer.insert(row, into: table)
-                } catch let error as StoreError where error.code == .constraint {
-                    throw CopyRefusal.collidingRow(table: table.name, key: describe(key, table))
-                }
-                copied += 1
+                guard found == row else { throw CopyRefusal.differentRow(table: table.name, key: table.describeKey(of: row)) }
+                present += 1
             }
-            tallies.append(CopyTally(table: table.name, copied: copied, alreadyPresent: present))
+            if !missing.isEmpty { try writer.insert(missing, into: table) }
+            tallies.append(CopyTally(table: table.name, copied: missing.count, alreadyPresent: present))
         }
         return tallies
-    }
-
-    private static func describe(_ key: [CopyValue], _ table: CopyTable) -> String {
-        zip(table.key, key).map { "\($0)=\($1)" }.joined(separator: ", ")
     }
 }

@@ -56,17 +56,24 @@ struct SQLiteCopyWriter: CopyWriter {
         return rows
     }
 
-    func insert(_ row: [CopyValue], into table: CopyTable) throws {
+    func insert(_ rows: [[CopyValue]], into table: CopyTable) throws {
         let columns = table.columns.map(Self.expression).joined(separator: ", ")
         let marks = Array(repeating: "?", count: table.columns.count).joined(separator: ", ")
-        try connection.execute("INSERT INTO \(CopyTable.quoted(table.name)) (\(columns)) VALUES (\(marks))", row.map { value in
-            switch value {
-            case .null: .null
-            case .integer(let v): .integer(v)
-            case .text(let v): .text(v)
-            case .time(let v): .text(v.iso8601)
+        let sql = "INSERT INTO \(CopyTable.quoted(table.name)) (\(columns)) VALUES (\(marks))"
+        for row in rows {
+            do {
+                try connection.execute(sql, row.map { value in
+                    switch value {
+                    case .null: .null
+                    case .integer(let v): .integer(v)
+                    case .text(let v): .text(v)
+                    case .time(let v): .text(v.iso8601)
+                    }
+                })
+            } catch let error as StoreError where error.code == .constraint {
+                throw CopyRefusal.collidingRow(table: table.name, key: table.describeKey(of: row))
             }
-        })
+        }
     }
 
     private static func value(_ value: SQLiteValue, _ column: CopyTable.Column, table: String) throws -> CopyValue {
