@@ -54,6 +54,9 @@ struct DbCopyTests {
         #expect(tail?.int("n") == verified.events && tail?.string("h") == verified.tailHash)
         // The sequences moved past the copied ids: a new window gets the next id, not a used one.
         let maxWindow = try c.query("SELECT max(id) AS m FROM windows").first?.int64("m") ?? 0
+        let first = try #require(try c.query("SELECT activity, window_start, window_end FROM windows WHERE id = 1").first)
+        let firstWindow = (activity: first.string("activity") ?? "", start: try #require(first.instant("window_start")),
+                           end: try #require(first.instant("window_end")))
         #expect(try c.query("SELECT nextval(pg_get_serial_sequence('windows', 'id')) AS n").first?.int64("n") == maxWindow + 1)
 
         // PostgreSQL → a new SQLite file: the same history, the same audit log.
@@ -88,6 +91,16 @@ struct DbCopyTests {
         let untouched = try PostgresConnection(url: other)
         #expect(try untouched.query("SELECT count(*) AS n FROM events").first?.int("n") == 1)
         #expect(try untouched.query("SELECT count(*) AS n FROM windows").first?.int("n") == 0)
+        // A row under another id that a unique constraint refuses is named too (the first window, here under id 999999;
+        // the pause row, which differs first, goes).
+        try untouched.execute("DELETE FROM pipeline_controls")
+        try untouched.execute("""
+            INSERT INTO windows (id, pipeline, activity, window_start, window_end, updated_at)
+            VALUES (999999, 'RetrainPipeline', $1, $2, $3, $3)
+            """, [.text(firstWindow.activity), .timestamp(firstWindow.start), .timestamp(firstWindow.end)])
+        let collides = try await refitOffPool("db", "copy", "--from", sqlite, "--to", other)
+        #expect(collides.exitCode == 1 && collides.stderr.contains("windows row id=1 collides"), "stderr: \(collides.stderr)")
+        #expect(try untouched.query("SELECT count(*) AS n FROM windows").first?.int("n") == 1)
 
         // The same on a SQLite target: a file holding that other history refuses the copy and keeps its one event.
         let otherFile = folder.root.appendingPathComponent("other.sqlite").path
