@@ -48,7 +48,7 @@ struct DbCopy: ParsableCommand {
                 let sourceName: String
                 switch source {
                 case .sqlite(let path):
-                    let store = try Store.open(path: path)
+                    let store = try Self.opening("--from") { try Store.open(path: path) }
                     defer { store.close() }
                     history = try store.readHistory()
                     sourceName = path
@@ -60,7 +60,7 @@ struct DbCopy: ParsableCommand {
                     case 0:
                         throw CLIFailure.invalidInput("\(server.displayName) holds no Refit history yet; give the database to copy from as --from.")
                     default:
-                        try PostgresHistoryCopy.migrate(server)
+                        try Self.opening("--from") { try PostgresHistoryCopy.migrate(server) }
                     }
                     history = try PostgresHistoryCopy.readHistory(server)
                     sourceName = server.displayName
@@ -69,13 +69,13 @@ struct DbCopy: ParsableCommand {
                 let targetName: String
                 switch target {
                 case .sqlite(let path):
-                    let store = try Store.open(path: path)
+                    let store = try Self.opening("--to") { try Store.open(path: path) }
                     defer { store.close() }
                     summary = try store.copyIn(history)
                     targetName = path
                 case .postgres:
                     guard let server = targetServer else { return }
-                    try PostgresHistoryCopy.migrate(server)
+                    try Self.opening("--to") { try PostgresHistoryCopy.migrate(server) }
                     summary = try PostgresHistoryCopy.copyIn(history, to: server)
                     targetName = server.displayName
                 }
@@ -84,6 +84,15 @@ struct DbCopy: ParsableCommand {
                 throw CLIFailure.invalidInput(Self.sentence(refusal, target: target))
             } catch let error as StoreError {
                 throw CLIFailure.internal(error.message)
+            }
+        }
+
+        /// Opens or migrates one side; the store's sentences say `--db`, which here is `option`.
+        private static func opening<T>(_ option: String, _ body: () throws -> T) throws -> T {
+            do {
+                return try body()
+            } catch let error as StoreError {
+                throw StoreError(error.code, error.message.replacingOccurrences(of: "another --db", with: "another \(option)"))
             }
         }
 

@@ -115,10 +115,10 @@ struct DbCopyTests {
         try untouched.execute("INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (9, 'future', $1, now())",
                               [.text(String(repeating: "0", count: 64))])
         let newer = folder.root.appendingPathComponent("newer.sqlite").path
-        for (from, to) in [(other, newer), (sqlite, other)] {
+        for (from, to, side) in [(other, newer, "--from"), (sqlite, other, "--to")] {
             let result = try await refitOffPool("db", "copy", "--from", from, "--to", to)
-            #expect(result.exitCode == 3 && result.stderr.contains("newer Refit") && result.stderr.split(separator: "\n").count == 1,
-                    "stderr: \(result.stderr)")
+            #expect(result.exitCode == 3 && result.stderr.contains("newer Refit") && result.stderr.contains("use another \(side).")
+                    && result.stderr.split(separator: "\n").count == 1, "stderr: \(result.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: newer))
 
