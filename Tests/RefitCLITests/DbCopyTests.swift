@@ -59,17 +59,24 @@ struct DbCopyTests {
                            end: try #require(first.instant("window_end")))
         #expect(try c.query("SELECT nextval(pg_get_serial_sequence('windows', 'id')) AS n").first?.int64("n") == maxWindow + 1)
 
-        // PostgreSQL → a new SQLite file: the same history, the same audit log.
+        // PostgreSQL → a new SQLite file, and SQLite → SQLite: the same history, the same audit log.
         let back = folder.root.appendingPathComponent("back.sqlite").path
-        let toSQLite = try await refitOffPool("db", "copy", "--from", url, "--to", back)
-        #expect(toSQLite.exitCode == 0, "stderr: \(toSQLite.stderr)")
-        #expect(try await verify(back) == verified)
+        let direct = folder.root.appendingPathComponent("direct.sqlite").path
+        for (from, to) in [(url, back), (sqlite, direct)] {
+            let copy = try await refitOffPool("db", "copy", "--from", from, "--to", to)
+            #expect(copy.exitCode == 0, "stderr: \(copy.stderr)")
+            #expect(try await verify(to) == verified)
+        }
         for read in [["history", "--format", "json"], ["audit", "--format", "json"], ["slices", "--schedules", schedules,
-                     "--pipeline", "RetrainPipeline", "--format", "json"], ["backfills", "--format", "json"]] {
+                     "--pipeline", "RetrainPipeline", "--format", "json"], ["backfills", "--format", "json"],
+                     ["lineage", "--schedules", schedules, "--pipeline", "RetrainPipeline", "--activity", "UpdateScoringEndpoint",
+                      "--format", "json"]] {
             let original = try await offPool { try runRefit(["--db", sqlite], read, nil) }
-            let copy = try await offPool { try runRefit(["--db", back], read, nil) }
             #expect(original.exitCode == 0 && original.stdout.count > 10, "\(read): \(original.stderr)")
-            #expect(copy.stdout == original.stdout, "\(read) differs after the round trip")
+            for copy in [back, direct] {
+                let copied = try await offPool { try runRefit(["--db", copy], read, nil) }
+                #expect(copied.stdout == original.stdout, "\(read) differs in \(copy)")
+            }
         }
 
         // A second copy, either way, changes nothing.
