@@ -15,7 +15,7 @@ struct Refit: AsyncParsableCommand {
             """,
         subcommands: [Validate.self, Plan.self, Tick.self, RunWorker.self, Slices.self, History.self, Show.self, Audit.self,
                       Rerun.self, Skip.self, Pause.self, Resume.self, Backfill.self, Backfills.self, Cancel.self, Rollback.self,
-                      Status.self, Lineage.self, Report.self, Metrics.self]
+                      Status.self, Lineage.self, Report.self, Metrics.self, DbCopy.self]
     )
 
     /// Parses, runs and maps every failure to one sentence on stderr and a documented exit code.
