@@ -12,14 +12,30 @@ import Testing
 struct WorkerSetupTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    /// A copy of the example definitions in `folder/schedules`, whose file server is `folder/data`.
+    static func scratchSchedules(in folder: URL) throws -> URL {
+        let schedules = folder.appendingPathComponent("schedules")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: root.appendingPathComponent("schedules"), to: schedules)
+        let files = schedules.appendingPathComponent("linked-services/demo-files.json")
+        let text = try String(contentsOf: files, encoding: .utf8)
+            .replacingOccurrences(of: "../.demo/data", with: folder.appendingPathComponent("data").path)
+        try text.write(to: files, atomically: true, encoding: .utf8)
+        return schedules
+    }
+
     @Test("a worker built by WorkerSetup schedules the example pipeline; without its variables, attempts fail retryably and name them")
     func exampleWorker() async throws {
-        let schedules = Self.root.appendingPathComponent("schedules").path
+        // The example definitions, their file server pointed at a scratch folder with the first
+        // hour's training data.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("refit-runtime-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let schedules = try Self.scratchSchedules(in: folder).path
+        let data = folder.appendingPathComponent("data/training/2026/01/01")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try Data("x1,x2,y\n1,2,3\n2,3,4\n".utf8).write(to: data.appendingPathComponent("00.csv"))
         let loaded = DefinitionLoader.load(directory: schedules, environment: [:])
         let factory = try #require(loaded.factory, "\(loaded.diagnostics)")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("refit-runtime-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
         let store = try Store.open(path: folder.appendingPathComponent("refit.sqlite").path)
         defer { store.close() }
         // The example reads its endpoints and keys from REFIT_DEMO_* variables; this process has none.
@@ -42,13 +58,9 @@ struct WorkerSetupTests {
         // The example definitions, with their file server pointed at a scratch folder.
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("refit-runtime-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let schedules = scratch.appendingPathComponent("schedules")
+        let schedules = try Self.scratchSchedules(in: scratch)
         let data = scratch.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: Self.root.appendingPathComponent("schedules"), to: schedules)
-        let files = schedules.appendingPathComponent("linked-services/demo-files.json")
-        let text = try String(contentsOf: files, encoding: .utf8).replacingOccurrences(of: "../.demo/data", with: data.path)
-        try text.write(to: files, atomically: true, encoding: .utf8)
         let factory = try #require(DefinitionLoader.load(directory: schedules.path, environment: [:]).factory)
         let wakeUps = FileShareWakeUps(factory: factory, schedulesDirectory: schedules.path)
         defer { wakeUps.stop() }
