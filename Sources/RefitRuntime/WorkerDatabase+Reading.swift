@@ -18,6 +18,22 @@ extension WorkerDatabase {
         }
     }
 
+    /// What `refit slices` reads.
+    public var slices: any SliceReading {
+        switch self {
+        case .sqlite(let store): SQLiteSliceReader(store)
+        case .postgres(let store): PostgresSliceReader(store)
+        }
+    }
+
+    /// What `refit lineage` reads.
+    public var lineage: any LineageReading {
+        switch self {
+        case .sqlite(let store): LineageRepository(store)
+        case .postgres(let store): PostgresLineageReader(store)
+        }
+    }
+
     /// What `refit audit` reads.
     public var auditLog: any AuditReading {
         switch self {

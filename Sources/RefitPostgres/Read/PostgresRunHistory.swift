@@ -35,7 +35,7 @@ public struct PostgresRunHistory: RunHistoryReading {
 
     public func runs(idPrefix prefix: String, limit: Int) throws -> [RunRecord] {
         try database.readNow { c in
-            try c.query("\(RunRecord.postgresSelect) WHERE starts_with(r.run_id, $1) ORDER BY r.run_id LIMIT $2",
+            try c.query("\(RunRecord.postgresSelect) WHERE starts_with(r.run_id, $1) ORDER BY r.run_id COLLATE \"C\" LIMIT $2",
                         [.text(prefix), .integer(Int64(limit))]).compactMap(RunRecord.init(postgres:))
         }
     }

@@ -70,8 +70,8 @@ public struct PostgresStatusReader: StatusReading {
         try database.readNow { c in
             let leaseNow = try store.leaseNow(c, now)
             return try c.query("""
-                SELECT DISTINCT lease_owner FROM windows
-                WHERE lease_owner IS NOT NULL AND lease_expires_at >= $1 AND ($2::text IS NULL OR pipeline = $2::text) ORDER BY lease_owner
+                SELECT DISTINCT lease_owner COLLATE "C" AS lease_owner FROM windows
+                WHERE lease_owner IS NOT NULL AND lease_expires_at >= $1 AND ($2::text IS NULL OR pipeline = $2::text) ORDER BY 1
                 """, [.timestamp(leaseNow), PostgresValue(pipeline)]).compactMap { $0.string("lease_owner") }
         }
     }
