@@ -7,10 +7,10 @@ import RefitStore
 /// `--db FILE`, shared by every command that reads or writes run history. Default:
 /// `$REFIT_DB`, else `./refit.sqlite`. `refit run` and `refit tick` also take a PostgreSQL URL
 /// (`postgres://…`, shared by workers on several hosts), as do `pause`, `resume`, `rerun`,
-/// `skip`, `cancel`, `backfill`, `status`, `history`, `show` and `audit`; the other commands
-/// read SQLite only.
+/// `skip`, `cancel`, `backfill` and the read commands `status`, `history`, `show`, `audit`,
+/// `slices`, `lineage` and `backfills`; `report`, `metrics` and `rollback` read SQLite only.
 struct StoreOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The SQLite database, or a postgres:// URL for run, tick, pause, resume, rerun, skip, cancel, backfill, status, history, show and audit (default: $REFIT_DB, else ./refit.sqlite).",
+    @Option(name: .long, help: ArgumentHelp("The SQLite database, or a postgres:// URL for every command but report, metrics and rollback (default: $REFIT_DB, else ./refit.sqlite).",
                                             valueName: "file"))
     var db: String?
 
@@ -47,7 +47,7 @@ struct StoreOption: ParsableArguments {
     /// This command reads and writes SQLite only: a PostgreSQL URL is invalid input (exit 1).
     private func refusePostgres() throws {
         guard isPostgres else { return }
-        throw CLIFailure.invalidInput("This command works on a SQLite --db only so far; a PostgreSQL database is used by `refit run`, `tick`, `pause`, `resume`, `rerun`, `skip`, `cancel`, `backfill`, `status`, `history`, `show` and `audit`.")
+        throw CLIFailure.invalidInput("This command works on a SQLite --db only so far; the commands other than `report`, `metrics` and `rollback` also work on a PostgreSQL database.")
     }
 
     /// Opens (and migrates) the database; an unusable one is an internal failure (exit 3).
