@@ -15,7 +15,7 @@ struct Backfills: ParsableCommand {
                          "waiting", "actor", "reason", "createdAt"]
 
     func run() throws {
-        let store = try database.openOperator()
+        let store = try database.openReader(migrating: true)
         defer { store.close() }
         let operators = store.operators
         let records = try OperatorInput.perform { try await operators.backfills() }

@@ -37,10 +37,17 @@ struct StoreOption: ParsableArguments {
     }
 
     /// Opens the database for a command that only reads: an existing SQLite file read-only
-    /// (see `openReadOnly`), or a PostgreSQL server (connected and migrated; the readers only
-    /// read). `migrating` opens SQLite with `openExisting` instead, for the commands that did so.
+    /// (see `openReadOnly`), or a PostgreSQL server at this Refit's schema version (never
+    /// migrated; the readers only read). `migrating` opens SQLite with `openExisting` instead,
+    /// for the commands that did so. An unusable database is an internal failure (exit 3).
     func openReader(migrating: Bool = false) throws -> WorkerDatabase {
-        if isPostgres { return try openWorker() }
+        if isPostgres {
+            do {
+                return .postgres(try PostgresSchedulingStore.openForReading(url: path))
+            } catch let error as StoreError {
+                throw CLIFailure.internal(error.message)
+            }
+        }
         return .sqlite(migrating ? try openExisting() : try openReadOnly())
     }
 

@@ -91,9 +91,11 @@ struct PostgresReadCommandTests {
         #expect(unknown.exitCode == 1 && unknown.stderr.contains("No run with id 'no-such-run'"), "stderr: \(unknown.stderr)")
         #expect(!unknown.stderr.contains("postgres://") || !unknown.stderr.contains(":@"))
 
-        // Unknown filters are refused as on SQLite.
-        let noPipeline = try await refitOffPool("history", "--db", url, "--pipeline", "Nope", environment: environment)
+        // Unknown filters are refused as on SQLite, naming the database without its password.
+        let withPassword = url.replacingOccurrences(of: "postgres://refit@", with: "postgres://refit:hunter2@")
+        let noPipeline = try await refitOffPool("history", "--db", withPassword, "--pipeline", "Nope", environment: environment)
         #expect(noPipeline.exitCode == 1 && noPipeline.stderr.contains("No pipeline named 'Nope'"), "stderr: \(noPipeline.stderr)")
+        #expect(!noPipeline.stderr.contains("hunter2"))
 
         // A lease held by a worker on another host shows in status, with its expiry.
         let c = try PostgresConnection(url: url)
@@ -125,6 +127,22 @@ struct PostgresReadCommandTests {
         let lines = broken.stderr.split(separator: "\n")
         #expect(lines.count == 1 && broken.stderr.contains("is broken at event \(edited):"), "stderr: \(broken.stderr)")
         #expect(broken.stderr.contains("(\(edited - 1) events before it verify)"), "stderr: \(broken.stderr)")
+    }
+
+    @Test("a read command never migrates: a database without Refit's schema is refused (exit 3) and left empty")
+    func readCommandsDoNotMigrate() async throws {
+        let server = try PostgresTestServer.url()
+        let name = "refit_empty_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+        try PostgresConnection(url: server).execute("CREATE DATABASE \(name)")
+        defer { _ = try? PostgresConnection(url: server).execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        let url = PostgresTestServer.url(server, database: name)
+        for arguments in [["history"], ["audit", "verify"], ["backfills"]] {
+            let result = try await offPool { try refit(arguments + ["--db", url]) }
+            #expect(result.exitCode == 3, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("is not a Refit database"), "\(arguments): \(result.stderr)")
+        }
+        let tables = try PostgresConnection(url: url).query("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")
+        #expect(tables.first?.int("n") == 0)
     }
 
     /// Keys whose values differ between two runs of the same scenario (ids, clocks, hashes, the
