@@ -9,7 +9,8 @@ import RefitWorker
 /// state, running attempts with their age and lease, the next window to come due, the last
 /// failure, the workers holding leases, and what each update activity's endpoint serves. It
 /// only reads (definitions without secrets, and the database), so it is safe next to running
-/// workers. (The database is opened with `Store.open`, which migrates it when it is older.)
+/// workers. (A SQLite file is opened with `Store.open`, which migrates it when it is older; a
+/// PostgreSQL database is never migrated by it.)
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show pipelines' state: pauses, windows, running attempts, serving models.")
 

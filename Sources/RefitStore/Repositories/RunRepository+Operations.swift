@@ -56,6 +56,8 @@ extension RunRepository {
             """, named: ["pipeline": SQLiteValue(pipeline), "activity": SQLiteValue(activity)]).isEmpty
     }
 
+    /// The latest run of the window, other than `runID`, whose `submit` step created `jobID`
+    /// (what `resumedJobs(of:)` asks for each job a run did not submit itself).
     public func submitRun(windowID: Int64, excluding runID: String, jobID: String) throws -> String? {
         try database.query("""
             SELECT s.run_id FROM steps AS s JOIN runs AS r ON r.run_id = s.run_id
