@@ -1,5 +1,6 @@
 import ArgumentParser
 import RefitCore
+import RefitRuntime
 import RefitStore
 
 /// `refit audit [list]`: the events in chain order, with each one's hash.
@@ -18,13 +19,14 @@ struct AuditList: ParsableCommand {
     static let header = ["id", "at", "kind", "pipeline", "activity", "windowStart", "runId", "detail", "hash"]
 
     func run() throws {
-        let store = try database.openReadOnly()
+        let store = try database.openReader()
+        defer { store.close() }
         let events: [AuditEvent]
         do {
-            if let pipeline, try !RunRepository(store).hasWindows(pipeline: pipeline) {
-                throw CLIFailure.invalidInput("No pipeline named '\(pipeline)' in \(database.path): none of its windows is recorded.")
+            if let pipeline, try !store.runHistory.hasWindows(pipeline: pipeline) {
+                throw CLIFailure.invalidInput("No pipeline named '\(pipeline)' in \(store.displayName(path: database.path)): none of its windows is recorded.")
             }
-            events = try AuditRepository(store).events(since: since, pipeline: pipeline)
+            events = try store.auditLog.events(since: since, pipeline: pipeline)
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)
         }

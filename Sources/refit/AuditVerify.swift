@@ -1,4 +1,5 @@
 import ArgumentParser
+import RefitRuntime
 import RefitStore
 
 /// `refit audit verify`: recomputes every event's hash and link. Exit 0 when the chain is
@@ -29,15 +30,16 @@ struct AuditVerify: ParsableCommand {
     }
 
     func run() throws {
-        let store = try database.openReadOnly()
+        let store = try database.openReader()
+        defer { store.close() }
         let result: AuditVerification
         do {
-            result = try AuditRepository(store).verify(expectedTail: expectTail)
+            result = try store.auditLog.verify(expectedTail: expectTail)
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)
         }
         if let broken = result.firstBrokenID {
-            throw CLIFailure.invalidInput("The audit chain of \(database.path) is broken at event \(broken): its hash or its link "
+            throw CLIFailure.invalidInput("The audit chain of \(store.displayName(path: database.path)) is broken at event \(broken): its hash or its link "
                                           + "to the previous event does not match (\(result.count) events before it verify).")
         }
         let events = "\(result.count) event\(result.count == 1 ? "" : "s")"
@@ -47,7 +49,7 @@ struct AuditVerify: ParsableCommand {
         }
         guard let after = result.eventsAfterExpectedTail else {
             throw CLIFailure.invalidInput("Truncation detected: the expected tail hash \(expectTail.lowercased()) is not in the audit "
-                                          + "chain of \(database.path) (\(events), tail hash \(result.tailHash)).")
+                                          + "chain of \(store.displayName(path: database.path)) (\(events), tail hash \(result.tailHash)).")
         }
         report(result, after == 0
             ? "The audit chain is intact: \(events), tail hash \(result.tailHash), which is the expected tail."

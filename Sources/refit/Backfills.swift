@@ -15,9 +15,10 @@ struct Backfills: ParsableCommand {
                          "waiting", "actor", "reason", "createdAt"]
 
     func run() throws {
-        let store = try database.openExisting()
-        let scheduling = SQLiteSchedulingStore(store)
-        let records = try OperatorInput.perform { try await scheduling.backfills() }
+        let store = try database.openReader(migrating: true)
+        defer { store.close() }
+        let operators = store.operators
+        let records = try OperatorInput.perform { try await operators.backfills() }
         ListingRow.print(records.map(Backfills.row), format: format, header: Backfills.header,
                          table: ["id", "pipeline", "from", "to", "mode", "order", "total", "done", "failed", "running", "waiting", "actor"])
     }

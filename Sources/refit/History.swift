@@ -1,5 +1,6 @@
 import ArgumentParser
 import RefitCore
+import RefitRuntime
 import RefitStore
 import RefitWorker
 
@@ -36,16 +37,17 @@ struct History: ParsableCommand {
     }
 
     func run() throws {
-        let store = try database.openReadOnly()
-        let repository = RunRepository(store)
+        let store = try database.openReader()
+        defer { store.close() }
+        let repository = store.runHistory
         let runs: [RunRecord]
         do {
             if let pipeline, try !repository.hasWindows(pipeline: pipeline) {
-                throw CLIFailure.invalidInput("No pipeline named '\(pipeline)' in \(database.path): none of its windows is recorded.")
+                throw CLIFailure.invalidInput("No pipeline named '\(pipeline)' in \(store.displayName(path: database.path)): none of its windows is recorded.")
             }
             if let activity, try !repository.hasWindows(pipeline: pipeline, activity: activity) {
                 throw CLIFailure.invalidInput("No activity named '\(activity)'\(pipeline.map { " in pipeline '\($0)'" } ?? "") "
-                                              + "in \(database.path): none of its windows is recorded.")
+                                              + "in \(store.displayName(path: database.path)): none of its windows is recorded.")
             }
             runs = try repository.history(RunQuery(
                 filter: RunFilter(pipeline: pipeline, activity: activity, since: since, status: status),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RefitCore
 import RefitDefinitions
+import RefitRuntime
 import RefitStore
 
 /// `refit lineage`: the deployment history of an update activity's endpoint, newest first, each
@@ -50,14 +51,15 @@ struct Lineage: ParsableCommand {
                                               + "so it deploys nothing.")
             }
         }
-        let store = try database.openExisting()
+        let store = try database.openReader(migrating: true)
+        defer { store.close() }
         let entries: [LineageRepository.Entry]
         do {
-            let repository = LineageRepository(store)
+            let repository = store.lineage
             if let pipeline, let activity {
                 entries = try repository.deployments(pipeline: pipeline, activity: activity)
             } else if let runID {
-                guard try repository.runExists(runID) else { throw CLIFailure.invalidInput("No run with id '\(runID)' in \(database.path).") }
+                guard try repository.runExists(runID) else { throw CLIFailure.invalidInput("No run with id '\(runID)' in \(store.displayName(path: database.path)).") }
                 entries = try repository.deployments(fromRun: runID)
             } else if let dataset, let sliceStart {
                 guard try repository.sliceWasRead(dataset: dataset, start: sliceStart) else {

@@ -3,7 +3,7 @@ import RefitStore
 /// A run id as typed by a user: the full id or a unique prefix of it (`show`, `cancel`).
 enum RunIDResolver {
     /// The run matching `text`; an unknown or ambiguous prefix is invalid input (exit 1).
-    static func run(_ text: String, repository: RunRepository, databasePath: String) throws -> RunRecord {
+    static func run(_ text: String, repository: any RunHistoryReading, databasePath: String) throws -> RunRecord {
         let matches: [RunRecord]
         do {
             matches = try repository.runs(idPrefix: text, limit: 4)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RefitRuntime
 import RefitStore
 
 /// `refit show RUN_ID`: one attempt with its journal steps and audit events, and for an
@@ -22,15 +23,16 @@ struct Show: ParsableCommand {
     }
 
     func run() throws {
-        let store = try database.openReadOnly()
-        let repository = RunRepository(store)
+        let store = try database.openReader()
+        defer { store.close() }
+        let repository = store.runHistory
         let run: RunRecord
         let steps: [RunStepRecord]
         let events: [AuditEvent]
         let resumed: ResumedJob?
         let orphanRun: String?
         do {
-            run = try RunIDResolver.run(runID, repository: repository, databasePath: database.path)
+            run = try RunIDResolver.run(runID, repository: repository, databasePath: store.displayName(path: database.path))
             steps = try repository.steps(runID: run.runID)
             events = try repository.events(runID: run.runID)
             resumed = try repository.resumedJobs(of: run).first

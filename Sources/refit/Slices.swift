@@ -1,5 +1,6 @@
 import ArgumentParser
 import RefitCore
+import RefitRuntime
 import RefitStore
 import RefitWorker
 
@@ -44,18 +45,20 @@ struct Slices: ParsableCommand {
 
     func run() throws {
         let factory = try SchedulesOption.optionalFactory(directory: schedules)
-        let store = try database.openReadOnly()
+        let store = try database.openReader()
+        defer { store.close() }
+        let reader = store.slices
         let definition = factory?.pipelines[pipeline]
         let state = status.flatMap(WindowStatus.init(rawValue:))
         var rows: [(Instant, Int, ListingRow)] = []
         do {
-            if definition == nil, try !RunRepository(store).hasWindows(pipeline: pipeline) {
+            if definition == nil, try !store.runHistory.hasWindows(pipeline: pipeline) {
                 let known = factory.map { "; pipelines defined: \($0.pipelines.keys.sorted().joined(separator: ", "))" } ?? ""
-                throw CLIFailure.invalidInput("No pipeline named '\(pipeline)' in \(database.path)"
+                throw CLIFailure.invalidInput("No pipeline named '\(pipeline)' in \(store.displayName(path: database.path))"
                                               + (factory == nil ? "" : " or \(schedules ?? "./schedules")") + known + ".")
             }
-            var blockers = factory.map { WindowBlockers(factory: $0, store: store) }
-            for window in try WindowRepository(store).windows(pipeline: pipeline, status: state, from: from, to: to) {
+            var blockers = factory.map { WindowBlockers(factory: $0, store: reader) }
+            for window in try reader.windows(pipeline: pipeline, status: state, from: from, to: to) {
                 let dataset = definition?.activity(named: window.key.activity)?.outputs.first
                 let blockedBy = try blockers?.blockers(of: window) ?? []
                 rows.append((window.window.start, 1, ListingRow(fields: [
@@ -76,9 +79,9 @@ struct Slices: ParsableCommand {
             if let definition, let factory {
                 external = Set(definition.activities.flatMap(\.inputs).map(\.name)).filter { factory.datasets[$0]?.external == true }.sorted()
             } else {
-                external = try SliceRepository(store).datasets()
+                external = try reader.datasets()
             }
-            for slice in try SliceRepository(store).slices(datasets: external, status: state, from: from, to: to) {
+            for slice in try reader.slices(datasets: external, status: state, from: from, to: to) {
                 rows.append((slice.slice.start, 0, ListingRow(fields: [
                     ("kind", .string("external")), ("pipeline", definition == nil ? .null : .string(pipeline)), ("activity", .null),
                     ("dataset", .string(slice.dataset)), ("windowStart", .null), ("windowEnd", .null),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RefitCore
+import RefitRuntime
 import RefitStore
 import RefitWorker
 
@@ -8,7 +9,8 @@ import RefitWorker
 /// state, running attempts with their age and lease, the next window to come due, the last
 /// failure, the workers holding leases, and what each update activity's endpoint serves. It
 /// only reads (definitions without secrets, and the database), so it is safe next to running
-/// workers. (The database is opened with `Store.open`, which migrates it when it is older.)
+/// workers. (A SQLite file is opened with `Store.open`, which migrates it when it is older; a
+/// PostgreSQL database is never migrated by it.)
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show pipelines' state: pauses, windows, running attempts, serving models.")
 
@@ -23,8 +25,9 @@ struct Status: ParsableCommand {
         let factory = try OperatorInput.loadFactory(definitions)
         let names = try pipeline.map { [try OperatorInput.pipeline($0, in: factory, schedules: definitions.schedules).name] }
             ?? factory.pipelines.keys.sorted()
-        let store = try database.openExisting()
-        let document = try Self.document(factory: factory, pipelines: names, store: store, now: SystemWallClock().now())
+        let store = try database.openReader(migrating: true)
+        defer { store.close() }
+        let document = try Self.document(factory: factory, pipelines: names, reader: store.status, now: SystemWallClock().now())
         switch format {
         case .json: print(document.render())
         case .table: print(Self.table(document))
@@ -33,9 +36,14 @@ struct Status: ParsableCommand {
 
     /// The `--format json` document (also what `refit run --metrics-address` serves at `/status`).
     static func document(factory: Factory, pipelines names: [String], store: Store, now: Instant) throws(CLIFailure) -> JSONOutput {
+        try document(factory: factory, pipelines: names, reader: StatusRepository(store), now: now)
+    }
+
+    /// The document from any store's reader (SQLite or PostgreSQL), formatted alike.
+    static func document(factory: Factory, pipelines names: [String], reader repository: any StatusReading,
+                         now: Instant) throws(CLIFailure) -> JSONOutput {
         do {
-            let repository = StatusRepository(store)
-            let controls = try PipelineControlRepository(store).controls()
+            let controls = try repository.controls()
             let pipelines = try names.compactMap { factory.pipelines[$0] }.map { definition in
                 try Self.pipelineStatus(definition, factory: factory, repository: repository, control: controls[definition.name], now: now)
             }
@@ -49,7 +57,7 @@ struct Status: ParsableCommand {
         }
     }
 
-    static func pipelineStatus(_ definition: Pipeline, factory: Factory, repository: StatusRepository, control: PipelineControl?,
+    static func pipelineStatus(_ definition: Pipeline, factory: Factory, repository: any StatusReading, control: PipelineControl?,
                                now: Instant) throws -> JSONOutput {
         let name = definition.name
         var pause: JSONOutput = .null

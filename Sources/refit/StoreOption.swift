@@ -7,9 +7,10 @@ import RefitStore
 /// `--db FILE`, shared by every command that reads or writes run history. Default:
 /// `$REFIT_DB`, else `./refit.sqlite`. `refit run` and `refit tick` also take a PostgreSQL URL
 /// (`postgres://…`, shared by workers on several hosts), as do `pause`, `resume`, `rerun`,
-/// `skip`, `cancel` and `backfill`; the other commands read SQLite only.
+/// `skip`, `cancel`, `backfill` and the read commands `status`, `history`, `show`, `audit`,
+/// `slices`, `lineage` and `backfills`; `report`, `metrics` and `rollback` read SQLite only.
 struct StoreOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The SQLite database, or a postgres:// URL for run, tick, pause, resume, rerun, skip, cancel and backfill (default: $REFIT_DB, else ./refit.sqlite).",
+    @Option(name: .long, help: ArgumentHelp("The SQLite database, or a postgres:// URL for every command but report, metrics and rollback (default: $REFIT_DB, else ./refit.sqlite).",
                                             valueName: "file"))
     var db: String?
 
@@ -35,10 +36,25 @@ struct StoreOption: ParsableArguments {
         isPostgres ? try openWorker() : .sqlite(try openExisting())
     }
 
+    /// Opens the database for a command that only reads: an existing SQLite file read-only
+    /// (see `openReadOnly`), or a PostgreSQL server at this Refit's schema version (never
+    /// migrated; the readers only read). `migrating` opens SQLite with `openExisting` instead,
+    /// for the commands that did so. An unusable database is an internal failure (exit 3).
+    func openReader(migrating: Bool = false) throws -> WorkerDatabase {
+        if isPostgres {
+            do {
+                return .postgres(try PostgresSchedulingStore.openForReading(url: path))
+            } catch let error as StoreError {
+                throw CLIFailure.internal(error.message)
+            }
+        }
+        return .sqlite(migrating ? try openExisting() : try openReadOnly())
+    }
+
     /// This command reads and writes SQLite only: a PostgreSQL URL is invalid input (exit 1).
     private func refusePostgres() throws {
         guard isPostgres else { return }
-        throw CLIFailure.invalidInput("This command works on a SQLite --db only so far; a PostgreSQL database is used by `refit run`, `tick`, `pause`, `resume`, `rerun`, `skip`, `cancel` and `backfill`.")
+        throw CLIFailure.invalidInput("This command works on a SQLite --db only so far; the commands other than `report`, `metrics` and `rollback` also work on a PostgreSQL database.")
     }
 
     /// Opens (and migrates) the database; an unusable one is an internal failure (exit 3).

@@ -9,14 +9,14 @@ import RefitStore
 /// producing pipeline and reused across windows.
 struct WindowBlockers {
     let factory: Factory
-    let store: Store
+    let store: any SliceReading
     /// Blockers named per window before the rest are summarized as a count.
     var limit = 3
 
     private var externalSlices: [String: [Instant: SliceRecord]] = [:]
     private var producedWindows: [ActivityKey: [Instant: WindowRecord]] = [:]
 
-    init(factory: Factory, store: Store) {
+    init(factory: Factory, store: any SliceReading) {
         self.factory = factory
         self.store = store
     }
@@ -74,7 +74,7 @@ struct WindowBlockers {
 
     private mutating func externalSlice(_ dataset: String, start: Instant) throws -> SliceRecord? {
         if externalSlices[dataset] == nil {
-            let rows = try SliceRepository(store).slices(datasets: [dataset])
+            let rows = try store.slices(datasets: [dataset])
             externalSlices[dataset] = Dictionary(rows.map { ($0.slice.start, $0) }) { first, _ in first }
         }
         return externalSlices[dataset]?[start]
@@ -82,7 +82,7 @@ struct WindowBlockers {
 
     private mutating func producedWindow(_ key: ActivityKey, start: Instant) throws -> WindowRecord? {
         if producedWindows[key] == nil {
-            let rows = try WindowRepository(store).windows(pipeline: key.pipeline).filter { $0.key == key }
+            let rows = try store.windows(pipeline: key.pipeline).filter { $0.key == key }
             producedWindows[key] = Dictionary(rows.map { ($0.window.start, $0) }) { first, _ in first }
         }
         return producedWindows[key]?[start]

@@ -91,11 +91,12 @@ struct PostgresTickTests {
             """).compactMap { $0.int("n") }
         #expect(attempts == [2, 2, 1, 1, 1, 1], "\(attempts)")
 
-        // The read-only commands do not speak PostgreSQL yet: one sentence, exit 1.
-        let history = try await refitOffPool("history", "--db", url, environment: environment)
-        #expect(history.exitCode == 1)
-        #expect(history.stderr.contains("works on a SQLite --db only so far"), "stderr: \(history.stderr)")
-        #expect(!history.stderr.contains("postgres://"))
+        // The commands not converted yet refuse PostgreSQL: one sentence, exit 1.
+        let report = try await refitOffPool("report", "--db", url, "--out", folder.root.appendingPathComponent("report.html").path,
+                                           environment: environment)
+        #expect(report.exitCode == 1)
+        #expect(report.stderr.contains("works on a SQLite --db only so far"), "stderr: \(report.stderr)")
+        #expect(!report.stderr.contains("postgres://"))
     }
 
     @Test("an unreachable server: exit 3 and one sentence naming it without its password")

@@ -75,6 +75,22 @@ public final class PostgresDatabase: @unchecked Sendable {
         return try queue.sync { try transaction(body) }
     }
 
+    /// Runs `body` in one read-only REPEATABLE READ transaction, blocking: every statement of
+    /// it sees the same snapshot, and nothing can be written (the read commands).
+    public func snapshotNow<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try readNow { c in
+            try c.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            do {
+                let value = try body(c)
+                try c.execute("COMMIT")
+                return value
+            } catch {
+                _ = try? c.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
     /// A value that moves whenever another connection commits a write transaction (one of
     /// ours or another host's `NOTIFY refit_changes`). Opens the listening connection on first use.
     public func changeToken() async throws -> Int64 {

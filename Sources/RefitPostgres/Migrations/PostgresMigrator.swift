@@ -66,7 +66,7 @@ struct PostgresMigrator {
     }
 
     /// Verifies the recorded migrations against ours; returns the database's current version.
-    private func check(_ c: PostgresConnection, displayName: String) throws -> Int {
+    func check(_ c: PostgresConnection, displayName: String) throws -> Int {
         let applied = try Self.applied(c)
         let found = applied.map(\.version).max() ?? 0
         if found > latestVersion {

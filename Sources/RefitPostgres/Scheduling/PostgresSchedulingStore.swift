@@ -29,6 +29,14 @@ public final class PostgresSchedulingStore: SchedulingStore {
         return PostgresSchedulingStore(database, leaseClock: leaseClock)
     }
 
+    /// Connects to `url` for the read commands: nothing is migrated or written, and a database
+    /// at another schema version than this Refit's is refused with one sentence.
+    public static func openForReading(url: String) throws -> PostgresSchedulingStore {
+        let database = try PostgresDatabase(url: url)
+        try PostgresMigrator().requireCurrent(database)
+        return PostgresSchedulingStore(database)
+    }
+
     /// The instant leases are compared with now: the server's clock, or the caller's `now`.
     func leaseNow(_ c: PostgresConnection, _ now: Instant) throws -> Instant {
         switch leaseClock {

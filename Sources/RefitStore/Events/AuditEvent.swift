@@ -36,7 +36,7 @@ public struct AuditEvent: Sendable, Hashable {
                                       windowStart: windowStart, runID: runID, detail: detail, prevHash: prevHash)
     }
 
-    init(id: Int64, at: String, kind: String, pipeline: String?, activity: String?, windowStart: String?,
+    public init(id: Int64, at: String, kind: String, pipeline: String?, activity: String?, windowStart: String?,
          runID: String?, detail: String, prevHash: String, hash: String)
     {
         self.id = id

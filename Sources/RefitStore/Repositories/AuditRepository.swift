@@ -24,24 +24,11 @@ public struct AuditRepository: Sendable {
     public func verify(expectedTail: String? = nil) throws -> AuditVerification {
         try database.withConnection { connection in
             let statement = try connection.prepare("SELECT \(Self.columns) FROM events ORDER BY id")
-            var verification = AuditVerification(count: 0, tailHash: AuditEvent.genesisHash, firstBrokenID: nil,
-                                                 eventsAfterExpectedTail: expectedTail == AuditEvent.genesisHash ? 0 : nil)
-            let expected = expectedTail?.lowercased()
+            var verifier = AuditChainVerifier(expectedTail: expectedTail)
             while try statement.step() {
-                let event = AuditEvent(row: statement.row())
-                if !event.isIntact(after: verification.tailHash) {
-                    verification.firstBrokenID = event.id
-                    return verification
-                }
-                verification.count += 1
-                verification.tailHash = event.hash
-                if let after = verification.eventsAfterExpectedTail {
-                    verification.eventsAfterExpectedTail = after + 1
-                } else if event.hash == expected {
-                    verification.eventsAfterExpectedTail = 0
-                }
+                guard verifier.add(AuditEvent(row: statement.row())) else { break }
             }
-            return verification
+            return verifier.verification
         }
     }
 }

@@ -14,6 +14,10 @@ public struct LineageRepository: Sendable {
         public var dataset: String
         public var sliceStart: Instant
         public var fingerprintJSON: String?
+
+        public init(dataset: String, sliceStart: Instant, fingerprintJSON: String?) {
+            self.dataset = dataset; self.sliceStart = sliceStart; self.fingerprintJSON = fingerprintJSON
+        }
     }
 
     /// The training run behind a deployed model.
@@ -24,6 +28,11 @@ public struct LineageRepository: Sendable {
         public var externalJobID: String?
         public var metricsJSON: String?
         public var inputs: [Input]
+
+        public init(activity: String, runID: String, windowStart: Instant, externalJobID: String?, metricsJSON: String?, inputs: [Input]) {
+            self.activity = activity; self.runID = runID; self.windowStart = windowStart; self.externalJobID = externalJobID
+            self.metricsJSON = metricsJSON; self.inputs = inputs
+        }
     }
 
     /// One deployment and where its model came from.
@@ -43,6 +52,15 @@ public struct LineageRepository: Sendable {
         public var modelLocation: String
         public var definitionSHA256: String
         public var trainedBy: Training?
+
+        public init(deploymentID: Int64, endpoint: String, pipeline: String, activity: String, windowStart: Instant, deployRunID: String,
+                    deployedAt: Instant, reason: String, originalTrigger: String?, serving: Bool, modelLocation: String,
+                    definitionSHA256: String, trainedBy: Training?) {
+            self.deploymentID = deploymentID; self.endpoint = endpoint; self.pipeline = pipeline; self.activity = activity
+            self.windowStart = windowStart; self.deployRunID = deployRunID; self.deployedAt = deployedAt; self.reason = reason
+            self.originalTrigger = originalTrigger; self.serving = serving; self.modelLocation = modelLocation
+            self.definitionSHA256 = definitionSHA256; self.trainedBy = trainedBy
+        }
     }
 
     static let select = """

@@ -6,4 +6,8 @@ public struct PipelineControl: Hashable, Sendable {
     public var reason: String?
     public var actor: String?
     public var since: Instant
+
+    public init(paused: Bool, reason: String?, actor: String?, since: Instant) {
+        self.paused = paused; self.reason = reason; self.actor = actor; self.since = since
+    }
 }

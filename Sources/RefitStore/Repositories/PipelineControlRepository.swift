@@ -6,6 +6,8 @@ public struct PipelineControlRepository: Sendable {
 
     public init(_ store: Store) { database = store.database }
 
+    init(database: SQLiteDatabase) { self.database = database }
+
     /// Pipelines an operator paused.
     public func pausedPipelines() throws -> Set<String> {
         Set(try database.query("SELECT pipeline FROM pipeline_controls WHERE paused = 1").compactMap { $0.string("pipeline") })

@@ -56,48 +56,14 @@ extension RunRepository {
             """, named: ["pipeline": SQLiteValue(pipeline), "activity": SQLiteValue(activity)]).isEmpty
     }
 
-    /// The jobs `run` worked on that an earlier attempt of its window submitted: a run
-    /// resumed after a crash, a lost lease or a cancellation polls the recorded job instead of
-    /// submitting another (the BES activity's `submit` step), so its own steps name the job
-    /// (`jobId` in their intent or result) while the `submit` step that created it belongs
-    /// to the earlier run.
-    public func resumedJobs(of run: RunRecord) throws -> [ResumedJob] {
-        let steps = try steps(runID: run.runID)
-        var jobs: [String] = []
-        var submittedHere = Set<String>()
-        for step in steps {
-            let intent = Self.decodeObject(step.intentJSON), result = step.resultJSON.map(Self.decodeObject) ?? [:]
-            for id in [intent["jobId"], result["jobId"], result["endedJobId"], result["unknownJobId"]].compactMap({ $0 })
-            where !jobs.contains(id) {
-                jobs.append(id)
-            }
-            if step.name == "submit", step.state == "done", let id = result["jobId"] { submittedHere.insert(id) }
-        }
-        if let external = run.externalJobID, !jobs.contains(external) { jobs.append(external) }
-        var resumed: [ResumedJob] = []
-        for job in jobs where !submittedHere.contains(job) {
-            let submitter = try database.query("""
-                SELECT s.run_id FROM steps AS s JOIN runs AS r ON r.run_id = s.run_id
-                WHERE r.window_id = ? AND s.name = 'submit' AND s.run_id <> ?
-                  AND json_valid(s.result) AND json_extract(s.result, '$.jobId') = ?
-                ORDER BY r.rowid DESC LIMIT 1
-                """, [.integer(run.windowID), .text(run.runID), .text(job)]).first?.string("run_id")
-            if let submitter { resumed.append(ResumedJob(jobID: job, submittedByRunID: submitter)) }
-        }
-        return resumed
-    }
-
-    /// The run that left a submit whose outcome is unknown, when `run` noted one (its own
-    /// `submit` step records `orphanRun`): the job that earlier submit may have created
-    /// could be orphaned.
-    public func orphanedSubmitRun(of run: RunRecord) throws -> String? {
-        try steps(runID: run.runID).first { $0.name == "submit" }.flatMap { step in
-            step.resultJSON.map(Self.decodeObject)?["orphanRun"]
-        }
-    }
-
-    static func decodeObject(_ text: String) -> [String: String] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
-        return object.compactMapValues { $0 as? String }
+    /// The latest run of the window, other than `runID`, whose `submit` step created `jobID`
+    /// (what `resumedJobs(of:)` asks for each job a run did not submit itself).
+    public func submitRun(windowID: Int64, excluding runID: String, jobID: String) throws -> String? {
+        try database.query("""
+            SELECT s.run_id FROM steps AS s JOIN runs AS r ON r.run_id = s.run_id
+            WHERE r.window_id = ? AND s.name = 'submit' AND s.run_id <> ?
+              AND json_valid(s.result) AND json_extract(s.result, '$.jobId') = ?
+            ORDER BY r.rowid DESC LIMIT 1
+            """, [.integer(windowID), .text(runID), .text(jobID)]).first?.string("run_id")
     }
 }

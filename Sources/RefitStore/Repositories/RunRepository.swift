@@ -24,6 +24,16 @@ public struct RunRecord: Hashable, Sendable {
     /// While the attempt runs: when its worker's lease expires (renewed by its heartbeat).
     public var leaseExpiresAt: Instant?
 
+    public init(runID: String, windowID: Int64, pipeline: String, activity: String, window: Slice, attempt: Int, trigger: String,
+                status: String, substatus: String?, workerID: String, startedAt: Instant, endedAt: Instant?, errorClass: String?,
+                errorMessage: String?, externalJobID: String?, resultJSON: String?, definitionSHA256: String, leaseExpiresAt: Instant?) {
+        self.runID = runID; self.windowID = windowID; self.pipeline = pipeline; self.activity = activity; self.window = window
+        self.attempt = attempt; self.trigger = trigger; self.status = status; self.substatus = substatus; self.workerID = workerID
+        self.startedAt = startedAt; self.endedAt = endedAt; self.errorClass = errorClass; self.errorMessage = errorMessage
+        self.externalJobID = externalJobID; self.resultJSON = resultJSON; self.definitionSHA256 = definitionSHA256
+        self.leaseExpiresAt = leaseExpiresAt
+    }
+
     static let select = """
         SELECT r.run_id, r.window_id, w.pipeline, w.activity, w.window_start, w.window_end, r.attempt, r."trigger" AS run_trigger,
                r.status, r.substatus, r.worker_id, r.started_at, r.ended_at, r.error_class, r.error_message,
@@ -63,6 +73,11 @@ public struct RunStepRecord: Hashable, Sendable {
     public var resultJSON: String?
     public var startedAt: String
     public var endedAt: String?
+
+    public init(seq: Int, name: String, state: String, intentJSON: String, resultJSON: String?, startedAt: String, endedAt: String?) {
+        self.seq = seq; self.name = name; self.state = state; self.intentJSON = intentJSON; self.resultJSON = resultJSON
+        self.startedAt = startedAt; self.endedAt = endedAt
+    }
 }
 
 /// Filters for `refit history`; nil means "any".

@@ -18,6 +18,12 @@ public struct StatusRepository: Sendable {
         public var startedAt: Instant
         public var leaseOwner: String?
         public var leaseExpiresAt: Instant?
+
+        public init(runID: String, activity: String, window: Slice, attempt: Int, startedAt: Instant, leaseOwner: String?,
+                    leaseExpiresAt: Instant?) {
+            self.runID = runID; self.activity = activity; self.window = window; self.attempt = attempt; self.startedAt = startedAt
+            self.leaseOwner = leaseOwner; self.leaseExpiresAt = leaseExpiresAt
+        }
     }
 
     /// What an endpoint serves now, per the deployments recorded.
@@ -27,6 +33,11 @@ public struct StatusRepository: Sendable {
         public var modelWindowStart: Instant
         public var runID: String
         public var deployedAt: Instant
+
+        public init(endpoint: String, modelLocation: String, modelWindowStart: Instant, runID: String, deployedAt: Instant) {
+            self.endpoint = endpoint; self.modelLocation = modelLocation; self.modelWindowStart = modelWindowStart
+            self.runID = runID; self.deployedAt = deployedAt
+        }
     }
 
     /// The pipeline's windows per state.
