@@ -113,8 +113,7 @@ struct CrashSuiteTests {
         try await scenario.checkExclusive(history: history)
     }
 
-    @Test("three workers on one PostgreSQL database, one killed mid-run: no window run by two at once, every attempt in history, deployments only forward",
-          .disabled("until `refit history` and `refit slices` read PostgreSQL"))
+    @Test("three workers on one PostgreSQL database, one killed mid-run: no window run by two at once, every attempt in history, deployments only forward")
     func threeWorkersOnPostgres() async throws {
         let server = try PostgresTestServer.url()
         let name = "refit_crash_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"

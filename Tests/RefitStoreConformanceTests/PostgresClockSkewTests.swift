@@ -64,7 +64,7 @@ struct PostgresClockSkewTests {
         }
         let reportA = try await first
         #expect(reportA.started.count == 1)
-        #expect(passes > 5)
+        #expect(passes >= 1, "B passed at least once while A held the window")
         #expect(runnerB.recorded.isEmpty, "B ran \(runnerB.recorded)")
         #expect(runnerA.recorded.count == 1)
         let window = try #require(try await storeA.window(ActivityKey(pipeline: "P", activity: "Job"), start: hour))

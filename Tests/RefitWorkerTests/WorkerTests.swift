@@ -5,7 +5,7 @@ import RefitTestKit
 import RefitWorker
 import Testing
 
-@Suite("Worker end to end (manual clock, real SQLite)", .timeLimit(.minutes(1)))
+@Suite("Worker end to end (manual clock, real SQLite)", .timeLimit(.minutes(3)))
 struct WorkerTests {
     /// External hourly data → Retrain → TrainedModel → Update, like the example pipeline.
     static func chain(start: String, end: String, retrain: ActivityPolicy = ActivityPolicy(concurrency: 4),
@@ -421,7 +421,7 @@ struct WorkerTests {
     }
 }
 
-@Suite("Worker run loop, shutdown and deployments", .timeLimit(.minutes(1)))
+@Suite("Worker run loop, shutdown and deployments", .timeLimit(.minutes(3)))
 struct WorkerLoopTests {
     static func single(_ policy: ActivityPolicy = ActivityPolicy(), end: String = "2026-01-01T01:00:00Z") -> Factory {
         TestDefinitions.factory(
