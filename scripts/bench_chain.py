@@ -216,17 +216,42 @@ def open_db_ro(path):
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
 
 
+def query(db, sql, params):
+    """Rows of a read-only query on the worker's database: a SQLite file, or a postgres:// URL
+    (through `psql`, with `?` placeholders filled with quoted literals)."""
+    if db.startswith("postgres://") or db.startswith("postgresql://"):
+        text = sql
+        for value in params:
+            text = text.replace("?", "'" + str(value).replace("'", "''") + "'", 1)
+        out = subprocess.run(["psql", db, "-At", "-F", "\t", "-c", text], capture_output=True, text=True)
+        if out.returncode != 0:
+            raise sqlite3.Error(out.stderr.strip())
+        return [tuple(int(v) if v.isdigit() else v for v in line.split("\t")) for line in out.stdout.splitlines() if line]
+    con = open_db_ro(db)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def create_pg_database(admin_url, n):
+    """A fresh database on the server of `admin_url` for one run; returns its URL."""
+    name = f"refit_bench_{os.getpid()}_{n}_{random.randrange(1 << 30)}"
+    out = subprocess.run(["psql", admin_url, "-At", "-c", f"CREATE DATABASE {name}"], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"bench_chain: cannot create a database on the PostgreSQL server: {out.stderr.strip()}")
+    base, _, rest = admin_url.rpartition("/")
+    query_string = "?" + rest.split("?", 1)[1] if "?" in rest else ""
+    return f"{base}/{name}{query_string}"
+
+
 def window_states(db_path):
     """{(activity, state): count} for the pipeline, or {} before the database has its tables."""
-    if not os.path.exists(db_path):
+    if "://" not in db_path and not os.path.exists(db_path):
         return {}
     try:
-        con = open_db_ro(db_path)
-        try:
-            rows = con.execute("SELECT activity, state, COUNT(*) FROM windows WHERE pipeline = ? GROUP BY activity, state",
-                               (PIPELINE,)).fetchall()
-        finally:
-            con.close()
+        rows = query(db_path, "SELECT activity, state, COUNT(*) FROM windows WHERE pipeline = ? GROUP BY activity, state",
+                     (PIPELINE,))
     except sqlite3.Error:
         return {}
     return {(a, s): n for a, s, n in rows}
@@ -244,7 +269,7 @@ def start_refit(bin_dir, schedules, db, env, stderr_path, extra=()):
 # chain-N
 
 
-def run_chain(bin_dir, n, timeout, poll=0.1, keep=False, emulator_args=("0",), after=None):
+def run_chain(bin_dir, n, timeout, poll=0.1, keep=False, emulator_args=("0",), after=None, postgres=None):
     """One chain run of n hourly slices; returns a dict of figures (see the module docstring).
     `after(bin_dir, schedules, db, env)`, when given, runs once the chain finished, with the emulator still up;
     what it returns is stored as result["after"]."""
@@ -254,6 +279,9 @@ def run_chain(bin_dir, n, timeout, poll=0.1, keep=False, emulator_args=("0",), a
     try:
         emulator = Emulator(bin_dir, scratch, *emulator_args)
         data_dir, schedules, db = os.path.join(scratch, "data"), os.path.join(scratch, "schedules"), os.path.join(scratch, "refit.sqlite")
+        if postgres:
+            db = create_pg_database(postgres, n)
+            result["store"] = "postgres"
         end = hour_floor(dt.datetime.now(dt.timezone.utc))
         start = end - dt.timedelta(hours=n)
         write_schedules(schedules, data_dir, start, end)
@@ -323,12 +351,8 @@ def chain_sanity(emulator, db, n, hours):
     """One line: every retrain window Ready, every update Ready or Skipped/Superseded (a newer model was
     already deployed), one submit per retrain window, the last window's model serving."""
     problems = []
-    con = open_db_ro(db)
-    try:
-        rows = con.execute("SELECT activity, state, COALESCE(substate, ''), COUNT(*) FROM windows WHERE pipeline = ?"
-                           " GROUP BY 1, 2, 3", (PIPELINE,)).fetchall()
-    finally:
-        con.close()
+    rows = query(db, "SELECT activity, state, COALESCE(substate, ''), COUNT(*) FROM windows WHERE pipeline = ?"
+                     " GROUP BY 1, 2, 3", (PIPELINE,))
     counts = {(a, s, sub): c for a, s, sub, c in rows}
     unexpected = {k: c for k, c in counts.items()
                   if not (k[1] == "Ready" or (k[0] == UPDATE and k[1] == "Skipped" and k[2] == "Superseded"))}
@@ -388,6 +412,9 @@ def run_latency(bin_dir, drops=50, spacing_ms=200, timeout=120, keep=False):
     try:
         emulator = Emulator(bin_dir, scratch)
         data_dir, schedules, db = os.path.join(scratch, "data"), os.path.join(scratch, "schedules"), os.path.join(scratch, "refit.sqlite")
+        if postgres:
+            db = create_pg_database(postgres, n)
+            result["store"] = "postgres"
         staging = os.path.join(scratch, "staging")       # outside the watched tree: files are moved in whole
         os.makedirs(staging)
         end = hour_floor(dt.datetime.now(dt.timezone.utc))
@@ -510,6 +537,8 @@ def refit_breakdown(path, dropped, submits):
 
 def fmt_chain(r):
     n = r["n"]
+    if r.get("store") == "postgres":
+        return fmt_chain(dict(r, store=None)).replace(f"chain-{n:<5}", f"chain-{n}-pg", 1)
     if r.get("error"):
         return f"chain-{n:<5}  ERROR: {r['error']}"
     if not r["finished"]:
@@ -567,6 +596,9 @@ def main():
                         help="milliseconds between drops ($BENCH_LATENCY_SPACING_MS, default 200)")
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folders (also $BENCH_KEEP=1)")
+    parser.add_argument("--postgres", default=setting("BENCH_POSTGRES", None),
+                        help="run the chain on PostgreSQL: a superuser's postgres:// URL; each run gets a database of its own "
+                             "($BENCH_POSTGRES; e.g. from scripts/pg-test-server.sh)")
     args = parser.parse_args()
     bin_dir = args.bin or release_bin()
     for name in ("refit", "refit-mlsim"):
@@ -579,7 +611,7 @@ def main():
         print(f"\nchain: N hourly slices retrain -> update through refit-mlsim --job-duration 0 (release; "
               f"retrain concurrency 4, update 1; cap {args.timeout:.0f} s each)", flush=True)
     for n in sizes:
-        r = run_chain(bin_dir, n, args.timeout, keep=args.keep)
+        r = run_chain(bin_dir, n, args.timeout, keep=args.keep, postgres=args.postgres)
         results.append(r)
         if args.format == "table":
             print(fmt_chain(r), flush=True)
