@@ -26,6 +26,14 @@ public enum WorkerDatabase: Sendable {
         }
     }
 
+    /// Rollbacks (`refit rollback`), on both databases.
+    public var rollbacks: any RollbackStore {
+        switch self {
+        case .sqlite(let store): SQLiteSchedulingStore(store)
+        case .postgres(let store): store
+        }
+    }
+
     /// The journal of one attempt.
     public func journal(runID: String) -> any StepJournal {
         switch self {

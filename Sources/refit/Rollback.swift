@@ -44,14 +44,14 @@ struct Rollback: AsyncParsableCommand {
         guard let window = schedule?.windows(from: to, to: to + TimeSpan(seconds: 1)).first, window.start == to else {
             throw CLIFailure.invalidInput("No window of activity '\(activity)' starts at \(to.iso8601); give the start of one of its windows.")
         }
-        let store = try database.openExisting()
+        let store = try database.openOperator()
         defer { store.close() }
         let actor = self.actor ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
         let environment = ProcessInfo.processInfo.environment
-        let scheduling = SQLiteSchedulingStore(store)
+        let scheduling = store.rollbacks
         let key = ActivityKey(pipeline: pipeline, activity: activity)
         let runID = UUID().uuidString.lowercased()
-        let sha = (try? WorkerSetup.recordDefinitions(factory, store: store))?[pipeline] ?? String(repeating: "0", count: 64)
+        let sha = (try? WorkerSetup.recordDefinitions(factory, database: store))?[pipeline] ?? String(repeating: "0", count: 64)
         let workerID = WorkerIdentity.current().description
         let reason = self.reason, schedulesDirectory = definitions.schedules, start = to
         let outcome: Result<String, CLIFailure> = try await { () async throws -> Result<String, CLIFailure> in
@@ -70,7 +70,7 @@ struct Rollback: AsyncParsableCommand {
             }
             let context = ActivityContext(
                 factory: factory, pipelineName: key.pipeline, activity: activityDef, window: window,
-                journal: SQLiteStepJournal(store: store, runID: runID), http: WorkerSetup.http,
+                journal: store.journal(runID: runID), http: WorkerSetup.http,
                 secrets: SecretResolver(environment: environment, baseDirectory: schedulesDirectory))
             do {
                 let endpoint = try Self.endpoint(of: activityDef, factory: factory, environment: environment)

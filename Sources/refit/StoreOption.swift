@@ -8,9 +8,9 @@ import RefitStore
 /// `$REFIT_DB`, else `./refit.sqlite`. `refit run` and `refit tick` also take a PostgreSQL URL
 /// (`postgres://…`, shared by workers on several hosts), as do `pause`, `resume`, `rerun`,
 /// `skip`, `cancel`, `backfill` and the read commands `status`, `history`, `show`, `audit`,
-/// `slices`, `lineage` and `backfills`; `report`, `metrics` and `rollback` read SQLite only.
+/// `slices`, `lineage`, `backfills` and `rollback`; `report` and `metrics` read SQLite only.
 struct StoreOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The SQLite database, or a postgres:// URL for every command but report, metrics and rollback (default: $REFIT_DB, else ./refit.sqlite).",
+    @Option(name: .long, help: ArgumentHelp("The SQLite database, or a postgres:// URL for every command but report and metrics (default: $REFIT_DB, else ./refit.sqlite).",
                                             valueName: "file"))
     var db: String?
 
@@ -54,7 +54,7 @@ struct StoreOption: ParsableArguments {
     /// This command reads and writes SQLite only: a PostgreSQL URL is invalid input (exit 1).
     private func refusePostgres() throws {
         guard isPostgres else { return }
-        throw CLIFailure.invalidInput("This command works on a SQLite --db only so far; the commands other than `report`, `metrics` and `rollback` also work on a PostgreSQL database.")
+        throw CLIFailure.invalidInput("This command works on a SQLite --db only so far; the commands other than `report` and `metrics` also work on a PostgreSQL database.")
     }
 
     /// Opens (and migrates) the database; an unusable one is an internal failure (exit 3).

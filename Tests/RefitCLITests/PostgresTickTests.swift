@@ -91,6 +91,21 @@ struct PostgresTickTests {
             """).compactMap { $0.int("n") }
         #expect(attempts == [2, 2, 1, 1, 1, 1], "\(attempts)")
 
+        // Rollback on PostgreSQL: the 02:00 model serves again, recorded as a forced deployment.
+        let rollback = try await refitOffPool("rollback", "--schedules", folder.root.path, "--db", url, "--pipeline", "RetrainPipeline",
+                                              "--activity", "UpdateScoringEndpoint", "--to", "2026-01-01T02:00:00Z",
+                                              "--reason", "bad model", "--actor", "ops", environment: environment)
+        #expect(rollback.exitCode == 0, "stderr: \(rollback.stderr)")
+        let last = try #require(try c.query("SELECT model_window_start, forced, reason FROM deployments ORDER BY id DESC LIMIT 1").first)
+        #expect(last.instant("model_window_start")?.iso8601 == "2026-01-01T02:00:00Z" && last.int("forced") == 1
+                && last.string("reason") == "rollback", "last deployment: \(last)")
+        let events = try c.query("SELECT kind FROM events WHERE kind IN ('rollbackStarted', 'rolledBack') ORDER BY id").compactMap { $0.string("kind") }
+        #expect(events == ["rollbackStarted", "rolledBack"], "\(events)")
+        let never = try await refitOffPool("rollback", "--schedules", folder.root.path, "--db", url, "--pipeline", "RetrainPipeline",
+                                           "--activity", "UpdateScoringEndpoint", "--to", "2026-01-01T09:00:00Z", "--reason", "x",
+                                           environment: environment)
+        #expect(never.exitCode == 1, "stderr: \(never.stderr)")
+
         // The commands not converted yet refuse PostgreSQL: one sentence, exit 1.
         let report = try await refitOffPool("report", "--db", url, "--out", folder.root.appendingPathComponent("report.html").path,
                                            environment: environment)

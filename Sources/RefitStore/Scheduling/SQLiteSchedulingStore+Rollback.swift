@@ -5,18 +5,7 @@ import RefitCore
 /// forced deployment (kind `rollback`) made by a run of its own on that update window; the
 /// window's state does not change. Monotonic deployments then compare against the rolled-back
 /// window: a newer window deploys normally, an older one is Superseded.
-extension SQLiteSchedulingStore {
-    /// Why a rollback to this window cannot be done, or the run it starts.
-    public enum RollbackStart: Hashable, Sendable {
-        case started(runID: String)
-        /// The update window was never created (the pipeline never reached it).
-        case noWindow
-        /// The model dataset's slice at this window was never produced (its training never succeeded).
-        case neverTrained(dataset: String)
-        /// An attempt of this update window is running now.
-        case busy
-    }
-
+extension SQLiteSchedulingStore: RollbackStore {
     /// Starts a rollback run on the update window `key` at `start`, after checking that the
     /// window exists and, when `modelDataset` is given, that its producing window is Ready.
     public func beginRollback(_ key: ActivityKey, start: Instant, modelDataset: String?, workerID: String, runID: String,
