@@ -49,8 +49,9 @@ private func context(_ factory: Factory, _ activity: String, journal: any StepJo
 }
 
 /// The few cases the real emulator (EmulatorActivitiesTests) cannot produce: refit-mlsim always
-/// answers `StatusCode` by name and its bodies are small, so an integer `StatusCode` (docs/PROTOCOLS.md
-/// §1.3) and an oversized response still come from the Python stand-in Support/fake_aml.py.
+/// answers a job's `StatusCode` by name and its bodies are small, so an integer `StatusCode` (which
+/// the classic service may also send: 0 NotStarted … 4 Finished) and an oversized response still
+/// come from the Python stand-in Support/fake_aml.py.
 @Suite struct ActivitiesLoopbackTests {
     @Test func integerStatusCodesAreAccepted() async throws {
         let server = try FakeAML(mode: "intstatus")

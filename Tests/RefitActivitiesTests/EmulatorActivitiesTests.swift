@@ -109,7 +109,7 @@ private struct Lab {
                                sleep: { try await Task.sleep(for: min($0, .milliseconds(50))) })
     }
 
-    /// The retrain endpoint's prediction for x1 = 2, x2 = 1 (RRS, docs/PROTOCOLS.md §1.6).
+    /// The retrain endpoint's prediction for x1 = 2, x2 = 1, from one request-response scoring call.
     func scoreRetrain() async throws -> Double {
         let endpoint = try retrain
         let response = try await http.send(HTTPRequest(method: .post, url: endpoint.executeURL,

@@ -2,7 +2,9 @@ import Foundation
 import RefitMLSim
 import Testing
 
-/// BES rules of docs/PROTOCOLS.md §1 and §6 (items 1–5), one test per rule or error code.
+/// Batch execution: submit, start, poll, cancel and delete a training job, with the service's error
+/// codes for a bad body, a wrong key or a job in the wrong state — one test per rule or error code
+/// (docs/PROTOCOLS.md, "Classic Batch Execution Service" and "What the emulator implements").
 @Suite struct BatchExecutionTests {
     @Test func submitReturnsJobIdAsJSONString() async throws {
         let emu = try await TestEmulator.start()

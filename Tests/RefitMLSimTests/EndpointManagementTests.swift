@@ -2,7 +2,9 @@ import Foundation
 import RefitMLSim
 import Testing
 
-/// Endpoint management and update-resource rules of docs/PROTOCOLS.md §2 and §6 (item 8).
+/// Endpoint management: GET, PUT and PATCH of a web service's endpoints, and the update-resource rule
+/// that only a patchable endpoint takes a new trained model, which then scores after the propagation
+/// delay (docs/PROTOCOLS.md, "Classic web-service endpoint management" and "What the emulator implements").
 @Suite struct EndpointManagementTests {
     private func listURL(_ emu: TestEmulator) -> String {
         String(emu.retrain.managementURL.dropLast("/retrain".count))

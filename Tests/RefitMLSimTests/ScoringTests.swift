@@ -2,7 +2,8 @@ import Foundation
 import RefitMLSim
 import Testing
 
-/// RRS rules of docs/PROTOCOLS.md §1.6 and §6 (item 7).
+/// Request-response scoring: one call scores rows with the model the endpoint serves now, with the
+/// endpoint's own key (docs/PROTOCOLS.md, "RRS scoring call" and "What the emulator implements").
 @Suite struct ScoringTests {
     @Test func detailsAddsColumnTypes() async throws {
         let emu = try await TestEmulator.start()
