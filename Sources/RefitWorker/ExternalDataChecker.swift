@@ -18,6 +18,9 @@ struct ExternalDataChecker {
     /// The names of the external datasets defined now (slices of removed ones are never checked).
     var externalDatasets: [String] { factory.datasets.values.filter(\.external).map(\.name).sorted() }
 
+    /// The external FileShare datasets: their folders are watched, so a change is seen at once.
+    var watchedDatasets: [String] { factory.datasets.values.filter { $0.external && $0.kind == .fileShare }.map(\.name).sorted() }
+
     /// Probes every slice whose check is due. Returns the number of checks recorded.
     func checkDue(now: Instant) async throws -> Int {
         try await check(try await store.dueChecks(now: now, datasets: externalDatasets, limit: pageSize), onlyReady: false)
@@ -27,8 +30,7 @@ struct ExternalDataChecker {
     /// probed now; only the ones found Ready are recorded, so notifications never use up
     /// `maximumRetry`. Returns the number recorded.
     func recheckWaiting(now: Instant) async throws -> Int {
-        let watched = factory.datasets.values.filter { $0.external && $0.kind == .fileShare }.map(\.name).sorted()
-        return try await check(try await store.waitingBetweenChecks(datasets: watched, now: now, limit: pageSize), onlyReady: true)
+        try await check(try await store.waitingBetweenChecks(datasets: watchedDatasets, now: now, limit: pageSize), onlyReady: true)
     }
 
     /// The changed-data sweep: looks again at the Ready slices of `datasets` that became Ready at

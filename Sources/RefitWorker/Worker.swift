@@ -168,8 +168,7 @@ public actor Worker {
             }
             fileShareSweepPending = false
             lastFileShareSweepAt = now
-            let watched = factory.datasets.values.filter { $0.external && $0.kind == .fileShare }.map(\.name).sorted()
-            _ = try await checker.verifyReady(datasets: watched, since: since, now: now)
+            _ = try await checker.verifyReady(datasets: checker.watchedDatasets, since: since, now: now)
         }
     }
 

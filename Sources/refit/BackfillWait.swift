@@ -19,11 +19,11 @@ struct BackfillWait {
     static let plainInterval: TimeInterval = 3
 
     func run() throws -> BackfillRecord {
-        let signals = ShutdownSignals(worker: worker)
-        defer { signals.cancel() }
         let id = self.id, store = self.store, worker = self.worker
         let started = Date()
         let (final, interrupted) = try OperatorInput.perform { () async throws -> (BackfillRecord, Bool) in
+            let signals = await ShutdownSignals(worker: worker)
+            defer { signals.cancel() }
             let stopped = StoppedFlag()
             let running = Task {
                 await worker.run()

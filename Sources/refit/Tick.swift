@@ -1,10 +1,10 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import RefitCore
 import RefitRuntime
 import RefitStore
 import RefitWorker
+import UnixSignals
 
 /// `refit tick`: scheduling passes for cron. It keeps starting work that became runnable because
 /// of work it finished (an update after its retrain, an immediate retry), until nothing is
@@ -36,7 +36,7 @@ struct Tick: AsyncParsableCommand {
         let store = try database.openWorker()
         defer { store.close() }
         let worker = try WorkerSetup.make(factory: factory, database: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat)
-        let signals = ShutdownSignals(worker: worker)
+        let signals = await ShutdownSignals(worker: worker)
         defer { signals.cancel() }
         let report: TickReport
         let once = self.once
@@ -54,33 +54,22 @@ struct Tick: AsyncParsableCommand {
     }
 }
 
-/// SIGTERM and SIGINT for the worker commands: the first stops the worker gracefully, a second
-/// SIGINT stops it at once (running attempts are canceled and give their windows back).
-final class ShutdownSignals: @unchecked Sendable {
-    // `sources` is written once in init and only read after.
-    private let sources: [any DispatchSourceSignal]
+/// SIGTERM and SIGINT for `tick` and `backfill --wait`, read through swift-service-lifecycle's
+/// `UnixSignalsSequence` like `refit run`'s group: the first stops the worker gracefully, a
+/// second SIGINT stops it at once (running attempts are canceled and give their windows back).
+final class ShutdownSignals: Sendable {
+    private let task: Task<Void, Never>
 
-    init(worker: Worker) {
-        let interrupts = Counter()
-        var sources: [any DispatchSourceSignal] = []
-        for signalNumber in [SIGTERM, SIGINT] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                let repeated = signalNumber == SIGINT && interrupts.increment() > 1
-                Task { repeated ? await worker.stopNow() : await worker.stop() }
+    init(worker: Worker) async {
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        task = Task {
+            var interrupts = 0
+            for await signal in signals {
+                if signal == .sigint { interrupts += 1 }
+                if interrupts > 1 { await worker.stopNow() } else { await worker.stop() }
             }
-            source.resume()
-            sources.append(source)
         }
-        self.sources = sources
     }
 
-    func cancel() { sources.forEach { $0.cancel() } }
-
-    private final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
-        func increment() -> Int { lock.withLock { value += 1; return value } }
-    }
+    func cancel() { task.cancel() }
 }
