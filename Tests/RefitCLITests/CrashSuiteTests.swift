@@ -115,13 +115,8 @@ struct CrashSuiteTests {
 
     @Test("three workers on one PostgreSQL database, one killed mid-run: no window run by two at once, every attempt in history, deployments only forward")
     func threeWorkersOnPostgres() async throws {
-        let server = try PostgresTestServer.url()
-        let name = "refit_crash_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
-        // A database name cannot be a parameter; this one is built from digits and letters only.
-        try PostgresConnection(url: server).execute("CREATE DATABASE \(name)")
-        defer { _ = try? PostgresConnection(url: server).execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
-        let scenario = try await CrashScenario.start(hours: 12, retrainConcurrency: 4, jobDuration: 1,
-                                                     database: PostgresTestServer.url(server, database: name))
+        let database = try ScratchPostgresDatabase(prefix: "refit_crash")
+        let scenario = try await CrashScenario.start(hours: 12, retrainConcurrency: 4, jobDuration: 1, database: database.url)
         defer { scenario.cleanup() }
         let workers = try (0..<3).map { _ in try scenario.startWorker(["--max-parallel", "2"]) }
         var busy = 0

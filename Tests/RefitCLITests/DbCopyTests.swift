@@ -9,10 +9,8 @@ import Testing
 struct DbCopyTests {
     @Test("SQLite → PostgreSQL → SQLite keeps history and audit chain; a second copy changes nothing; a different target is refused")
     func roundTrip() async throws {
-        let server = try PostgresTestServer.url()
-        let url = try Self.createDatabase(server)
-        let other = try Self.createDatabase(server)
-        defer { Self.dropDatabase(server, url); Self.dropDatabase(server, other) }
+        let target = try ScratchPostgresDatabase(prefix: "refit_copy"), otherTarget = try ScratchPostgresDatabase(prefix: "refit_copy")
+        let url = target.url, other = otherTarget.url
 
         let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
         defer { emulator.stop() }
@@ -168,18 +166,6 @@ struct DbCopyTests {
             tallies[String(words[0])] = (copied, present)
         }
         return tallies
-    }
-
-    private static func createDatabase(_ server: String) throws -> String {
-        let name = "refit_copy_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
-        // A database name cannot be a parameter; this one is built from digits and letters only.
-        try PostgresConnection(url: server).execute("CREATE DATABASE \(name)")
-        return PostgresTestServer.url(server, database: name)
-    }
-
-    private static func dropDatabase(_ server: String, _ url: String) {
-        guard let name = url.split(separator: "/").last?.split(separator: "?").first else { return }
-        _ = try? PostgresConnection(url: server).execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 }
 

@@ -12,12 +12,8 @@ import Testing
 struct PostgresReadCommandTests {
     @Test("status, history, show, slices, lineage, backfills and audit read PostgreSQL as they read SQLite; audit verify detects an edited event")
     func readCommandsMatchSQLite() async throws {
-        let server = try PostgresTestServer.url()
-        let name = "refit_read_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
-        // A database name cannot be a parameter; this one is built from digits and letters only.
-        try PostgresConnection(url: server).execute("CREATE DATABASE \(name)")
-        defer { _ = try? PostgresConnection(url: server).execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
-        let url = PostgresTestServer.url(server, database: name)
+        let database = try ScratchPostgresDatabase(prefix: "refit_read")
+        let url = database.url
 
         let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
         defer { emulator.stop() }
@@ -131,11 +127,8 @@ struct PostgresReadCommandTests {
 
     @Test("a read command never migrates: a database without Refit's schema is refused (exit 3) and left empty")
     func readCommandsDoNotMigrate() async throws {
-        let server = try PostgresTestServer.url()
-        let name = "refit_empty_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
-        try PostgresConnection(url: server).execute("CREATE DATABASE \(name)")
-        defer { _ = try? PostgresConnection(url: server).execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
-        let url = PostgresTestServer.url(server, database: name)
+        let database = try ScratchPostgresDatabase(prefix: "refit_empty")
+        let url = database.url
         for arguments in [["history"], ["audit", "verify"], ["backfills"]] {
             let result = try await offPool { try refit(arguments + ["--db", url]) }
             #expect(result.exitCode == 3, "\(arguments): \(result.stderr)")

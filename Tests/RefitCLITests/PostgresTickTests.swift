@@ -10,12 +10,8 @@ import Testing
 struct PostgresTickTests {
     @Test("two ticks at once on one PostgreSQL database: every window once, one submit each, deployments only forward; pause, resume, rerun, skip, cancel and backfill")
     func twoTicksShareADatabase() async throws {
-        let server = try PostgresTestServer.url()
-        let name = "refit_cli_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
-        // A database name cannot be a parameter; this one is built from digits and letters only.
-        try PostgresConnection(url: server).execute("CREATE DATABASE \(name)")
-        defer { _ = try? PostgresConnection(url: server).execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
-        let url = PostgresTestServer.url(server, database: name)
+        let database = try ScratchPostgresDatabase()
+        let url = database.url
 
         let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
         defer { emulator.stop() }
