@@ -168,8 +168,14 @@ public struct BatchExecutionActivity: Sendable {
                 }
                 let client = AzureBlobClient(account: file.account, http: context.http)
                 do {
-                    try await client.createContainer(file.container)
-                    try await client.putBlob(container: file.container, blob: file.blob, data: data, contentType: "text/csv")
+                    // The container usually exists: put first, and create it only when the put
+                    // says it is missing (a blob PUT answers 404 for nothing else).
+                    do {
+                        try await client.putBlob(container: file.container, blob: file.blob, data: data, contentType: "text/csv")
+                    } catch where error.code == .notFound {
+                        try await client.createContainer(file.container)
+                        try await client.putBlob(container: file.container, blob: file.blob, data: data, contentType: "text/csv")
+                    }
                 } catch {
                     throw ActivityError.from(error)
                 }

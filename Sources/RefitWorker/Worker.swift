@@ -52,6 +52,14 @@ public actor Worker {
     private var appliedPause: [String: Bool] = [:]
     /// The clock time of the last pass (a window due after it was not seen by it).
     private var lastPassAt: Instant?
+    /// Whether the next pass must be a full one: set by anything but an attempt finishing (a
+    /// timer, another process's change, new data, an operator, a reload); see `passBody`.
+    private var fullPassDue = true
+    /// When the last full pass ran, and whether the last pass was one.
+    private var lastFullPassAt: Instant?
+    private var lastPassWasFull = false
+    /// After attempts finish, passes only dispatch until this long after the last full pass.
+    static let fullPassSpacing = TimeSpan(seconds: 1)
     /// When each capped activity's waiting windows were last labelled ConcurrencyLimit.
     var labelledAt: [ActivityKey: Instant] = [:]
     /// Callers of `waitForProgress()`, resumed when an attempt finishes.
@@ -114,6 +122,18 @@ public actor Worker {
     /// attempts wait in `claimed` until the caller starts them in its attempt group.
     private func passBody() async throws -> TickReport {
         let now = clock.now()
+        // Woken only because attempts finished: their ends already made their consumers and
+        // retries runnable in the store, so the pass only dispatches (a page of candidates and
+        // the claims). Recovery, materialization, input resolution and data checks depend on
+        // time or on other processes, and run in a full pass at least every `fullPassSpacing`.
+        if !fullPassDue, let last = lastFullPassAt, now >= last, now < last + Self.fullPassSpacing {
+            lastPassWasFull = false
+            let started = try await dispatch(now: now, paused: try await pausedPipelines())
+            return TickReport(started: started, materialized: 0, checks: 0, recovered: 0)
+        }
+        fullPassDue = false
+        lastFullPassAt = now
+        lastPassWasFull = true
         lastPassAt = now
         let budgets = self.budgets
         // Holders on this host whose process is gone are recovered at once, not at lease expiry.
@@ -177,6 +197,7 @@ public actor Worker {
     /// outcomes before the failure is reported.
     @discardableResult
     public func tickAndWait() async throws -> TickReport {
+        fullPassDue = true
         let result: Result<TickReport, any Error> = await withDiscardingTaskGroup { group in
             let result: Result<TickReport, any Error>
             do { result = .success(try await pass()) } catch { result = .failure(error) }
@@ -202,6 +223,7 @@ public actor Worker {
     /// passes' reports.
     @discardableResult
     public func tickUntilIdle() async throws -> TickReport {
+        fullPassDue = true
         let result: Result<TickReport, any Error> = await withDiscardingTaskGroup { group in
             var total = TickReport(started: [], materialized: 0, checks: 0, recovered: 0)
             do {
@@ -215,7 +237,12 @@ public actor Worker {
                     total.recovered += report.recovered
                     // Done when the pass started nothing, nothing runs, and nothing finished while
                     // the pass looked (an attempt ending mid-pass may have made work runnable it missed).
-                    if running.isEmpty && report.started.isEmpty && finishedCount == finishedBefore { break }
+                    if running.isEmpty && report.started.isEmpty && finishedCount == finishedBefore {
+                        // Idle is decided by a full pass (a dispatch-only one does not check data).
+                        if lastPassWasFull { break }
+                        fullPassDue = true
+                        continue
+                    }
                     if !running.isEmpty { await waitForProgress(since: finishedBefore) }
                 }
             } catch {
@@ -236,13 +263,14 @@ public actor Worker {
         await withCheckedContinuation { progressWaiters.append($0) }
     }
 
-    /// An attempt finished: wake the run loop and whoever waits for progress.
+    /// An attempt finished: wake the run loop (for a dispatch-only pass, see `passBody`) and
+    /// whoever waits for progress.
     func attemptEnded() {
         finishedCount += 1
         let waiters = progressWaiters
         progressWaiters = []
         waiters.forEach { $0.resume() }
-        wake()
+        wakeLoop()
     }
 
     // MARK: The daemon
@@ -254,6 +282,7 @@ public actor Worker {
     /// running attempts finish within the grace period, and releases the leases of those that
     /// did not.
     public func run(wakeUps: AsyncStream<Void>? = nil) async {
+        fullPassDue = true
         logger.info("worker started")
         health.running = true
         health.lastBeatAt = ContinuousClock.now
@@ -286,7 +315,8 @@ public actor Worker {
                 logger.error("scheduling pass failed; retrying after a pause", metadata: ["error": "\(error)"])
             }
             if stopping { break }
-            let wakeAt = await nextWakeTime()
+            // Already woken (an attempt finished meanwhile): no need to work out when to wake.
+            let wakeAt = pendingWake ? clock.now() : await nextWakeTime()
             if running.isEmpty && !pendingWake {
                 logger.info("idle", metadata: ["until": "\(wakeAt.iso8601)"])
             }
@@ -311,8 +341,13 @@ public actor Worker {
         stop()
     }
 
-    /// Wakes the run loop now (new data landed, an attempt finished, an operator acted).
+    /// Wakes the run loop now for a full pass (new data landed, an operator acted).
     public func wake() {
+        fullPassDue = true
+        wakeLoop()
+    }
+
+    private func wakeLoop() {
         if let sleepTask { sleepTask.cancel() } else { pendingWake = true }
     }
 
@@ -387,11 +422,12 @@ public actor Worker {
             sleepTask = task
             let result = await task.result
             sleepTask = nil
+            // Canceled: a `wake()` (which asked for a full pass) or an attempt's end (which did not).
             if case .failure = result { break }
-            if clock.now() >= instant { break }
+            if clock.now() >= instant { fullPassDue = true; break }
             guard let now = try? await store.changeToken() else { continue }
             health.lastBeatAt = ContinuousClock.now
-            if let token, now != token { break }
+            if let token, now != token { fullPassDue = true; break }
         }
         pendingWake = false
     }

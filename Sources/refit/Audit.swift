@@ -4,6 +4,7 @@ import ArgumentParser
 /// `refit audit verify` recomputes the chain. Both read the database read-only.
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "audit",
         abstract: "List the audit log's events, or verify its hash chain.",
         subcommands: [AuditList.self, AuditVerify.self],
         defaultSubcommand: AuditList.self)

@@ -18,6 +18,7 @@ extension BackfillOrder: ExpressibleByArgument {}
 /// of the backfill is Ready, Skipped or Failed.
 struct Backfill: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "backfill",
         abstract: "Queue (and with --wait, run) a pipeline's windows in a past period.",
         discussion: """
             Every window of the named activities (default: all of the pipeline's) starting in [--from, --to) and due now \

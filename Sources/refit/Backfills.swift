@@ -6,7 +6,7 @@ import RefitStore
 /// `refit backfills`: every backfill, newest first, with its progress (windows done — Ready or
 /// Skipped —, failed, running, waiting).
 struct Backfills: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List backfills with their progress, newest first.")
+    static let configuration = CommandConfiguration(commandName: "backfills", abstract: "List backfills with their progress, newest first.")
 
     @OptionGroup var database: StoreOption
     @Option(help: "Output format: table, json or csv.") var format: ListingFormat = .table

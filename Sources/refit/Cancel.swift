@@ -10,6 +10,7 @@ import RefitStore
 /// recorded Canceled when its lease is recovered.
 struct Cancel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cancel",
         abstract: "Cancel a running attempt (its batch job is deleted; the attempt and window end Canceled).",
         discussion: "Exit codes: 0 requested; 1 unknown run id or an attempt that is not running.")
 

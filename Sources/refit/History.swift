@@ -7,6 +7,7 @@ import RefitWorker
 /// `refit history`: one row per attempt, oldest first unless `--order newest`.
 struct History: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "history",
         abstract: "List attempts (one row per run), oldest first.",
         discussion: """
             Reads the database read-only. An unknown --pipeline or --activity (none of its windows is recorded) is \

@@ -13,6 +13,7 @@ import RefitStore
 /// so no SAS token is printed.
 struct Lineage: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "lineage",
         abstract: "Show which models an endpoint served and what they were trained on (or what a run or slice led to).",
         discussion: """
             Give --pipeline with --activity (an AzureMLUpdateResource activity), or --run RUN_ID, or --dataset with --slice.

@@ -9,7 +9,7 @@ import RefitStore
 /// `isPaused: false`; a pipeline paused in its definitions stays paused until they change.
 /// `--terminate` also cancels the running attempts (their batch jobs are DELETEd; Canceled).
 struct Pause: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop new attempts of a pipeline until `refit resume` (--terminate: cancel running ones too).")
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Stop new attempts of a pipeline until `refit resume` (--terminate: cancel running ones too).")
 
     @OptionGroup var definitions: SchedulesOption
     @OptionGroup var database: StoreOption

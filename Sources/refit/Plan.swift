@@ -6,6 +6,7 @@ import RefitCore
 /// slices each depends on — what the worker would run, without running anything.
 struct Plan: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "plan",
         abstract: "List a pipeline's activity windows, their due times and the input slices they depend on.",
         discussion: """
             Every window that overlaps [--from, --to) and the pipeline's active period is listed, per activity \

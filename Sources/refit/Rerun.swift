@@ -11,6 +11,7 @@ import RefitWorker
 /// is running, nothing changes.
 struct Rerun: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "rerun",
         abstract: "Run windows again (and, without --only, every window downstream of them).",
         discussion: """
             Resets the window starting at --window (or every window starting in [--window, --to)) of the activity: \

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `refit resume`: undoes `refit pause`; waiting windows are evaluated again at the next pass.
 struct Resume: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Let a paused pipeline start attempts again.")
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Let a paused pipeline start attempts again.")
 
     @OptionGroup var definitions: SchedulesOption
     @OptionGroup var database: StoreOption

@@ -13,6 +13,7 @@ import RefitWorker
 /// that model until a newer window deploys normally; an older window's update is Superseded.
 struct Rollback: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "rollback",
         abstract: "Deploy the model an earlier window trained to an update activity's endpoint (audited).",
         discussion: """
             Exit codes: 0 deployed; 1 invalid input (unknown pipeline or activity, not an update activity, a window that \

@@ -6,6 +6,7 @@ import RefitStore
 /// attempt that resumed an earlier attempt's job, which job and which run submitted it.
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Show one run: its attempt, journal steps and audit events.",
         discussion: """
             RUN_ID may be a unique prefix of a run id. An unknown or ambiguous one is invalid input (exit 1). \

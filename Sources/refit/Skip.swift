@@ -10,6 +10,7 @@ import RefitStore
 /// any named window is running, nothing changes.
 struct Skip: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "skip",
         abstract: "Mark windows Skipped (Waiting, Failed or Ready ones; running ones are refused).")
 
     @OptionGroup var definitions: SchedulesOption

@@ -16,6 +16,7 @@ import RefitWorker
 /// database does not record which pipeline reads a dataset) and `blockedBy` is null.
 struct Slices: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "slices",
         abstract: "List a pipeline's activity windows and external input slices with their states.",
         discussion: """
             Reads the database read-only; definitions are optional (--schedules, else ./schedules if valid). With them, \

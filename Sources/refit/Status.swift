@@ -12,7 +12,7 @@ import RefitWorker
 /// workers. (A SQLite file is opened with `Store.open`, which migrates it when it is older; a
 /// PostgreSQL database is never migrated by it.)
 struct Status: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show pipelines' state: pauses, windows, running attempts, serving models.")
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show pipelines' state: pauses, windows, running attempts, serving models.")
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
 

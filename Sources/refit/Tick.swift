@@ -14,6 +14,7 @@ import UnixSignals
 /// then are given back; a second SIGINT gives them back at once.
 struct Tick: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "tick",
         abstract: "Start every runnable window, and what becomes runnable as they finish; wait for them; exit.",
         discussion: """
             Ends with one summary line on stderr (a JSON object under --log-format json): attempts started and how \

@@ -4,6 +4,7 @@ import RefitCore
 /// `refit validate`: every problem of the definitions at once, as `file:line:column: message`.
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "validate",
         abstract: "Check the definitions and report every problem at once.",
         discussion: "Exit 0 when valid (warnings go to stderr); 1 with every problem on stderr as file:line:column: message."
     )

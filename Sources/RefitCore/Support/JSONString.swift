@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON string literal, the one escaper every JSON writer in Refit uses: quotes, backslashes
 /// and control characters escaped; with `forHTML`, also `<`, `>`, `&` and the two line
 /// separators, so the literal is safe inside an HTML `<script>` element.
@@ -32,5 +34,75 @@ public enum JSONString {
             }
         }
         out += "\""
+    }
+}
+
+extension JSONString {
+    /// A JSON object with its keys sorted, from the values a record's detail holds: strings,
+    /// booleans, integers, finite doubles, `nil` (or `NSNull`) as `null`, and arrays and
+    /// string-keyed dictionaries of those. Nil when a value is of another type, so the caller can
+    /// fall back to `JSONSerialization`. Written by hand because it runs several times per attempt
+    /// (audit details, journal payloads), where `JSONSerialization` was a visible share of a
+    /// worker's CPU.
+    public static func object(_ fields: [String: Any?]) -> String? {
+        var out = ""
+        return append(object: fields, into: &out) ? out : nil
+    }
+
+    /// A JSON object of strings with its keys sorted (a journal payload).
+    public static func object(_ fields: [String: String]) -> String {
+        var out = "{"
+        for (index, key) in fields.keys.sorted().enumerated() {
+            if index > 0 { out += "," }
+            quote(key, into: &out)
+            out += ":"
+            quote(fields[key]!, into: &out)
+        }
+        return out + "}"
+    }
+
+    private static func append(object fields: [String: Any?], into out: inout String) -> Bool {
+        out += "{"
+        for (index, key) in fields.keys.sorted().enumerated() {
+            if index > 0 { out += "," }
+            quote(key, into: &out)
+            out += ":"
+            guard append(value: fields[key]!, into: &out) else { return false }
+        }
+        out += "}"
+        return true
+    }
+
+    private static func append(value: Any?, into out: inout String) -> Bool {
+        guard let value else { out += "null"; return true }
+        switch value {
+        case let text as String: quote(text, into: &out)
+        case let flag as Bool: out += flag ? "true" : "false"
+        case let number as Int: out += String(number)
+        case let number as Int64: out += String(number)
+        case let number as Int32: out += String(number)
+        case let number as UInt: out += String(number)
+        case let number as Double:
+            guard number.isFinite else { return false }
+            if number == number.rounded(), abs(number) < 1e15 { out += String(Int64(number)) } else { out += "\(number)" }
+        case let items as [Any?]:
+            out += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { out += "," }
+                guard append(value: item, into: &out) else { return false }
+            }
+            out += "]"
+        case let nested as [String: Any?]:
+            return append(object: nested, into: &out)
+        case let nested as [String: Any]:
+            return append(object: nested.mapValues { Optional($0) }, into: &out)
+        case let optional as Optional<Any>:
+            // A nil wrapped in `Any` (an optional stored in an array or dictionary of `Any`).
+            guard case .some(let wrapped) = optional else { out += "null"; return true }
+            return append(value: wrapped, into: &out)
+        case is NSNull: out += "null"
+        default: return false
+        }
+        return true
     }
 }

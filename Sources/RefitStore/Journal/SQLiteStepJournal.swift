@@ -21,16 +21,13 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
         let payload = try Self.json(intent)
         let at = StoreTimestamp.string(from: now())
         try database.transaction { db in
-            let updated = try db.execute("""
-                UPDATE steps SET state = 'intent', intent = ?, result = NULL, started_at = ?, ended_at = NULL
-                WHERE run_id = ? AND name = ?
-                """, [.text(payload), .text(at), .text(runID), .text(step)])
-            if updated == 0 {
-                try db.execute("""
-                    INSERT INTO steps (run_id, seq, name, state, intent, started_at)
-                    VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM steps WHERE run_id = ?), ?, 'intent', ?, ?)
-                    """, [.text(runID), .text(runID), .text(step), .text(payload), .text(at)])
-            }
+            // A new step takes the run's next sequence number; a step run again keeps its own.
+            try db.execute("""
+                INSERT INTO steps (run_id, seq, name, state, intent, started_at)
+                VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM steps WHERE run_id = ?1), ?2, 'intent', ?3, ?4)
+                ON CONFLICT (run_id, name) DO UPDATE SET
+                    state = 'intent', intent = excluded.intent, result = NULL, started_at = excluded.started_at, ended_at = NULL
+                """, [.text(runID), .text(step), .text(payload), .text(at)])
             try Self.noteExternalJob(db, runID: runID, payload: intent)
         }
     }
@@ -86,13 +83,7 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
     }
 
     private static func json(_ payload: [String: String]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        do {
-            return String(decoding: try encoder.encode(payload), as: UTF8.self)
-        } catch {
-            throw StepJournalError("A journal payload could not be encoded as JSON.")
-        }
+        JSONString.object(payload)
     }
 
     private static func decode(_ text: String?) throws -> [String: String]? {

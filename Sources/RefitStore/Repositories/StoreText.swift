@@ -9,6 +9,7 @@ enum StoreText {
 
     /// A JSON object with sorted keys from simple values (strings, numbers, bools, nil → null).
     static func json(_ fields: [String: Any?]) -> String {
+        if let text = JSONString.object(fields) { return text }
         var object: [String: Any] = [:]
         for (key, value) in fields { object[key] = value ?? NSNull() }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),

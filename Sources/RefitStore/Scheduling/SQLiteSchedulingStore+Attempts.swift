@@ -28,13 +28,15 @@ extension SQLiteSchedulingStore {
                 """, [.text(request.runID), .integer(request.windowID), .integer(Int64(attempt)), .text(trigger.rawValue),
                       .text(request.workerID), StoreText.text(now), .text(request.definitionSHA256)])
             // What this attempt reads: the data fingerprints seen, or the runs that produced it.
+            // CROSS JOIN fixes the join order (output → producing window → its runs): left to
+            // itself, the planner walks every Succeeded run instead, a cost that grows with history.
             try c.execute("""
                 INSERT INTO run_inputs (run_id, dataset, slice_start, slice_end, fingerprint, producer_run_id)
                 SELECT ?1, i.dataset, i.slice_start, i.slice_end,
                        (SELECT s.fingerprint FROM slices s WHERE s.dataset = i.dataset AND s.slice_start = i.slice_start),
                        (SELECT r.run_id FROM activity_outputs o
-                          JOIN windows pw ON pw.pipeline = o.pipeline AND pw.activity = o.activity AND pw.window_start = i.slice_start
-                          JOIN runs r ON r.window_id = pw.id AND r.status = 'Succeeded'
+                          CROSS JOIN windows pw ON pw.pipeline = o.pipeline AND pw.activity = o.activity AND pw.window_start = i.slice_start
+                          CROSS JOIN runs r ON r.window_id = pw.id AND r.status = 'Succeeded'
                         WHERE o.dataset = i.dataset ORDER BY r.started_at DESC, r.rowid DESC LIMIT 1)
                 FROM window_inputs i WHERE i.window_id = ?2
                 """, [.text(request.runID), .integer(request.windowID)])
