@@ -5,8 +5,9 @@ import FoundationNetworking
 import Testing
 import RefitTestKit
 
-/// `refit run --metrics-address` scraped while it runs against the emulator, the exposition
-/// parsed by the Prometheus project's own Python parser (PyPI `prometheus-client`); and
+/// `refit run --metrics-address` scraped while it runs against the emulator (on SQLite and on
+/// PostgreSQL), the exposition parsed by the Prometheus project's own Python parser (PyPI
+/// `prometheus-client`); and
 /// `refit metrics`, the same store families once on stdout. Child processes are waited for off
 /// the cooperative pool (`offPool`), so these tests never hold up the others' timers.
 @Suite("refit run --metrics-address and refit metrics", .timeLimit(.minutes(3)))
@@ -111,6 +112,99 @@ struct ServeMetricsTests {
                 "no window was created: \(noWindows.stdout)")
 
         #expect(worker.stop() == 0, "refit run exits 0 on SIGTERM with the metrics server")
+    }
+
+    @Test("on PostgreSQL: /metrics counts what history holds (data-to-submit included), /status is refit status, /healthz is 200")
+    func scrapeDuringRunOnPostgres() async throws {
+        let database = try ScratchPostgresDatabase(prefix: "refit_serve")
+        let url = database.url
+        // The worker is given a password in its URL; no output may show it.
+        let withPassword = url.replacingOccurrences(of: "postgres://refit@", with: "postgres://refit:hunter2@")
+        let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
+        defer { emulator.stop() }
+        let folder = try ScratchSchedules.example()
+        defer { folder.remove() }
+        let pipelinePath = "pipelines/retrain-pipeline.json"
+        let pipeline = try String(contentsOf: folder.root.appendingPathComponent(pipelinePath), encoding: .utf8)
+        try folder.write(pipelinePath, pipeline.replacingOccurrences(of: #""end": "2026-01-02T00:00:00Z""#,
+                                                                     with: #""end": "2026-01-01T02:00:00Z""#))
+        try folder.writeTrainingSlices(hours: 2)
+        let environment = try demoEnvironment(emulator.info)
+        let port = try await offPool { try freePort() }
+        let base = "http://127.0.0.1:\(port)"
+        let worker = try WorkerProcess(arguments: ["--schedules", folder.root.path, "--db", withPassword, "--metrics-address", "\(port)"],
+                                       environment: environment, logFile: folder.root.appendingPathComponent("worker.log"))
+        defer { Thread { worker.stop() }.start() }
+
+        // Until every update window has ended (deployed or superseded); the deadline only guards against a hang.
+        var rows: [HistoryRow] = []
+        let deadline = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < deadline, worker.isRunning {
+            try await Task.sleep(for: .milliseconds(300))
+            let history = try await refitOffPool("history", "--db", url, "--format", "json", environment: environment)
+            rows = (try? JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))) ?? []
+            let updated = Set(rows.filter { $0.activity == "UpdateScoringEndpoint" && ["Succeeded", "Skipped"].contains($0.status) }
+                .map(\.windowStart))
+            if updated.count == 2 { break }
+        }
+        #expect(rows.filter { $0.activity == "UpdateScoringEndpoint" && $0.endedAt != nil }.count == 2, "log: \(worker.logTail())")
+        // Until nothing runs, so history is final when it is read with the scrape.
+        while ContinuousClock.now < deadline, worker.isRunning {
+            let history = try await refitOffPool("history", "--db", url, "--format", "json", environment: environment)
+            rows = (try? JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))) ?? []
+            if !rows.isEmpty, rows.allSatisfy({ $0.endedAt != nil }) { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        var fromHistory: [String: Double] = [:]
+        for row in rows where row.endedAt != nil { fromHistory["\(row.activity) \(row.status)", default: 0] += 1 }
+        func byActivityOutcome(_ family: String, _ families: [String: ParsedFamily]) -> [String: Double] {
+            var counts: [String: Double] = [:]
+            for sample in families[family]?.samples ?? [] where !sample.name.hasSuffix("_created") {
+                counts["\(sample.labels["activity"] ?? "") \(sample.labels["outcome"] ?? "")", default: 0] += sample.value
+            }
+            return counts.filter { $0.value > 0 }
+        }
+        // The worker counts an attempt once its outcome is recorded: scrape until it has counted the last one.
+        var scrape = "", scrapeStatus = 0
+        var families: [String: ParsedFamily] = [:]
+        repeat {
+            (scrape, scrapeStatus) = try await get(base + "/metrics")
+            families = try await parseWithPrometheusClient(scrape, in: folder)
+            if byActivityOutcome("refit_attempts_finished", families) == fromHistory { break }
+            try await Task.sleep(for: .milliseconds(200))
+        } while ContinuousClock.now < deadline
+        #expect(scrapeStatus == 200, "\(scrape)")
+
+        // The store families, read through the scrapes' own PostgreSQL connection.
+        #expect(!fromHistory.isEmpty)
+        #expect(byActivityOutcome("refit_history_attempts", families) == fromHistory)
+        #expect(byActivityOutcome("refit_attempts_finished", families) == fromHistory)
+        let windows = families["refit_windows"]?.samples ?? []
+        #expect(windows.count == 2 * 5, "two activities × five states: \(windows.map(\.labels))")
+        #expect(windows.first { $0.labels["activity"] == "Retrain" && $0.labels["state"] == "Ready" }?.value == 2)
+        let deployments = (families["refit_history_deployments"]?.samples ?? []).map(\.value).reduce(0, +)
+        #expect(deployments == 2, "one deployment or supersession per update window: \(families["refit_history_deployments"]?.samples ?? [])")
+        let age = families["refit_serving_window_age_seconds"]?.samples.first
+        #expect((age?.value ?? 0) > 0 && age?.labels["endpoint"]?.contains("?") == false)
+        // The data-to-submit latency needs when each window's data landed, read from PostgreSQL
+        // by the worker before it submits: one observation per training attempt that submitted.
+        let submitted = Double(rows.filter { $0.activity == "Retrain" && $0.status == "Succeeded" }.count)
+        let dataToSubmit = families["refit_data_to_submit_seconds"]?.samples.first { $0.name == "refit_data_to_submit_seconds_count" }
+        #expect(submitted == 2 && dataToSubmit?.value == submitted, "\(families["refit_data_to_submit_seconds"]?.samples ?? [])")
+
+        // /status is `refit status --format json` on the same database, but for the moment it was made.
+        let (served, statusCode) = try await get(base + "/status")
+        let printed = try await refitOffPool("status", "--schedules", folder.root.path, "--db", url, "--format", "json",
+                                             environment: environment)
+        #expect(statusCode == 200 && printed.exitCode == 0, "\(served) \(printed.stderr)")
+        #expect(try withoutGeneratedAt(served) == withoutGeneratedAt(printed.stdout))
+
+        let (health, healthCode) = try await get(base + "/healthz")
+        #expect(healthCode == 200 && health == "ok\n")
+
+        #expect(worker.stop() == 0, "refit run exits 0 on SIGTERM with the metrics server")
+        let log = (try? String(contentsOf: worker.logFile, encoding: .utf8)) ?? ""
+        #expect(!log.contains("hunter2") && !scrape.contains("hunter2") && !served.contains("hunter2"))
     }
 
     @Test("an unparsable --metrics-address: one sentence, exit 1")
