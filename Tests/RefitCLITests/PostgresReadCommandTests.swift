@@ -143,6 +143,24 @@ struct PostgresReadCommandTests {
         #expect(summaries[1].contains(#""windows":2"#) && summaries[1].contains(#""deployments":1"#)
                 && summaries[1].contains(#""evaluatedWindows":1"#) && summaries[1].contains(#""empty":null"#), "\(summaries[1])")
 
+        // With a pipeline and a range (the pipeline's inputs only), and a range without windows.
+        for filters in [["--pipeline", "RetrainPipeline", "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-01T01:00:00Z"],
+                        ["--from", "2027-01-01T00:00:00Z", "--to", "2027-01-02T00:00:00Z"]] {
+            var filtered: [String] = []
+            for db in [folder.database, url] {
+                let out = folder.root.appendingPathComponent("filtered.html").path
+                let result = try await offPool {
+                    try refit(["report", "--schedules", folder.root.path, "--db", db, "--out", out, "--format", "json"] + filters,
+                              environment: environment)
+                }
+                #expect(result.exitCode == 0, "\(filters) \(db): \(result.stderr)")
+                var summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+                summary["out"] = nil
+                filtered.append(Self.normalized(summary, unordered: false))
+            }
+            #expect(filtered[0] == filtered[1], "\(filters)\nSQLite:     \(filtered[0])\nPostgreSQL: \(filtered[1])")
+        }
+
         // The HTML: the same grid cells (kind, place, state), deployments, plot points and
         // failures; and the same details embedded for each cell, apart from ids and times.
         func cells(_ dom: ReportDOM) -> [String] {
@@ -207,11 +225,13 @@ struct PostgresReadCommandTests {
     func readCommandsDoNotMigrate() async throws {
         let database = try ScratchPostgresDatabase(prefix: "refit_empty")
         let url = database.url
-        for arguments in [["history"], ["audit", "verify"], ["backfills"]] {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("refit-report-\(UUID().uuidString).html").path
+        for arguments in [["history"], ["audit", "verify"], ["backfills"], ["metrics"], ["report", "--out", out]] {
             let result = try await offPool { try refit(arguments + ["--db", url]) }
             #expect(result.exitCode == 3, "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains("is not a Refit database"), "\(arguments): \(result.stderr)")
         }
+        #expect(!FileManager.default.fileExists(atPath: out), "no report is written from a database that is not Refit's")
         let tables = try PostgresConnection(url: url).query("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")
         #expect(tables.first?.int("n") == 0)
     }

@@ -30,25 +30,11 @@ struct ServeMetricsTests {
                                        environment: environment, logFile: folder.root.appendingPathComponent("worker.log"))
         defer { Thread { worker.stop() }.start() }
 
-        // Until every update window has ended (deployed or superseded).
-        var rows: [HistoryRow] = []
-        let deadline = ContinuousClock.now + .seconds(90)
-        while ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(300))
-            let history = try await refitOffPool("history", "--db", folder.database, "--format", "json", environment: environment)
-            rows = (try? JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))) ?? []
-            let updated = Set(rows.filter { $0.activity == "UpdateScoringEndpoint" && ["Succeeded", "Skipped"].contains($0.status) }
-                .map(\.windowStart))
-            if updated.count == 4 { break }
-        }
+        let settled = try await SettledScrape.wait(worker: worker, base: base, db: folder.database, updateWindows: 4, folder: folder,
+                                                   environment: environment)
+        let rows = settled.rows, families = settled.families
         #expect(rows.filter { $0.activity == "UpdateScoringEndpoint" && $0.endedAt != nil }.count >= 4, "log: \(worker.logTail())")
-        // History is final once nothing runs: read it again with the scrape.
-        try await Task.sleep(for: .milliseconds(500))
-        let (scrape, scrapeStatus) = try await get(base + "/metrics")
-        rows = try JSONDecoder().decode([HistoryRow].self, from: Data(try await refitOffPool(
-            "history", "--db", folder.database, "--format", "json", environment: environment).stdout.utf8))
-        #expect(scrapeStatus == 200)
-        let families = try await parseWithPrometheusClient(scrape, in: folder)
+        #expect(settled.status == 200)
 
         let expected: [String: String] = [
             "refit_windows": "gauge", "refit_attempts_started": "counter", "refit_attempts_finished": "counter",
@@ -61,17 +47,9 @@ struct ServeMetricsTests {
             #expect(families[name]?.type == type, "\(name) in \(families.keys.sorted())")
         }
         // Every attempt history ended was counted by outcome, by the worker and from the store alike.
-        var fromHistory: [String: Double] = [:]
-        for row in rows where row.endedAt != nil { fromHistory["\(row.activity) \(row.status)", default: 0] += 1 }
-        func byActivityOutcome(_ family: String) -> [String: Double] {
-            var counts: [String: Double] = [:]
-            for sample in families[family]?.samples ?? [] where !sample.name.hasSuffix("_created") {
-                counts["\(sample.labels["activity"] ?? "") \(sample.labels["outcome"] ?? "")", default: 0] += sample.value
-            }
-            return counts.filter { $0.value > 0 }
-        }
-        #expect(byActivityOutcome("refit_attempts_finished") == fromHistory)
-        #expect(byActivityOutcome("refit_history_attempts") == fromHistory)
+        let fromHistory = SettledScrape.outcomes(rows)
+        #expect(byActivityOutcome("refit_attempts_finished", families) == fromHistory)
+        #expect(byActivityOutcome("refit_history_attempts", families) == fromHistory)
         let started = (families["refit_attempts_started"]?.samples ?? []).filter { $0.name.hasSuffix("_total") }.map(\.value).reduce(0, +)
         #expect(started == Double(rows.count))
         let ready = families["refit_windows"]?.samples.first {
@@ -136,46 +114,14 @@ struct ServeMetricsTests {
                                        environment: environment, logFile: folder.root.appendingPathComponent("worker.log"))
         defer { Thread { worker.stop() }.start() }
 
-        // Until every update window has ended (deployed or superseded); the deadline only guards against a hang.
-        var rows: [HistoryRow] = []
-        let deadline = ContinuousClock.now + .seconds(90)
-        while ContinuousClock.now < deadline, worker.isRunning {
-            try await Task.sleep(for: .milliseconds(300))
-            let history = try await refitOffPool("history", "--db", url, "--format", "json", environment: environment)
-            rows = (try? JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))) ?? []
-            let updated = Set(rows.filter { $0.activity == "UpdateScoringEndpoint" && ["Succeeded", "Skipped"].contains($0.status) }
-                .map(\.windowStart))
-            if updated.count == 2 { break }
-        }
+        let settled = try await SettledScrape.wait(worker: worker, base: base, db: url, updateWindows: 2, folder: folder,
+                                                   environment: environment)
+        let rows = settled.rows, families = settled.families, scrape = settled.text
         #expect(rows.filter { $0.activity == "UpdateScoringEndpoint" && $0.endedAt != nil }.count == 2, "log: \(worker.logTail())")
-        // Until nothing runs, so history is final when it is read with the scrape.
-        while ContinuousClock.now < deadline, worker.isRunning {
-            let history = try await refitOffPool("history", "--db", url, "--format", "json", environment: environment)
-            rows = (try? JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))) ?? []
-            if !rows.isEmpty, rows.allSatisfy({ $0.endedAt != nil }) { break }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        var fromHistory: [String: Double] = [:]
-        for row in rows where row.endedAt != nil { fromHistory["\(row.activity) \(row.status)", default: 0] += 1 }
-        func byActivityOutcome(_ family: String, _ families: [String: ParsedFamily]) -> [String: Double] {
-            var counts: [String: Double] = [:]
-            for sample in families[family]?.samples ?? [] where !sample.name.hasSuffix("_created") {
-                counts["\(sample.labels["activity"] ?? "") \(sample.labels["outcome"] ?? "")", default: 0] += sample.value
-            }
-            return counts.filter { $0.value > 0 }
-        }
-        // The worker counts an attempt once its outcome is recorded: scrape until it has counted the last one.
-        var scrape = "", scrapeStatus = 0
-        var families: [String: ParsedFamily] = [:]
-        repeat {
-            (scrape, scrapeStatus) = try await get(base + "/metrics")
-            families = try await parseWithPrometheusClient(scrape, in: folder)
-            if byActivityOutcome("refit_attempts_finished", families) == fromHistory { break }
-            try await Task.sleep(for: .milliseconds(200))
-        } while ContinuousClock.now < deadline
-        #expect(scrapeStatus == 200, "\(scrape)")
+        #expect(settled.status == 200, "\(scrape)")
 
         // The store families, read through the scrapes' own PostgreSQL connection.
+        let fromHistory = SettledScrape.outcomes(rows)
         #expect(!fromHistory.isEmpty)
         #expect(byActivityOutcome("refit_history_attempts", families) == fromHistory)
         #expect(byActivityOutcome("refit_attempts_finished", families) == fromHistory)
@@ -232,6 +178,60 @@ struct ServeMetricsTests {
         let missing = try await refitOffPool("metrics", "--schedules", folder.root.path, "--db", folder.root.appendingPathComponent("none.sqlite").path)
         #expect(missing.exitCode == 1 && missing.stderr.split(separator: "\n").count == 1)
     }
+}
+
+/// A `refit run` that has done its work, and what it serves then: history read once every
+/// update window has ended and no attempt runs, and a `/metrics` scrape taken once the worker
+/// has counted every ended attempt (it counts one after recording its outcome). The wait ends
+/// on those events; its deadline only guards against a hang.
+struct SettledScrape {
+    var rows: [HistoryRow]
+    var text: String
+    var status: Int
+    var families: [String: ParsedFamily]
+
+    static func wait(worker: WorkerProcess, base: String, db: String, updateWindows: Int, folder: ScratchSchedules,
+                     environment: [String: String]) async throws -> SettledScrape {
+        let deadline = ContinuousClock.now + .seconds(90)
+        func history() async throws -> [HistoryRow] {
+            let history = try await refitOffPool("history", "--db", db, "--format", "json", environment: environment)
+            return (try? JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))) ?? []
+        }
+        // Until every update window has ended (deployed or superseded) and nothing runs.
+        var rows: [HistoryRow] = []
+        while ContinuousClock.now < deadline, worker.isRunning {
+            rows = try await history()
+            let updated = Set(rows.filter { $0.activity == "UpdateScoringEndpoint" && ["Succeeded", "Skipped"].contains($0.status) }
+                .map(\.windowStart))
+            if updated.count >= updateWindows, rows.allSatisfy({ $0.endedAt != nil }) { break }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        let ended = outcomes(rows)
+        var scrape = SettledScrape(rows: rows, text: "", status: 0, families: [:])
+        repeat {
+            (scrape.text, scrape.status) = try await get(base + "/metrics")
+            scrape.families = try await parseWithPrometheusClient(scrape.text, in: folder)
+            if byActivityOutcome("refit_attempts_finished", scrape.families) == ended { break }
+            try await Task.sleep(for: .milliseconds(200))
+        } while ContinuousClock.now < deadline
+        return scrape
+    }
+
+    /// Ended attempts in history per "activity outcome".
+    static func outcomes(_ rows: [HistoryRow]) -> [String: Double] {
+        var counts: [String: Double] = [:]
+        for row in rows where row.endedAt != nil { counts["\(row.activity) \(row.status)", default: 0] += 1 }
+        return counts
+    }
+}
+
+/// A family's samples summed per "activity outcome", zeros left out (`_created` samples aside).
+func byActivityOutcome(_ family: String, _ families: [String: ParsedFamily]) -> [String: Double] {
+    var counts: [String: Double] = [:]
+    for sample in families[family]?.samples ?? [] where !sample.name.hasSuffix("_created") {
+        counts["\(sample.labels["activity"] ?? "") \(sample.labels["outcome"] ?? "")", default: 0] += sample.value
+    }
+    return counts.filter { $0.value > 0 }
 }
 
 /// One family as prometheus_client parsed it.

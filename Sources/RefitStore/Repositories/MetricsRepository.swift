@@ -14,6 +14,7 @@ public struct MetricsRepository: Sendable {
         public var value: String
         public var count: Int
 
+        /// A count as a store read it.
         public init(pipeline: String, activity: String, value: String, count: Int) {
             self.pipeline = pipeline; self.activity = activity; self.value = value; self.count = count
         }
@@ -59,6 +60,7 @@ public struct MetricsRepository: Sendable {
         /// nil for deployments recorded without it.
         public var modelWindowEnd: Instant?
 
+        /// An endpoint's latest deployment as a store read it.
         public init(pipeline: String, activity: String, endpoint: String, modelWindowStart: Instant, modelWindowEnd: Instant?) {
             self.pipeline = pipeline; self.activity = activity; self.endpoint = endpoint
             self.modelWindowStart = modelWindowStart; self.modelWindowEnd = modelWindowEnd
