@@ -9,8 +9,8 @@ import RefitStore
 /// age, attempts and deployments from history) printed once in the Prometheus text format, for
 /// node_exporter's textfile collector from cron. It only reads (the database is opened as
 /// `refit status` opens it: a SQLite file migrated when older, a PostgreSQL server never
-/// migrated), through `MetricsReading`. The counters and histograms of a
-/// running worker (`refit run --metrics-address`) are not in it: they live in that process.
+/// migrated), through `MetricsReading`. The counters and histograms of a running worker
+/// (`refit run --metrics-address`) are not in it: they live in that process.
 struct Metrics: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the database's metrics once in the Prometheus text format (for a textfile collector).")

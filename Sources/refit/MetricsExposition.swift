@@ -7,8 +7,9 @@ import RefitStore
 /// Refit's metrics in the Prometheus text exposition format. The libraries record through
 /// swift-metrics; `refit run --metrics-address` bootstraps the process's `MetricsSystem` with
 /// this registry's factory, and the families derived from the database (windows by state,
-/// serving age, history totals) are set from the store (`MetricsReading`) before each rendering. `refit metrics`
-/// renders only the store families. Names, types and labels: README, *Metrics*.
+/// serving age, history totals) are set from the store, through `MetricsReading`, before each
+/// rendering. `refit metrics` renders only the store families. Names, types and labels: README,
+/// *Metrics*.
 final class MetricsExposition: Sendable {
     enum Name {
         static let windows = "refit_windows"

@@ -9,8 +9,8 @@ import RefitStore
 /// script, data embedded as JSON) with the slice grid, the deployment timeline per endpoint,
 /// model-quality plots, run durations and data-to-deploy latency, and the failures list. It
 /// reads the database read-only, like `history` (a SQLite file or a PostgreSQL server, through
-/// `ReportReading`); definitions are optional and, with
-/// `--pipeline`, restrict the data slices shown to the pipeline's external inputs.
+/// `ReportReading`); definitions are optional and, with `--pipeline`, restrict the data slices
+/// shown to the pipeline's external inputs.
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write an HTML report: slice grid, deployment timeline, model quality, durations and latency, failures.",
