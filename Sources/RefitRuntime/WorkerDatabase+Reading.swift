@@ -41,6 +41,23 @@ extension WorkerDatabase {
         case .postgres(let store): PostgresAuditLog(store)
         }
     }
+
+    /// What `refit report` reads.
+    public var report: any ReportReading {
+        switch self {
+        case .sqlite(let store): ReportRepository(store)
+        case .postgres(let store): PostgresReportReader(store)
+        }
+    }
+
+    /// What the database families of the metrics exposition read (`refit metrics`, and the
+    /// `/metrics` scrapes of `refit run --metrics-address`).
+    public var metrics: any MetricsReading {
+        switch self {
+        case .sqlite(let store): MetricsRepository(store)
+        case .postgres(let store): PostgresMetricsReader(store)
+        }
+    }
 }
 
 extension WorkerDatabase {

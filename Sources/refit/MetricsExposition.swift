@@ -7,8 +7,9 @@ import RefitStore
 /// Refit's metrics in the Prometheus text exposition format. The libraries record through
 /// swift-metrics; `refit run --metrics-address` bootstraps the process's `MetricsSystem` with
 /// this registry's factory, and the families derived from the database (windows by state,
-/// serving age, history totals) are set from the store before each rendering. `refit metrics`
-/// renders only the store families. Names, types and labels: README, *Metrics*.
+/// serving age, history totals) are set from the store, through `MetricsReading`, before each
+/// rendering. `refit metrics` renders only the store families. Names, types and labels: README,
+/// *Metrics*.
 final class MetricsExposition: Sendable {
     enum Name {
         static let windows = "refit_windows"
@@ -48,10 +49,10 @@ final class MetricsExposition: Sendable {
         MetricsSystem.bootstrap(factory)
     }
 
-    /// Sets the store-derived families from the database at `now`. `definitions` add the zero
-    /// states of every defined activity; without them (empty) only what the database holds shows.
-    func refresh(store: Store, definitions: Factory, now: Instant) throws {
-        let metrics = MetricsRepository(store)
+    /// Sets the store-derived families from what `metrics` reads (SQLite or PostgreSQL) at
+    /// `now`. `definitions` add the zero states of every defined activity; without them (empty)
+    /// only what the database holds shows.
+    func refresh(reader metrics: any MetricsReading, definitions: Factory, now: Instant) throws {
         // Every defined activity shows every state (0 included), so a state emptied shows 0, not its old count.
         var windows: [String: Int] = [:]
         for pipeline in definitions.pipelines.values {

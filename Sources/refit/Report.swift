@@ -2,13 +2,15 @@ import ArgumentParser
 import Foundation
 import RefitCore
 import RefitReport
+import RefitRuntime
 import RefitStore
 
 /// `refit report`: writes one self-contained HTML file (no network fetches: inline CSS, SVG and
 /// script, data embedded as JSON) with the slice grid, the deployment timeline per endpoint,
 /// model-quality plots, run durations and data-to-deploy latency, and the failures list. It
-/// reads the database read-only, like `history`; definitions are optional and, with
-/// `--pipeline`, restrict the data slices shown to the pipeline's external inputs.
+/// reads the database read-only, like `history` (a SQLite file or a PostgreSQL server, through
+/// `ReportReading`); definitions are optional and, with `--pipeline`, restrict the data slices
+/// shown to the pipeline's external inputs.
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write an HTML report: slice grid, deployment timeline, model quality, durations and latency, failures.",
@@ -38,11 +40,11 @@ struct Report: ParsableCommand {
             throw CLIFailure.invalidInput("--from (\(from.iso8601)) must be before --to (\(to.iso8601)).")
         }
         let factory = try SchedulesOption.optionalFactory(directory: schedules)
-        let store = try database.openReadOnly()
+        let store = try database.openReader()
         defer { store.close() }
         let page: ReportPage
         do {
-            let repository = ReportRepository(store)
+            let repository = store.report
             let recorded = try repository.pipelines()
             var datasets: [String]?
             if let pipeline {
@@ -50,7 +52,7 @@ struct Report: ParsableCommand {
                 guard recorded.contains(pipeline) || definition != nil else {
                     let known = Set(recorded + (factory.map { Array($0.pipelines.keys) } ?? [])).sorted()
                     let list = known.isEmpty ? "none is recorded yet" : "known pipelines: \(known.joined(separator: ", "))"
-                    throw CLIFailure.invalidInput("No pipeline named '\(pipeline)' in \(database.path); \(list).")
+                    throw CLIFailure.invalidInput("No pipeline named '\(pipeline)' in \(store.displayName(path: database.path)); \(list).")
                 }
                 if let definition, let factory {
                     datasets = Set(definition.activities.flatMap(\.inputs).map(\.name)).filter { factory.datasets[$0]?.external == true }.sorted()
@@ -58,7 +60,7 @@ struct Report: ParsableCommand {
             }
             let snapshot = try repository.snapshot(pipeline: pipeline, datasets: datasets, from: from, to: to)
             page = ReportPage(snapshot: snapshot, scope: ReportPage.Scope(pipeline: pipeline, from: from, to: to,
-                                                                          source: URL(fileURLWithPath: database.path).lastPathComponent),
+                                                                          source: Self.source(store, path: database.path)),
                               generatedAt: SystemWallClock().now(), databaseHasWindows: !recorded.isEmpty)
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)
@@ -74,6 +76,15 @@ struct Report: ParsableCommand {
                 ("deployments", .int(Int64(page.snapshot.deployments.count))),
                 ("evaluatedWindows", .int(Int64(page.snapshot.evaluations.count))), ("empty", .orNull(page.emptyMessage)),
             ]).render())
+        }
+    }
+
+    /// How the page names the database: a SQLite file by its name, a PostgreSQL server by its
+    /// URL without the password (and without query parameters, which may hold credentials).
+    static func source(_ store: WorkerDatabase, path: String) -> String {
+        switch store {
+        case .sqlite: URL(fileURLWithPath: path).lastPathComponent
+        case .postgres: store.displayName(path: path)
         }
     }
 

@@ -69,12 +69,14 @@ struct RunWorker: AsyncParsableCommand {
             await WorkerSetup.reload(worker, schedules: schedules, database: store, logger: logger)
         }
         var server: MetricsServer?
-        var scrapes: Store?
+        var scrapes: WorkerDatabase?
         if let address, let exposition {
-            // Scrapes read through a connection of their own, so they never queue behind the worker's.
-            let readOnly = try database.openReadOnly()
-            scrapes = readOnly
-            let endpoints = MetricsEndpointsSetup.make(exposition: exposition, worker: worker, store: readOnly, schedules: definitions,
+            // Scrapes read through a connection of their own (SQLite read-only, or a second
+            // PostgreSQL connection, opened once the worker's has migrated the database), so
+            // they never queue behind the worker's.
+            let reader = try database.openReader()
+            scrapes = reader
+            let endpoints = MetricsEndpointsSetup.make(exposition: exposition, worker: worker, scrapes: reader, schedules: definitions,
                                                        startupDefinitions: factory)
             server = MetricsServer(address: address, endpoints: endpoints)
         }

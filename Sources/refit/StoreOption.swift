@@ -5,12 +5,14 @@ import RefitRuntime
 import RefitStore
 
 /// `--db FILE`, shared by every command that reads or writes run history. Default:
-/// `$REFIT_DB`, else `./refit.sqlite`. `refit run` and `refit tick` also take a PostgreSQL URL
-/// (`postgres://…`, shared by workers on several hosts), as do `pause`, `resume`, `rerun`,
-/// `skip`, `cancel`, `backfill` and the read commands `status`, `history`, `show`, `audit`,
-/// `slices`, `lineage`, `backfills` and `rollback`; `report` and `metrics` read SQLite only.
+/// `$REFIT_DB`, else `./refit.sqlite`. Every command also takes a PostgreSQL URL
+/// (`postgres://…`, shared by workers on several hosts): `run` and `tick` through
+/// `openWorker`, the operator commands through `openOperator`, and the read commands
+/// (`status`, `history`, `show`, `audit`, `slices`, `lineage`, `backfills`, `report`,
+/// `metrics`) through `openReader`. The SQLite openers below those are private, so no command
+/// can open a URL as a file by mistake.
 struct StoreOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The SQLite database, or a postgres:// URL for every command but report and metrics (default: $REFIT_DB, else ./refit.sqlite).",
+    @Option(name: .long, help: ArgumentHelp("The SQLite database, or a postgres:// URL (default: $REFIT_DB, else ./refit.sqlite).",
                                             valueName: "file"))
     var db: String?
 
@@ -51,15 +53,8 @@ struct StoreOption: ParsableArguments {
         return .sqlite(migrating ? try openExisting() : try openReadOnly())
     }
 
-    /// This command reads and writes SQLite only: a PostgreSQL URL is invalid input (exit 1).
-    private func refusePostgres() throws {
-        guard isPostgres else { return }
-        throw CLIFailure.invalidInput("This command works on a SQLite --db only so far; the commands other than `report` and `metrics` also work on a PostgreSQL database.")
-    }
-
-    /// Opens (and migrates) the database; an unusable one is an internal failure (exit 3).
-    func open() throws -> Store {
-        try refusePostgres()
+    /// Opens (and migrates) the SQLite file; an unusable one is an internal failure (exit 3).
+    private func open() throws -> Store {
         do {
             return try Store.open(path: path)
         } catch let error as StoreError {
@@ -67,22 +62,20 @@ struct StoreOption: ParsableArguments {
         }
     }
 
-    /// Opens (and migrates) an existing database for an operator's change; a missing file is
+    /// Opens (and migrates) an existing SQLite file for an operator's change; a missing file is
     /// invalid input (exit 1), so a typo in --db never creates an empty database.
-    func openExisting() throws -> Store {
-        try refusePostgres()
+    private func openExisting() throws -> Store {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CLIFailure.invalidInput("The database '\(path)' does not exist; run `refit tick` or `refit run` first, or give --db.")
         }
         return try open()
     }
 
-    /// Opens an existing database read-only (never created, migrated or written; a read-only
+    /// Opens an existing SQLite file read-only (never created, migrated or written; a read-only
     /// file in a read-only folder will do) for the commands that only read. A missing file is
     /// invalid input (exit 1); a database of another schema version, or not a Refit database,
     /// is unusable (exit 3), with one sentence saying what to do.
-    func openReadOnly() throws -> Store {
-        try refusePostgres()
+    private func openReadOnly() throws -> Store {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CLIFailure.invalidInput("The database '\(path)' does not exist; run `refit tick` or `refit run` first, or give --db.")
         }

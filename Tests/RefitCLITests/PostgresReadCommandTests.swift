@@ -5,7 +5,7 @@ import RefitTestKit
 import Testing
 
 /// The read commands on PostgreSQL (`status`, `history`, `show`, `slices`, `lineage`, `backfills`,
-/// `audit list`, `audit verify`):
+/// `audit list`, `audit verify`, `report`, `metrics`):
 /// the same scenario ticked into a SQLite file and into a PostgreSQL database reads back as the
 /// same JSON, apart from run ids, times and hashes.
 @Suite("read commands on PostgreSQL (emulator)", .timeLimit(.minutes(5)))
@@ -15,23 +15,10 @@ struct PostgresReadCommandTests {
         let database = try ScratchPostgresDatabase(prefix: "refit_read")
         let url = database.url
 
-        let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
-        defer { emulator.stop() }
-        let folder = try ScratchSchedules.example()
-        defer { folder.remove() }
-        let pipelinePath = "pipelines/retrain-pipeline.json"
-        let pipeline = try String(contentsOf: folder.root.appendingPathComponent(pipelinePath), encoding: .utf8)
-        try folder.write(pipelinePath, pipeline.replacingOccurrences(of: #""end": "2026-01-02T00:00:00Z""#,
-                                                                     with: #""end": "2026-01-01T01:00:00Z""#))
-        // One window per activity: with more, whether an update is superseded depends on which
-        // attempt finishes first, and the two stores' histories could differ for that alone.
-        try folder.writeTrainingSlices(hours: 1)
-        let environment = try demoEnvironment(emulator.info)
+        let scenario = try await TickedScenario(postgres: url)
+        defer { scenario.stop() }
+        let folder = scenario.folder, environment = scenario.environment
         let databases = [folder.database, url]
-        for db in databases {
-            let tick = try await refitOffPool("tick", "--schedules", folder.root.path, "--db", db, environment: environment)
-            #expect(tick.exitCode == 0, "stderr: \(tick.stderr.suffix(800))")
-        }
 
         func json(_ arguments: [String], db: String) async throws -> Any {
             let result = try await offPool { try refit(arguments + ["--db", db], environment: environment) }
@@ -125,17 +112,138 @@ struct PostgresReadCommandTests {
         #expect(broken.stderr.contains("(\(edited - 1) events before it verify)"), "stderr: \(broken.stderr)")
     }
 
+    @Test("report and metrics read PostgreSQL as they read SQLite: the same counts, cells and families")
+    func reportAndMetricsMatchSQLite() async throws {
+        let database = try ScratchPostgresDatabase(prefix: "refit_report")
+        let url = database.url
+        let scenario = try await TickedScenario(postgres: url)
+        defer { scenario.stop() }
+        let folder = scenario.folder, environment = scenario.environment
+        // The password never shows: not in the page's "database" label, not in a message.
+        let withPassword = url.replacingOccurrences(of: "postgres://refit@", with: "postgres://refit:hunter2@")
+        var redacted = try #require(URLComponents(string: url))
+        redacted.password = nil
+        redacted.query = nil
+        let shownURL = try #require(redacted.string)
+
+        // `report --format json`: the same counts from both stores (the output path aside).
+        var summaries: [String] = [], pages: [ReportDOM] = []
+        for (index, db) in [folder.database, withPassword].enumerated() {
+            let out = folder.root.appendingPathComponent("report-\(index).html").path
+            let result = try await refitOffPool("report", "--schedules", folder.root.path, "--db", db, "--out", out, "--format", "json",
+                                                environment: environment)
+            #expect(result.exitCode == 0, "\(db): \(result.stderr)")
+            var summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            #expect(summary["out"] as? String == out)
+            summary["out"] = nil
+            summaries.append(Self.normalized(summary, unordered: false))
+            pages.append(ReportDOM(html: try String(contentsOfFile: out, encoding: .utf8)))
+        }
+        #expect(summaries[0] == summaries[1], "SQLite:     \(summaries[0])\nPostgreSQL: \(summaries[1])")
+        #expect(summaries[1].contains(#""windows":2"#) && summaries[1].contains(#""deployments":1"#)
+                && summaries[1].contains(#""evaluatedWindows":1"#) && summaries[1].contains(#""empty":null"#), "\(summaries[1])")
+
+        // With a pipeline and a range (the pipeline's inputs only), and a range without windows.
+        for filters in [["--pipeline", "RetrainPipeline", "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-01T01:00:00Z"],
+                        ["--from", "2027-01-01T00:00:00Z", "--to", "2027-01-02T00:00:00Z"]] {
+            var filtered: [String] = []
+            for db in [folder.database, url] {
+                let out = folder.root.appendingPathComponent("filtered.html").path
+                let result = try await offPool {
+                    try refit(["report", "--schedules", folder.root.path, "--db", db, "--out", out, "--format", "json"] + filters,
+                              environment: environment)
+                }
+                #expect(result.exitCode == 0, "\(filters) \(db): \(result.stderr)")
+                var summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+                summary["out"] = nil
+                filtered.append(Self.normalized(summary, unordered: false))
+            }
+            #expect(filtered[0] == filtered[1], "\(filters)\nSQLite:     \(filtered[0])\nPostgreSQL: \(filtered[1])")
+        }
+
+        // The HTML: the same grid cells (kind, place, state), deployments, plot points and
+        // failures; and the same details embedded for each cell, apart from ids and times.
+        func cells(_ dom: ReportDOM) -> [String] {
+            dom.cells.map { cell in
+                ["data-kind", "data-pipeline", "data-activity", "data-dataset", "data-window-start", "data-window-end", "data-state",
+                 "data-substate", "style"].map { "\($0)=\(cell[$0] ?? "-")" }.joined(separator: " ")
+            }.sorted()
+        }
+        let (sqlitePage, postgresPage) = (pages[0], pages[1])
+        #expect(!cells(postgresPage).isEmpty)
+        #expect(cells(sqlitePage) == cells(postgresPage), "SQLite:     \(cells(sqlitePage))\nPostgreSQL: \(cells(postgresPage))")
+        for (tag, className) in [("rect", "deployment"), ("circle", "point"), ("tr", "failure"), ("li", "legend-item")] {
+            #expect(sqlitePage.elements(tag, class: className).count == postgresPage.elements(tag, class: className).count, "\(tag).\(className)")
+        }
+        #expect(postgresPage.elements("rect", class: "deployment").count == 1)
+        for metric in ["rmse", "mae", "r2"] {
+            let plot = try #require(postgresPage.svg("data-metric", metric), "a plot of \(metric) from PostgreSQL")
+            #expect(postgresPage.elements("circle", class: "point", in: plot).count == 1, "\(metric)")
+        }
+        #expect(try Self.embeddedCells(sqlitePage) == Self.embeddedCells(postgresPage))
+        let label = try #require(postgresPage.html.range(of: "database <code>"))
+        let shown = postgresPage.html[label.upperBound...].prefix { $0 != "<" }
+        #expect(String(shown) == shownURL, "the page names the server by its URL without the password: \(shown)")
+        #expect(!postgresPage.html.contains("hunter2"))
+        #expect(sqlitePage.html.contains("database <code>refit.sqlite</code>"))
+
+        // An unknown pipeline: one sentence naming the server without its password, exit 1.
+        let unknown = try await refitOffPool("report", "--db", withPassword, "--pipeline", "Nope", "--out",
+                                             folder.root.appendingPathComponent("nope.html").path, environment: environment)
+        #expect(unknown.exitCode == 1 && unknown.stderr.contains("No pipeline named 'Nope' in \(shownURL);"), "stderr: \(unknown.stderr)")
+        #expect(!unknown.stderr.contains("hunter2"))
+
+        // `metrics`: both parse, with the same database families (the serving age, which moves
+        // with the clock, by its labels only).
+        var families: [[String: ParsedFamily]] = []
+        for db in [folder.database, withPassword] {
+            let result = try await refitOffPool("metrics", "--schedules", folder.root.path, "--db", db, environment: environment)
+            #expect(result.exitCode == 0, "\(db): \(result.stderr)")
+            #expect(!result.stdout.contains("hunter2"))
+            families.append(try await parseWithPrometheusClient(result.stdout, in: folder))
+        }
+        func samples(_ name: String, _ parsed: [String: ParsedFamily], values: Bool = true) -> [String] {
+            (parsed[name]?.samples ?? []).map { sample in
+                "\(sample.name){\(sample.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))}"
+                    + (values ? " \(sample.value)" : "")
+            }.sorted()
+        }
+        for name in ["refit_windows", "refit_history_attempts", "refit_history_deployments"] {
+            #expect(families[1][name]?.type == "gauge", "\(name) in \(families[1].keys.sorted())")
+            #expect(!samples(name, families[1]).isEmpty, "\(name)")
+            #expect(samples(name, families[0]) == samples(name, families[1]),
+                    "\(name)\nSQLite:     \(samples(name, families[0]))\nPostgreSQL: \(samples(name, families[1]))")
+        }
+        #expect(samples("refit_serving_window_age_seconds", families[0], values: false)
+                == samples("refit_serving_window_age_seconds", families[1], values: false))
+        #expect(samples("refit_serving_window_age_seconds", families[1], values: false).count == 1)
+        #expect(families[1]["refit_windows"]?.samples.count == 2 * 5, "two activities × five states")
+        #expect(families[1]["refit_history_deployments"]?.samples.contains { $0.labels["kind"] == "deploy" && $0.value == 1 } == true)
+    }
+
     @Test("a read command never migrates: a database without Refit's schema is refused (exit 3) and left empty")
     func readCommandsDoNotMigrate() async throws {
         let database = try ScratchPostgresDatabase(prefix: "refit_empty")
         let url = database.url
-        for arguments in [["history"], ["audit", "verify"], ["backfills"]] {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("refit-report-\(UUID().uuidString).html").path
+        for arguments in [["history"], ["audit", "verify"], ["backfills"], ["metrics"], ["report", "--out", out]] {
             let result = try await offPool { try refit(arguments + ["--db", url]) }
             #expect(result.exitCode == 3, "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains("is not a Refit database"), "\(arguments): \(result.stderr)")
         }
+        #expect(!FileManager.default.fileExists(atPath: out), "no report is written from a database that is not Refit's")
         let tables = try PostgresConnection(url: url).query("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")
         #expect(tables.first?.int("n") == 0)
+    }
+
+    /// The details `report` embeds for its grid cells (`#refit-data`), without their ids and
+    /// with the values that differ between two runs of the scenario blanked, in a stable order.
+    static func embeddedCells(_ dom: ReportDOM) throws -> [String] {
+        let start = try #require(dom.html.range(of: #"<script type="application/json" id="refit-data">"#))
+        let end = try #require(dom.html[start.upperBound...].range(of: "</script>"))
+        let data = try #require(try JSONSerialization.jsonObject(with: Data(dom.html[start.upperBound..<end.lowerBound].utf8)) as? [String: Any])
+        let cells = try #require(data["cells"] as? [String: Any])
+        return cells.values.map { normalized($0, unordered: true, alsoVolatile: ["updatedAt", "jobId"]) }.sorted()
     }
 
     /// Keys whose values differ between two runs of the same scenario (ids, clocks, hashes, the
@@ -146,13 +254,14 @@ struct PostgresReadCommandTests {
         "externalJobId", "detail", "intent", "result", "resumedFromRunId", "dueAt", "model", "deployRunId", "deployedAt", "createdAt", "fingerprint",
     ]
 
-    /// The document with volatile values blanked, rendered canonically; `unordered` also sorts
-    /// arrays (rows whose order depends on which attempt claimed first).
-    static func normalized(_ value: Any, unordered: Bool) -> String {
+    /// The document with volatile values (and those named in `alsoVolatile`) blanked, rendered
+    /// canonically; `unordered` also sorts arrays (rows whose order depends on which attempt
+    /// claimed first).
+    static func normalized(_ value: Any, unordered: Bool, alsoVolatile: Set<String> = []) -> String {
         func walk(_ value: Any) -> Any {
             if let object = value as? [String: Any] {
                 return object.reduce(into: [String: Any]()) { result, field in
-                    result[field.key] = volatile.contains(field.key) ? "~" : walk(field.value)
+                    result[field.key] = volatile.contains(field.key) || alsoVolatile.contains(field.key) ? "~" : walk(field.value)
                 }
             }
             if let array = value as? [Any] {
@@ -167,5 +276,54 @@ struct PostgresReadCommandTests {
             return String(decoding: data, as: UTF8.self)
         }
         return render(walk(value))
+    }
+}
+
+/// The example pipeline cut to one hour (one window per activity: with more, whether an update
+/// is superseded depends on which attempt finishes first, and the two stores' histories could
+/// differ for that alone), ticked against the emulator into a SQLite file and into PostgreSQL.
+struct TickedScenario {
+    let emulator: EmulatorProcess
+    let folder: ScratchSchedules
+    let environment: [String: String]
+
+    init(postgres url: String) async throws {
+        let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
+        let folder: ScratchSchedules
+        do {
+            folder = try ScratchSchedules.example()
+        } catch {
+            await emulator.stop()
+            throw error
+        }
+        self.emulator = emulator
+        self.folder = folder
+        do {
+            let pipelinePath = "pipelines/retrain-pipeline.json"
+            let pipeline = try String(contentsOf: folder.root.appendingPathComponent(pipelinePath), encoding: .utf8)
+            try folder.write(pipelinePath, pipeline.replacingOccurrences(of: #""end": "2026-01-02T00:00:00Z""#,
+                                                                         with: #""end": "2026-01-01T01:00:00Z""#))
+            try folder.writeTrainingSlices(hours: 1)
+            environment = try demoEnvironment(emulator.info)
+        } catch {
+            await emulator.stop()
+            folder.remove()
+            throw error
+        }
+        do {
+            for db in [folder.database, url] {
+                let tick = try await refitOffPool("tick", "--schedules", folder.root.path, "--db", db, environment: environment)
+                #expect(tick.exitCode == 0, "stderr: \(tick.stderr.suffix(800))")
+            }
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    /// Stops the emulator and removes the folder.
+    func stop() {
+        emulator.stop()
+        folder.remove()
     }
 }

@@ -5,8 +5,9 @@ import FoundationNetworking
 import Testing
 import RefitTestKit
 
-/// `refit run --metrics-address` scraped while it runs against the emulator, the exposition
-/// parsed by the Prometheus project's own Python parser (PyPI `prometheus-client`); and
+/// `refit run --metrics-address` scraped while it runs against the emulator (on SQLite and on
+/// PostgreSQL), the exposition parsed by the Prometheus project's own Python parser (PyPI
+/// `prometheus-client`); and
 /// `refit metrics`, the same store families once on stdout. Child processes are waited for off
 /// the cooperative pool (`offPool`), so these tests never hold up the others' timers.
 @Suite("refit run --metrics-address and refit metrics", .timeLimit(.minutes(3)))
@@ -29,25 +30,11 @@ struct ServeMetricsTests {
                                        environment: environment, logFile: folder.root.appendingPathComponent("worker.log"))
         defer { Thread { worker.stop() }.start() }
 
-        // Until every update window has ended (deployed or superseded).
-        var rows: [HistoryRow] = []
-        let deadline = ContinuousClock.now + .seconds(90)
-        while ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(300))
-            let history = try await refitOffPool("history", "--db", folder.database, "--format", "json", environment: environment)
-            rows = (try? JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))) ?? []
-            let updated = Set(rows.filter { $0.activity == "UpdateScoringEndpoint" && ["Succeeded", "Skipped"].contains($0.status) }
-                .map(\.windowStart))
-            if updated.count == 4 { break }
-        }
+        let settled = try await SettledScrape.wait(worker: worker, base: base, db: folder.database, updateWindows: 4, folder: folder,
+                                                   environment: environment)
+        let rows = settled.rows, families = settled.families
         #expect(rows.filter { $0.activity == "UpdateScoringEndpoint" && $0.endedAt != nil }.count >= 4, "log: \(worker.logTail())")
-        // History is final once nothing runs: read it again with the scrape.
-        try await Task.sleep(for: .milliseconds(500))
-        let (scrape, scrapeStatus) = try await get(base + "/metrics")
-        rows = try JSONDecoder().decode([HistoryRow].self, from: Data(try await refitOffPool(
-            "history", "--db", folder.database, "--format", "json", environment: environment).stdout.utf8))
-        #expect(scrapeStatus == 200)
-        let families = try await parseWithPrometheusClient(scrape, in: folder)
+        #expect(settled.status == 200)
 
         let expected: [String: String] = [
             "refit_windows": "gauge", "refit_attempts_started": "counter", "refit_attempts_finished": "counter",
@@ -60,17 +47,9 @@ struct ServeMetricsTests {
             #expect(families[name]?.type == type, "\(name) in \(families.keys.sorted())")
         }
         // Every attempt history ended was counted by outcome, by the worker and from the store alike.
-        var fromHistory: [String: Double] = [:]
-        for row in rows where row.endedAt != nil { fromHistory["\(row.activity) \(row.status)", default: 0] += 1 }
-        func byActivityOutcome(_ family: String) -> [String: Double] {
-            var counts: [String: Double] = [:]
-            for sample in families[family]?.samples ?? [] where !sample.name.hasSuffix("_created") {
-                counts["\(sample.labels["activity"] ?? "") \(sample.labels["outcome"] ?? "")", default: 0] += sample.value
-            }
-            return counts.filter { $0.value > 0 }
-        }
-        #expect(byActivityOutcome("refit_attempts_finished") == fromHistory)
-        #expect(byActivityOutcome("refit_history_attempts") == fromHistory)
+        let fromHistory = SettledScrape.outcomes(rows)
+        #expect(byActivityOutcome("refit_attempts_finished", families) == fromHistory)
+        #expect(byActivityOutcome("refit_history_attempts", families) == fromHistory)
         let started = (families["refit_attempts_started"]?.samples ?? []).filter { $0.name.hasSuffix("_total") }.map(\.value).reduce(0, +)
         #expect(started == Double(rows.count))
         let ready = families["refit_windows"]?.samples.first {
@@ -113,6 +92,67 @@ struct ServeMetricsTests {
         #expect(worker.stop() == 0, "refit run exits 0 on SIGTERM with the metrics server")
     }
 
+    @Test("on PostgreSQL: /metrics counts what history holds (data-to-submit included), /status is refit status, /healthz is 200")
+    func scrapeDuringRunOnPostgres() async throws {
+        let database = try ScratchPostgresDatabase(prefix: "refit_serve")
+        let url = database.url
+        // The worker is given a password in its URL; no output may show it.
+        let withPassword = url.replacingOccurrences(of: "postgres://refit@", with: "postgres://refit:hunter2@")
+        let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
+        defer { emulator.stop() }
+        let folder = try ScratchSchedules.example()
+        defer { folder.remove() }
+        let pipelinePath = "pipelines/retrain-pipeline.json"
+        let pipeline = try String(contentsOf: folder.root.appendingPathComponent(pipelinePath), encoding: .utf8)
+        try folder.write(pipelinePath, pipeline.replacingOccurrences(of: #""end": "2026-01-02T00:00:00Z""#,
+                                                                     with: #""end": "2026-01-01T02:00:00Z""#))
+        try folder.writeTrainingSlices(hours: 2)
+        let environment = try demoEnvironment(emulator.info)
+        let port = try await offPool { try freePort() }
+        let base = "http://127.0.0.1:\(port)"
+        let worker = try WorkerProcess(arguments: ["--schedules", folder.root.path, "--db", withPassword, "--metrics-address", "\(port)"],
+                                       environment: environment, logFile: folder.root.appendingPathComponent("worker.log"))
+        defer { Thread { worker.stop() }.start() }
+
+        let settled = try await SettledScrape.wait(worker: worker, base: base, db: url, updateWindows: 2, folder: folder,
+                                                   environment: environment)
+        let rows = settled.rows, families = settled.families, scrape = settled.text
+        #expect(rows.filter { $0.activity == "UpdateScoringEndpoint" && $0.endedAt != nil }.count == 2, "log: \(worker.logTail())")
+        #expect(settled.status == 200, "\(scrape)")
+
+        // The store families, read through the scrapes' own PostgreSQL connection.
+        let fromHistory = SettledScrape.outcomes(rows)
+        #expect(!fromHistory.isEmpty)
+        #expect(byActivityOutcome("refit_history_attempts", families) == fromHistory)
+        #expect(byActivityOutcome("refit_attempts_finished", families) == fromHistory)
+        let windows = families["refit_windows"]?.samples ?? []
+        #expect(windows.count == 2 * 5, "two activities × five states: \(windows.map(\.labels))")
+        #expect(windows.first { $0.labels["activity"] == "Retrain" && $0.labels["state"] == "Ready" }?.value == 2)
+        let deployments = (families["refit_history_deployments"]?.samples ?? []).map(\.value).reduce(0, +)
+        #expect(deployments == 2, "one deployment or supersession per update window: \(families["refit_history_deployments"]?.samples ?? [])")
+        let age = families["refit_serving_window_age_seconds"]?.samples.first
+        #expect((age?.value ?? 0) > 0 && age?.labels["endpoint"]?.contains("?") == false)
+        // The data-to-submit latency needs when each window's data landed, read from PostgreSQL
+        // by the worker before it submits: one observation per training attempt that submitted.
+        let submitted = Double(rows.filter { $0.activity == "Retrain" && $0.status == "Succeeded" }.count)
+        let dataToSubmit = families["refit_data_to_submit_seconds"]?.samples.first { $0.name == "refit_data_to_submit_seconds_count" }
+        #expect(submitted == 2 && dataToSubmit?.value == submitted, "\(families["refit_data_to_submit_seconds"]?.samples ?? [])")
+
+        // /status is `refit status --format json` on the same database, but for the moment it was made.
+        let (served, statusCode) = try await get(base + "/status")
+        let printed = try await refitOffPool("status", "--schedules", folder.root.path, "--db", url, "--format", "json",
+                                             environment: environment)
+        #expect(statusCode == 200 && printed.exitCode == 0, "\(served) \(printed.stderr)")
+        #expect(try withoutGeneratedAt(served) == withoutGeneratedAt(printed.stdout))
+
+        let (health, healthCode) = try await get(base + "/healthz")
+        #expect(healthCode == 200 && health == "ok\n")
+
+        #expect(worker.stop() == 0, "refit run exits 0 on SIGTERM with the metrics server")
+        let log = (try? String(contentsOf: worker.logFile, encoding: .utf8)) ?? ""
+        #expect(!log.contains("hunter2") && !scrape.contains("hunter2") && !served.contains("hunter2"))
+    }
+
     @Test("an unparsable --metrics-address: one sentence, exit 1")
     func badAddress() async throws {
         let folder = try ScratchSchedules.example()
@@ -138,6 +178,60 @@ struct ServeMetricsTests {
         let missing = try await refitOffPool("metrics", "--schedules", folder.root.path, "--db", folder.root.appendingPathComponent("none.sqlite").path)
         #expect(missing.exitCode == 1 && missing.stderr.split(separator: "\n").count == 1)
     }
+}
+
+/// A `refit run` that has done its work, and what it serves then: history read once every
+/// update window has ended and no attempt runs, and a `/metrics` scrape taken once the worker
+/// has counted every ended attempt (it counts one after recording its outcome). The wait ends
+/// on those events; its deadline only guards against a hang.
+struct SettledScrape {
+    var rows: [HistoryRow]
+    var text: String
+    var status: Int
+    var families: [String: ParsedFamily]
+
+    static func wait(worker: WorkerProcess, base: String, db: String, updateWindows: Int, folder: ScratchSchedules,
+                     environment: [String: String]) async throws -> SettledScrape {
+        let deadline = ContinuousClock.now + .seconds(90)
+        func history() async throws -> [HistoryRow] {
+            let history = try await refitOffPool("history", "--db", db, "--format", "json", environment: environment)
+            return (try? JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))) ?? []
+        }
+        // Until every update window has ended (deployed or superseded) and nothing runs.
+        var rows: [HistoryRow] = []
+        while ContinuousClock.now < deadline, worker.isRunning {
+            rows = try await history()
+            let updated = Set(rows.filter { $0.activity == "UpdateScoringEndpoint" && ["Succeeded", "Skipped"].contains($0.status) }
+                .map(\.windowStart))
+            if updated.count >= updateWindows, rows.allSatisfy({ $0.endedAt != nil }) { break }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        let ended = outcomes(rows)
+        var scrape = SettledScrape(rows: rows, text: "", status: 0, families: [:])
+        repeat {
+            (scrape.text, scrape.status) = try await get(base + "/metrics")
+            scrape.families = try await parseWithPrometheusClient(scrape.text, in: folder)
+            if byActivityOutcome("refit_attempts_finished", scrape.families) == ended { break }
+            try await Task.sleep(for: .milliseconds(200))
+        } while ContinuousClock.now < deadline
+        return scrape
+    }
+
+    /// Ended attempts in history per "activity outcome".
+    static func outcomes(_ rows: [HistoryRow]) -> [String: Double] {
+        var counts: [String: Double] = [:]
+        for row in rows where row.endedAt != nil { counts["\(row.activity) \(row.status)", default: 0] += 1 }
+        return counts
+    }
+}
+
+/// A family's samples summed per "activity outcome", zeros left out (`_created` samples aside).
+func byActivityOutcome(_ family: String, _ families: [String: ParsedFamily]) -> [String: Double] {
+    var counts: [String: Double] = [:]
+    for sample in families[family]?.samples ?? [] where !sample.name.hasSuffix("_created") {
+        counts["\(sample.labels["activity"] ?? "") \(sample.labels["outcome"] ?? "")", default: 0] += sample.value
+    }
+    return counts.filter { $0.value > 0 }
 }
 
 /// One family as prometheus_client parsed it.

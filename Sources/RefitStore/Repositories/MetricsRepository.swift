@@ -13,6 +13,11 @@ public struct MetricsRepository: Sendable {
         public var activity: String
         public var value: String
         public var count: Int
+
+        /// A count as a store read it.
+        public init(pipeline: String, activity: String, value: String, count: Int) {
+            self.pipeline = pipeline; self.activity = activity; self.value = value; self.count = count
+        }
     }
 
     /// Windows per (pipeline, activity, state).
@@ -54,6 +59,12 @@ public struct MetricsRepository: Sendable {
         public var modelWindowStart: Instant
         /// nil for deployments recorded without it.
         public var modelWindowEnd: Instant?
+
+        /// An endpoint's latest deployment as a store read it.
+        public init(pipeline: String, activity: String, endpoint: String, modelWindowStart: Instant, modelWindowEnd: Instant?) {
+            self.pipeline = pipeline; self.activity = activity; self.endpoint = endpoint
+            self.modelWindowStart = modelWindowStart; self.modelWindowEnd = modelWindowEnd
+        }
     }
 
     /// Every endpoint's latest deployment (what it serves now, rollbacks included).

@@ -62,15 +62,8 @@ public struct ReportRepository: Sendable {
                 ORDER BY w.pipeline, w.activity, w.window_start, r.started_at, r.rowid, o.id
                 """, named: range).compactMap(Self.evaluation)
             // The newest successful run's evaluation per window (its outputs carry the same one).
-            var newest: [String: HistorySnapshot.Evaluation] = [:]
-            var order: [String] = []
-            for evaluation in evaluations {
-                let key = "\(evaluation.pipeline)\u{0}\(evaluation.activity)\u{0}\(evaluation.windowStart.iso8601)"
-                if newest[key] == nil { order.append(key) }
-                newest[key] = evaluation
-            }
             return HistorySnapshot(windows: windows, slices: slices, runs: runs, deployments: deployments,
-                                   evaluations: order.compactMap { newest[$0] })
+                                   evaluations: HistorySnapshot.Evaluation.newestPerWindow(evaluations))
         }
     }
 
@@ -134,23 +127,8 @@ public struct ReportRepository: Sendable {
     private static func evaluation(_ row: Row) -> HistorySnapshot.Evaluation? {
         guard let runID = row.string("run_id"), let pipeline = row.string("pipeline"), let activity = row.string("activity"),
               let start = StoreText.instant(row, "window_start"), let endedAt = StoreText.instant(row, "ended_at"),
-              let text = row.string("evaluation"),
-              let object = try? JSONDecoder().decode([String: NumericValue].self, from: Data(text.utf8)) else { return nil }
-        let metrics = object.compactMap { name, value in value.number.map { HistorySnapshot.Evaluation.Metric(name: name, value: $0) } }
-            .sorted { $0.name < $1.name }
-        guard !metrics.isEmpty else { return nil }
+              let text = row.string("evaluation"), let metrics = HistorySnapshot.Evaluation.metrics(evaluationJSON: text) else { return nil }
         return HistorySnapshot.Evaluation(pipeline: pipeline, activity: activity, windowStart: start, runID: runID, evaluatedAt: endedAt,
                                           metrics: metrics)
-    }
-}
-
-/// A JSON value that is a finite number, or nil for anything else (strings, booleans, objects).
-private struct NumericValue: Decodable {
-    var number: Double?
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if (try? container.decode(Bool.self)) != nil { number = nil; return }
-        number = (try? container.decode(Double.self)).flatMap { $0.isFinite ? $0 : nil }
     }
 }
