@@ -13,6 +13,7 @@ import RefitStore
 /// (`refit run --metrics-address`) are not in it: they live in that process.
 struct Metrics: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "metrics",
         abstract: "Print the database's metrics once in the Prometheus text format (for a textfile collector).")
 
     @Option(name: .long, help: ArgumentHelp("The folder of definitions (default: ./schedules when it exists; without definitions only what the database holds is shown).",

@@ -13,6 +13,7 @@ import RefitStore
 /// shown to the pipeline's external inputs.
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "report",
         abstract: "Write an HTML report: slice grid, deployment timeline, model quality, durations and latency, failures.",
         discussion: """
             Reads the database read-only and writes one self-contained HTML file to --out (replacing it), then prints \
