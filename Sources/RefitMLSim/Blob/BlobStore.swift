@@ -231,8 +231,9 @@ public actor BlobStore {
                         metadata: [String: String] = [:], conditions: AccessConditions = .none,
                         createOnly: Bool = false) throws -> BlobProperties {
         try Self.validate(container: container, blob: name)
-        guard var box = containers[container] else { throw BlobError.containerNotFound }
-        let existing = box.blobs[name]?.properties
+        guard let existing = containers[container].map({ $0.blobs[name]?.properties }) else {
+            throw BlobError.containerNotFound
+        }
         if let failure = conditions.failure(for: existing, isRead: false) { throw failure }
         if createOnly, existing != nil {
             throw BlobError.permissionMismatch("The SAS may create blobs but not overwrite them.")
@@ -247,8 +248,9 @@ public actor BlobStore {
             etag: nextETag(), lastModified: now, createdOn: existing?.createdOn ?? now,
             metadata: metadata)
         try persistBlob(properties, data: data)
-        box.blobs[name] = (properties, data)
-        containers[container] = box
+        // Mutated in place: a copy taken out and written back would copy every blob of the
+        // container on each put (a cost that grew with the container, quadratic over a backfill).
+        containers[container]?.blobs[name] = (properties, data)
         return properties
     }
 
@@ -315,8 +317,8 @@ public actor BlobStore {
 
     public func deleteBlob(container: String, name: String, conditions: AccessConditions = .none) throws {
         try Self.validate(container: container, blob: name)
-        guard var box = containers[container] else { throw BlobError.containerNotFound }
-        guard let entry = box.blobs[name] else { throw BlobError.blobNotFound }
+        guard containers[container] != nil else { throw BlobError.containerNotFound }
+        guard let entry = containers[container]?.blobs[name] else { throw BlobError.blobNotFound }
         if let failure = conditions.failure(for: entry.properties, isRead: false) { throw failure }
         if let files = blobFiles(container: container, name: name) {
             do {
@@ -327,8 +329,7 @@ public actor BlobStore {
             }
             pruneEmptyFolders(from: files.data.deletingLastPathComponent(), upTo: containerDirectory(container))
         }
-        box.blobs[name] = nil
-        containers[container] = box
+        containers[container]?.blobs[name] = nil
     }
 
     /// Lists blobs in name order starting at `marker` (a name from an earlier page's `nextMarker`), at most
