@@ -412,9 +412,6 @@ def run_latency(bin_dir, drops=50, spacing_ms=200, timeout=120, keep=False):
     try:
         emulator = Emulator(bin_dir, scratch)
         data_dir, schedules, db = os.path.join(scratch, "data"), os.path.join(scratch, "schedules"), os.path.join(scratch, "refit.sqlite")
-        if postgres:
-            db = create_pg_database(postgres, n)
-            result["store"] = "postgres"
         staging = os.path.join(scratch, "staging")       # outside the watched tree: files are moved in whole
         os.makedirs(staging)
         end = hour_floor(dt.datetime.now(dt.timezone.utc))
