@@ -30,7 +30,8 @@ final class CurlTransfer: @unchecked Sendable {
         self.redaction = RedactionContext(redactor: configuration.redactor,
                                           secrets: Self.secrets(of: request, redactor: configuration.redactor))
         self.maxResponseBytes = max(0, configuration.maxResponseBytes)
-        let redactedURL = configuration.redactor.redact(url: request.url)
+        // Redacting costs a parse of the URL: done only when an error needs it.
+        var redactedURL: String { configuration.redactor.redact(url: request.url) }
 
         func invalid(_ detail: String) -> HTTPError {
             HTTPError(code: .invalidRequest, method: request.method, url: redactedURL, isRetryable: false,

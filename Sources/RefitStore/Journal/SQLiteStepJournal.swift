@@ -1,15 +1,22 @@
 import Foundation
 import RefitCore
+import Synchronization
 
 /// The `steps` table as a ``StepJournal``: each call is one short transaction, so a crash at
 /// any instant leaves either the intent or the result on disk, never half of either.
 ///
 /// The run must already exist in `runs` (the worker writes it when it claims the window);
 /// lookups span every run of that run's window, newest attempt first.
+///
+/// The first lookup reads the window's steps once; later lookups answer from that copy, which
+/// this journal's own writes keep current. That holds because an attempt writes only its own
+/// run's steps and is the only attempt of its window while it holds the lease.
 public final class SQLiteStepJournal: StepJournal, Sendable {
     public let runID: String
     private let database: SQLiteDatabase
     private let now: @Sendable () -> Date
+    /// Each step's newest record across the window's runs (this run's first); nil until read.
+    private let known = Mutex<[String: StepRecord]?>(nil)
 
     public init(store: Store, runID: String, now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = store.database
@@ -30,6 +37,8 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
                 """, [.text(runID), .text(step), .text(payload), .text(at)])
             try Self.noteExternalJob(db, runID: runID, payload: intent)
         }
+        let record = StepRecord(runID: runID, step: step, state: .intent, intent: intent)
+        known.withLock { if $0 != nil { $0?[step] = record } }
     }
 
     /// A step naming an external job (`jobId`) records it on the run at once, so history names
@@ -63,23 +72,33 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
         if changed == 0 {
             throw StepJournalError("Step '\(step)' of run \(runID) has no recorded intent.")
         }
+        known.withLock { steps in
+            guard var record = steps?[step], record.runID == runID else { return }
+            record.state = state == "done" ? .done : .failed
+            record.result = payload
+            steps?[step] = record
+        }
     }
 
     public func lookup(step: String) throws -> StepRecord? {
+        if let steps = known.withLock({ $0 }) { return steps[step] }
         let rows = try database.query("""
             SELECT s.run_id, s.name, s.state, s.intent, s.result
             FROM steps AS s JOIN runs AS r ON r.run_id = s.run_id
-            WHERE s.name = ? AND r.window_id = (SELECT window_id FROM runs WHERE run_id = ?)
+            WHERE r.window_id = (SELECT window_id FROM runs WHERE run_id = ?)
             ORDER BY (s.run_id = ?) DESC, r.rowid DESC
-            LIMIT 1
-            """, [.text(step), .text(runID), .text(runID)])
-        guard let row = rows.first else { return nil }
-        guard let run = row.string("run_id"), let name = row.string("name"),
-              let state = row.string("state").flatMap(StepRecord.State.init(rawValue:)),
-              let intent = try Self.decode(row.string("intent"))
-        else { throw StepJournalError("A journal row of step '\(step)' is unreadable.") }
-        return StepRecord(runID: run, step: name, state: state, intent: intent,
-                          result: try Self.decode(row.string("result")))
+            """, [.text(runID), .text(runID)])
+        var steps: [String: StepRecord] = [:]
+        for row in rows {
+            guard let run = row.string("run_id"), let name = row.string("name"),
+                  let state = row.string("state").flatMap(StepRecord.State.init(rawValue:)),
+                  let intent = try Self.decode(row.string("intent"))
+            else { throw StepJournalError("A journal row of step '\(row.string("name") ?? "?")' is unreadable.") }
+            guard steps[name] == nil else { continue }
+            steps[name] = StepRecord(runID: run, step: name, state: state, intent: intent, result: try Self.decode(row.string("result")))
+        }
+        known.withLock { $0 = steps }
+        return steps[step]
     }
 
     private static func json(_ payload: [String: String]) throws -> String {
