@@ -59,19 +59,35 @@ func commandContext(_ script: String, timeout: Duration? = nil, journal: InMemor
     }
 
     @Test func timeoutKillsTheProcessGroup() async throws {
-        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("refit-cmd-\(UUID().uuidString)")
-        // The child sleep writes the marker only if it survives the timeout. Its 8 s leave a
-        // loaded machine (a parallel test run on 2 cores) ample time to deliver the kill.
-        let script = "(sleep 8; touch '\(marker.path)') & echo started; wait"
-        let started = ContinuousClock.now
+        let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("refit-cmd-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: pidFile) }
+        // A grandchild that would outlive the shell by ten minutes unless the whole group is killed.
+        let script = "sleep 600 & echo $! > '\(pidFile.path)'; echo started; wait"
         do {
             _ = try await CommandActivity().execute(commandContext(script, timeout: .milliseconds(300)))
             Issue.record("a timed-out command succeeded")
         } catch {
             #expect(error.code == .timedOut)
         }
-        try await Task.sleep(until: started + .seconds(9), clock: .continuous)
-        #expect(!FileManager.default.fileExists(atPath: marker.path))
+        let text = try String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let pid = try #require(pid_t(text))
+        // Wait for the event, not for a time: the grandchild ends (or is a zombie) once the kill
+        // is delivered, however loaded the machine. The guard only keeps a failure from hanging.
+        let guardUntil = ContinuousClock.now + .seconds(120)
+        while Self.isAlive(pid) && ContinuousClock.now < guardUntil {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let survived = Self.isAlive(pid)
+        if survived { kill(pid, SIGKILL) }
+        #expect(!survived, "the command's background child survived the timeout")
+    }
+
+    /// Whether `pid` runs: it exists and is not a zombie waiting to be reaped.
+    private static func isAlive(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        return !stat[close...].dropFirst().trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 
     @Test func missingProgramIsAClearError() async {
