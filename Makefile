@@ -1,7 +1,7 @@
 # Refit — the two commands a newcomer needs are `make test` and (with the worker) `make demo`.
 SWIFT ?= swift
 
-.PHONY: setup build test soak bench bench-chain bench-peers demo release migrations clean fuzz
+.PHONY: setup build test soak bench bench-chain bench-peers bench-throughput demo release migrations clean fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -41,8 +41,13 @@ soak: setup
 # (real HTTP, `refit run`; BENCH_CHAIN_SIZES=720,2880,8760 by default, "none" skips it; each capped at
 # BENCH_CHAIN_TIMEOUT=900 s) and data landing -> BES submit latency (BENCH_LATENCY_DROPS=50 drops,
 # BENCH_LATENCY_SPACING_MS=200 apart; 0 drops skips it). `make bench-chain` runs only these.
+# Between the two, scripts/bench_throughput.sh: claims and finishes per second with 1, 2 and 4
+# worker processes on SQLite, then on PostgreSQL ($BENCH_POSTGRES, else a private server started and
+# stopped by the script; skipped without the server binaries); BENCH_THROUGHPUT_WINDOWS=3000 per run,
+# BENCH_THROUGHPUT_STORES=none skips it; about a minute. `make bench-throughput` runs only it.
 BENCH_ARGS ?=
 export BENCH_CHAIN_SIZES BENCH_CHAIN_TIMEOUT BENCH_LATENCY_DROPS BENCH_LATENCY_SPACING_MS BENCH_KEEP PEER_SIZES BENCH_VENV
+export BENCH_THROUGHPUT_WINDOWS BENCH_THROUGHPUT_WORKERS BENCH_THROUGHPUT_REPEAT BENCH_THROUGHPUT_STORES
 RELEASE_BIN = $$($(SWIFT) build $(RELEASE) --show-bin-path)
 
 bench: setup
@@ -50,7 +55,12 @@ bench: setup
 	$(SWIFT) build $(RELEASE) --product refit
 	$(SWIFT) build $(RELEASE) --product refit-mlsim
 	"$(RELEASE_BIN)/refit-bench" $(BENCH_ARGS)
+	bash scripts/bench_throughput.sh "$(RELEASE_BIN)/refit-bench"
 	python3 scripts/bench_chain.py --bin "$(RELEASE_BIN)"
+
+bench-throughput: setup
+	$(SWIFT) build $(RELEASE) --product refit-bench
+	bash scripts/bench_throughput.sh "$(RELEASE_BIN)/refit-bench"
 
 bench-chain: setup
 	$(SWIFT) build $(RELEASE) --product refit

@@ -115,7 +115,7 @@ let package = Package(
 
         // `make bench`: speed and memory figures of the core (ticks, store, slicing); never in tests.
         .executableTarget(name: "refit-bench",
-                          dependencies: ["RefitCore", "RefitDefinitions", "RefitStore", "RefitWorker",
+                          dependencies: ["RefitCore", "RefitDefinitions", "RefitStore", "RefitPostgres", "RefitWorker",
                                          .product(name: "Logging", package: "swift-log")],
                           swiftSettings: swiftSettings),
 

@@ -1,15 +1,24 @@
 // refit-bench: speed and memory figures for Refit's core (worker ticks, store, slicing,
 // definitions). Run it through `make bench` (release build). Each scenario runs in a child
-// process of its own, so the peak RSS reported is that scenario's alone.
+// process of its own, so the peak RSS reported is that scenario's alone. `refit-bench throughput`
+// measures claims and finishes per second with several worker processes on SQLite or PostgreSQL.
 import Foundation
 
 let usage = """
     usage: refit-bench [--format table|json] [--only SCENARIO] [--sizes N,N,...] [--schedules DIR] [--list]
+           refit-bench throughput [--db FILE_OR_URL] [--workers 1,2,4] [--windows N] ...   (--help for its options)
       --format     table (default) or json
       --only       run one scenario in this process (repeatable names: see --list)
       --sizes      waiting-window counts for the tick-waiting scenarios (default 1000,10000,100000)
       --schedules  the definitions folder to load (default schedules)
     """
+
+// `throughput` runs K worker processes against one store (Throughput.swift); `throughput-worker`
+// is one of those processes, started by it.
+if let command = CommandLine.arguments.dropFirst().first, command == "throughput" || command == "throughput-worker" {
+    let rest = Array(CommandLine.arguments.dropFirst(2))
+    exit(command == "throughput" ? await ThroughputBench.main(rest) : await ThroughputBench.workerMain(rest))
+}
 
 enum Format: String { case table, json }
 
