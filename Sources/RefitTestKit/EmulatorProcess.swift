@@ -78,6 +78,8 @@ public final class EmulatorProcess: @unchecked Sendable {
     }
 
     public let info: Info
+    /// The write end of the emulator's stdin (see `--exit-on-stdin-eof`); closed with this object.
+    private let stdinWriter: FileHandle
     /// The emulator's process id.
     public let processIdentifier: Int32
     private let process: Process
@@ -110,8 +112,12 @@ public final class EmulatorProcess: @unchecked Sendable {
         }
         let process = Process()
         process.executableURL = executable
-        process.arguments = ["--port", "0"] + arguments
-        process.standardInput = FileHandle.nullDevice
+        // The emulator exits when its stdin ends: the write end lives in this object and in this
+        // process, so it stops even when the test process exits without deinitializing us.
+        process.arguments = ["--port", "0", "--exit-on-stdin-eof"] + arguments
+        let input = Pipe()
+        process.standardInput = input
+        self.stdinWriter = input.fileHandleForWriting
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -39,6 +39,9 @@ struct RefitMLSimCommand: AsyncParsableCommand {
     @Option(help: "Seed for ids, keys and rate-based faults (repeatable runs).")
     var seed: UInt64?
 
+    @Flag(help: "Exit when standard input reaches its end: a parent that holds a pipe to it stops the emulator just by exiting, however it ends.")
+    var exitOnStdinEOF = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
         guard jobDuration >= 0, jobDuration.isFinite else { throw ValidationError("--job-duration must be zero or more seconds.") }
@@ -61,6 +64,14 @@ struct RefitMLSimCommand: AsyncParsableCommand {
             jobDuration: .milliseconds(Int64((jobDuration * 1000).rounded())),
             propagationDelay: .milliseconds(Int64((propagationDelay * 1000).rounded())),
             faults: faults, seed: seed)
+        if exitOnStdinEOF {
+            // A blocking read on a thread of its own: EOF (or an error) means the parent is gone.
+            Thread.detachNewThread {
+                var buffer = [UInt8](repeating: 0, count: 512)
+                while read(STDIN_FILENO, &buffer, buffer.count) > 0 {}
+                Foundation.exit(0)
+            }
+        }
         try await MLSimServer.run(configuration: configuration, handleSignals: true) { info in
             FileHandle.standardOutput.write(Data((info.jsonLine() + "\n").utf8))
         }
