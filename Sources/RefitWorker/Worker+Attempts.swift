@@ -63,6 +63,7 @@ extension Worker {
                                                                until: now + configuration.leaseDuration, now: now)) ?? false
                     if !renewed { return .leaseLost }
                     renewedAt = now
+                    await self.heartbeatIfDue()
                 }
                 return nil
             }
