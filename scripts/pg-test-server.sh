@@ -2,7 +2,8 @@
 # A private, throwaway PostgreSQL server for tests: `start DIR` runs initdb and pg_ctl in DIR
 # (the cluster in DIR/data, its socket and log in DIR) on a free loopback port with trust
 # authentication on 127.0.0.1 only, creates the database `refit` owned by the superuser `refit`,
-# and prints its URL; `url DIR` prints it again; `stop DIR` stops the server (DIR stays);
+# and prints its URL; `url DIR` prints it again; `stop DIR` stops the server (DIR stays, and a
+# later `start DIR` uses the same port again when it is free);
 # `restart DIR` stops it fast (open sessions are cut off mid-transaction) and starts it again on
 # the same port, for tests of reconnecting.
 #
@@ -86,12 +87,22 @@ case "$cmd" in
       printf 'local all all trust\nhost all refit_pw 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 trust\n' \
         | as_owner tee "$dir/data/pg_hba.conf" >/dev/null
     fi
+    # A server stopped before comes back on its port when that is free (clients' URLs stay valid).
+    previous="$(cat "$dir/last-port" 2>/dev/null || true)"
     for _ in 1 2 3 4 5; do
-      port="$(free_port)"
+      port="${previous:-$(free_port)}"
+      previous=""
       if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 30 start >/dev/null 2>&1; then
         echo "$port" >"$dir/port"
-        "$bin/createdb" -h 127.0.0.1 -p "$port" -U refit refit >>"$dir/server.log" 2>&1 \
-          || fail "the server started but creating the database refit failed; see $dir/server.log."
+        rm -f "$dir/last-port"
+        # The database refit exists already when a stopped cluster is started again.
+        if ! created="$("$bin/createdb" -h 127.0.0.1 -p "$port" -U refit refit 2>&1)"; then
+          echo "$created" >>"$dir/server.log"
+          case "$created" in
+            *"already exists"*) ;;
+            *) fail "the server started but creating the database refit failed; see $dir/server.log." ;;
+          esac
+        fi
         url
         exit 0
       fi
@@ -102,7 +113,7 @@ case "$cmd" in
     bin="$(find_bin)"
     [ -d "$dir/data" ] || exit 0
     as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
-    rm -f "$dir/port"
+    if [ -f "$dir/port" ]; then mv "$dir/port" "$dir/last-port"; fi
     ;;
   restart)
     bin="$(find_bin)"

@@ -68,6 +68,10 @@ public actor Worker {
     private var finishedCount = 0
     /// How the run loop is doing (`/healthz`).
     public private(set) var health = WorkerHealth()
+    /// Scheduling passes that failed in a row (a database that does not answer).
+    private var failedPasses = 0
+    /// How long the run loop waits before trying a pass again after `failedPasses` failures.
+    private var retryPause: TimeSpan { TimeSpan(seconds: min(30, Int64(1) << min(5, max(0, failedPasses - 1)))) }
     /// What this process registered as (`refit status` lists it); nil before `register(as:)`
     /// and after `markStopped()`.
     private var registration: WorkerRegistration?
@@ -319,12 +323,20 @@ public actor Worker {
                     logger.debug("tick", metadata: ["started": "\(report.started.count)", "materialized": "\(report.materialized)",
                                                     "checks": "\(report.checks)", "recovered": "\(report.recovered)"])
                 }
+                failedPasses = 0
             } catch {
-                logger.error("scheduling pass failed; retrying after a pause", metadata: ["error": "\(error)"])
+                // The next pass comes after a pause that doubles with each failure in a row (1 s …
+                // 30 s), whatever else is due: a database that went away (a server restart, a
+                // network cut) is tried again soon, but not hammered.
+                failedPasses += 1
+                fullPassDue = true
+                logger.error("scheduling pass failed; retrying after a pause",
+                             metadata: ["error": "\(error)", "retryInSeconds": "\(retryPause.seconds)"])
             }
             if stopping { break }
             // Already woken (an attempt finished meanwhile): no need to work out when to wake.
-            let wakeAt = pendingWake ? clock.now() : await nextWakeTime()
+            var wakeAt = pendingWake ? clock.now() : await nextWakeTime()
+            if failedPasses > 0 { wakeAt = min(wakeAt, clock.now() + retryPause) }
             if running.isEmpty && !pendingWake {
                 logger.info("idle", metadata: ["until": "\(wakeAt.iso8601)"])
             }

@@ -21,6 +21,7 @@ public final class PostgresConnection {
         displayName = redacted.display
         self.password = password ?? redacted.password
         handle = Self.connect(url: url, password: password)
+        Self.silenceNotices(handle)
         guard PQstatus(handle) == CONNECTION_OK else {
             let reason = Self.connectionReason(handle, password: self.password)
             PQfinish(handle)
@@ -31,6 +32,16 @@ public final class PostgresConnection {
     }
 
     deinit { PQfinish(handle) }
+
+    /// libpq prints the server's notices to stderr by default — among them the `FATAL:
+    /// terminating connection` a server sends when it shuts down — which would put raw lines
+    /// between the worker's log lines (and break `--log-format json`). Refit reports a lost
+    /// connection itself, as a `StoreError`; the notices are dropped. The processor stays with
+    /// the connection across `PQreset`.
+    private static func silenceNotices(_ handle: OpaquePointer?) {
+        guard let handle else { return }
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+    }
 
     /// `PQconnectdbParams` with the URL expanded as `dbname` and the password as a parameter of
     /// its own; without one, the URL alone (libpq still reads PGPASSWORD and ~/.pgpass).
