@@ -5,6 +5,12 @@ import RefitRuntime
 import RefitStore
 import RefitWorker
 
+/// Both values, or nil.
+private func zip2<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
+    guard let a, let b else { return nil }
+    return (a, b)
+}
+
 /// `refit status`: what is going on now, per pipeline — paused or not and why, windows per
 /// state, running attempts with their age and lease, the next window to come due, the last
 /// failure, the worker processes of every host (with their last heartbeat, and which hold
@@ -64,6 +70,9 @@ struct Status: ParsableCommand {
     /// that never registered (a worker of an older Refit). `state` is running (a heartbeat within
     /// three heartbeat intervals, at least 30 s), silent (none since: killed, hung or cut off), or
     /// stopped (it ended gracefully); heartbeats are judged on the clock that stamped them.
+    /// No field counts from now (the heartbeat's age is `generatedAt` minus `heartbeat.at`), so two
+    /// documents made a moment apart — `/status` and `refit status` — agree unless a heartbeat
+    /// landed between them.
     static func workerDetails(repository: any StatusReading, leaseHolders: [String], now: Instant) throws -> [JSONOutput] {
         let (records, at) = try repository.registeredWorkers(now: now)
         let holding = Set(leaseHolders)
@@ -73,7 +82,6 @@ struct Status: ParsableCommand {
                 ("command", .string(worker.command.rawValue)), ("state", .string(worker.state(at: at).rawValue)),
                 ("holdsLease", .bool(holding.contains(worker.workerID))), ("startedAt", .string(worker.startedAt.iso8601)),
                 ("heartbeat", .object([("at", .string(worker.lastHeartbeatAt.iso8601)),
-                                       ("ageSeconds", .int(max(0, (at - worker.lastHeartbeatAt).seconds))),
                                        ("intervalSeconds", .int(worker.heartbeatInterval.seconds)),
                                        ("silentAfterSeconds", .int(worker.silentAfter.seconds))])),
                 ("stopped", worker.stoppedAt.map { .object([("at", .string($0.iso8601))]) } ?? .null),
@@ -180,20 +188,23 @@ struct Status: ParsableCommand {
         }
         let workers = (document["workers"]?.items ?? []).compactMap(\.text)
         lines.append("workers: " + (workers.isEmpty ? "none holding a lease" : workers.joined(separator: ", ")))
+        let generated = document["generatedAt"]?.text.flatMap(Instant.parse)
         for worker in document["workerDetails"]?.items ?? [] {
-            lines.append("  " + workerLine(worker))
+            lines.append("  " + workerLine(worker, now: generated))
         }
         return lines.joined(separator: "\n")
     }
 
     /// One worker process: `ID on HOST (pid N, run): running, last heartbeat T (Ns ago), started T, holds leases`.
-    static func workerLine(_ worker: JSONOutput) -> String {
+    static func workerLine(_ worker: JSONOutput, now: Instant?) -> String {
         let id = worker["workerId"]?.text ?? "?"
         let state = worker["state"]?.text ?? "?"
         var line = "\(id) on \(worker["host"]?.text ?? "?") (pid \(worker["process"]?["id"]?.text ?? "?")"
             + (worker["command"]?.text.map { ", \($0)" } ?? "") + "): \(state)"
         if let heartbeat = worker["heartbeat"], !heartbeat.isNull {
-            line += ", last heartbeat \(heartbeat["at"]?.text ?? "?") (\(heartbeat["ageSeconds"]?.text ?? "?")s ago)"
+            let at = heartbeat["at"]?.text
+            let age = zip2(now, at.flatMap(Instant.parse)).map { " (\(max(0, ($0 - $1).seconds))s ago)" } ?? ""
+            line += ", last heartbeat \(at ?? "?")" + age
         }
         if let started = worker["startedAt"]?.text { line += ", started \(started)" }
         if worker["holdsLease"]?.text == "true" { line += ", holds leases" }

@@ -9,7 +9,7 @@ import Testing
 struct WorkerStatusTests {
     struct Worker: Decodable {
         struct Process: Decodable { var id: Int? }
-        struct Heartbeat: Decodable { var at: String; var ageSeconds: Int; var intervalSeconds: Int }
+        struct Heartbeat: Decodable { var at: String; var intervalSeconds: Int }
         struct Stopped: Decodable { var at: String }
         var workerId: String
         var host: String?
