@@ -94,5 +94,10 @@ struct PostgresPasswordTests {
             let hits = try admin.query("SELECT count(*) AS n FROM \"\(table)\" t WHERE t::text LIKE $1", [.text("%\(password)%")])
             #expect(hits.first?.int("n") == 0, "the password is in \(table)")
         }
+        // The role goes again (a server named by REFIT_TEST_PG_URL outlives the test).
+        try admin.execute("REASSIGN OWNED BY refit_pw TO CURRENT_USER")
+        try admin.execute("DROP OWNED BY refit_pw")
+        try admin.execute("ALTER DATABASE \(name) OWNER TO CURRENT_USER")
+        _ = try? admin.execute("DROP ROLE refit_pw")
     }
 }

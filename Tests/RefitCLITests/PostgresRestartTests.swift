@@ -25,6 +25,9 @@ struct PostgresRestartTests {
                 throw Failure(message: "the test's own PostgreSQL server did not start: \(result.stderr)")
             }
             self.url = url
+            // Named for its owner, so a later test process stops it if this one is killed first
+            // (`PostgresTestServer` sweeps `refit-pg-*` folders whose owner is gone).
+            try? String(getpid()).write(to: folder.appendingPathComponent("owner.pid"), atomically: true, encoding: .utf8)
         }
 
         /// Restarts it on the same port; returns when it accepts connections again.
@@ -58,7 +61,14 @@ struct PostgresRestartTests {
     @Test("two refit run workers survive two server restarts mid-transaction and an outage: nothing lost, nothing run twice")
     func restartsMidRun() async throws {
         let server = try await offPool { try OwnServer() }
-        defer { Thread { server.stop() }.start() }
+        // Stopped before the test returns, however it ends (a server left running outlives the process).
+        let result: Result<Void, any Error>
+        do { result = .success(try await restartsMidRun(server)) } catch { result = .failure(error) }
+        _ = try? await offPool { server.stop() }
+        try result.get()
+    }
+
+    private func restartsMidRun(_ server: OwnServer) async throws {
         let hours = 12
         let scenario = try await CrashScenario.start(hours: hours, retrainConcurrency: 2, jobDuration: 1, database: server.url)
         defer { scenario.cleanup() }
