@@ -2,7 +2,14 @@
 # A private, throwaway PostgreSQL server for tests: `start DIR` runs initdb and pg_ctl in DIR
 # (the cluster in DIR/data, its socket and log in DIR) on a free loopback port with trust
 # authentication on 127.0.0.1 only, creates the database `refit` owned by the superuser `refit`,
-# and prints its URL; `url DIR` prints it again; `stop DIR` stops the server (DIR stays).
+# and prints its URL; `url DIR` prints it again; `stop DIR` stops the server (DIR stays, and a
+# later `start DIR` uses the same port again when it is free);
+# `restart DIR` stops it fast (open sessions are cut off mid-transaction) and starts it again on
+# the same port, for tests of reconnecting.
+#
+# One exception to trust: the role `refit_pw` (which tests create with a password, to check
+# that Refit hands a password to libpq) must authenticate with scram-sha-256 over TCP. A
+# cluster made by an older copy of this script keeps its pg_hba.conf (trust for everyone).
 #
 # initdb refuses to run as root: run as root, the server runs as the system user `refit-pg`
 # (created with useradd when missing; override with REFIT_PG_USER), and DIR is given to it.
@@ -10,7 +17,7 @@
 set -euo pipefail
 
 fail() { echo "pg-test-server: $*" >&2; exit 1; }
-usage() { fail "usage: $0 start|stop|url DIR"; }
+usage() { fail "usage: $0 start|stop|restart|url DIR"; }
 
 [ $# -eq 2 ] || usage
 cmd="$1"
@@ -76,15 +83,26 @@ case "$cmd" in
         echo "full_page_writes = off"
         echo "max_connections = 200"
       } | as_owner tee -a "$dir/data/postgresql.conf" >/dev/null
-      # Loopback only, no password: the server lives as long as the tests that use it.
-      printf 'local all all trust\nhost all all 127.0.0.1/32 trust\n' | as_owner tee "$dir/data/pg_hba.conf" >/dev/null
+      # Loopback only, no password (but for refit_pw): the server lives as long as the tests that use it.
+      printf 'local all all trust\nhost all refit_pw 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 trust\n' \
+        | as_owner tee "$dir/data/pg_hba.conf" >/dev/null
     fi
+    # A server stopped before comes back on its port when that is free (clients' URLs stay valid).
+    previous="$(cat "$dir/last-port" 2>/dev/null || true)"
     for _ in 1 2 3 4 5; do
-      port="$(free_port)"
+      port="${previous:-$(free_port)}"
+      previous=""
       if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 30 start >/dev/null 2>&1; then
         echo "$port" >"$dir/port"
-        "$bin/createdb" -h 127.0.0.1 -p "$port" -U refit refit >>"$dir/server.log" 2>&1 \
-          || fail "the server started but creating the database refit failed; see $dir/server.log."
+        rm -f "$dir/last-port"
+        # The database refit exists already when a stopped cluster is started again.
+        if ! created="$("$bin/createdb" -h 127.0.0.1 -p "$port" -U refit refit 2>&1)"; then
+          echo "$created" >>"$dir/server.log"
+          case "$created" in
+            *"already exists"*) ;;
+            *) fail "the server started but creating the database refit failed; see $dir/server.log." ;;
+          esac
+        fi
         url
         exit 0
       fi
@@ -95,7 +113,17 @@ case "$cmd" in
     bin="$(find_bin)"
     [ -d "$dir/data" ] || exit 0
     as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
-    rm -f "$dir/port"
+    if [ -f "$dir/port" ]; then mv "$dir/port" "$dir/last-port"; fi
+    ;;
+  restart)
+    bin="$(find_bin)"
+    [ -f "$dir/port" ] || fail "no server was started in $dir (run: $0 start $dir)."
+    port="$(cat "$dir/port")"
+    # -m fast: sessions are terminated and open transactions rolled back, as in a crash of the
+    # connection; the server comes back on the same port, so clients' URLs stay valid.
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -o "-p $port" -w -t 60 restart >/dev/null 2>&1 \
+      || fail "PostgreSQL did not restart; see $dir/server.log."
+    url
     ;;
   url)
     url

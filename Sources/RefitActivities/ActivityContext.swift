@@ -148,7 +148,10 @@ public struct ActivityContext: Sendable {
         do {
             return try body()
         } catch {
-            throw ActivityError(.journal, "The step journal failed: \(error)")
+            // A journal that could not be written (its database gone for a while) leaves the
+            // attempt to a retry, which resumes from what the journal holds; an unreadable or
+            // inconsistent journal (`StepJournalError`) will not get better by trying again.
+            throw ActivityError(.journal, "The step journal failed: \(error)", isRetryable: !(error is StepJournalError))
         }
     }
 }

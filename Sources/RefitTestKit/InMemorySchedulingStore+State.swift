@@ -42,6 +42,8 @@ extension InMemorySchedulingStore {
         var events: [Event] = []
         /// Operators' cancel requests by run id (`cancel_requests`).
         var cancelRequests: [String: CancelRequest] = [:]
+        /// Registered worker processes by id (`workers`).
+        var workers: [String: WorkerRecord] = [:]
 
         // MARK: Lookups
 

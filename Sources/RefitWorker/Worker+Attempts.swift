@@ -26,6 +26,31 @@ extension Worker {
                               attempt: claim.attempt, trigger: claim.trigger)
     }
 
+    /// `store.finish`, tried again with backoff (1 s, 2 s, 4 s, then every 5 s) while the
+    /// database does not answer, for as long as the lease surely holds (its duration less one
+    /// renewal interval from now): a server restart or a network cut must not lose a finished
+    /// attempt, which would otherwise run again once its lease expired. A retry after a COMMIT
+    /// whose fate was unknown is safe: the store applies an outcome once, to a run still in
+    /// progress under this worker's lease, and only audits a second one.
+    func recordOutcome(_ claim: ClaimedAttempt, _ outcome: AttemptOutcome, now: Instant) async throws -> FinishedAttempt? {
+        let deadline = clock.now() + TimeSpan(seconds: max(1, configuration.leaseDuration.seconds - configuration.leaseRenewalInterval.seconds))
+        var pause = TimeSpan(seconds: 1)
+        while true {
+            do {
+                return try await store.finish(runID: claim.runID, workerID: configuration.workerID, outcome: outcome,
+                                              budget: budget(for: claim.key), now: now)
+            } catch {
+                let retryAt = clock.now() + pause
+                guard retryAt < deadline, !Task.isCancelled else { throw error }
+                logger.warning("could not record the attempt's outcome yet; trying again",
+                               metadata: metadata(claim.key, claim.window, runID: claim.runID,
+                                                  extra: ["error": "\(error)", "retryInSeconds": "\(pause.seconds)"]))
+                try await sleeper.sleep(until: retryAt, clock: clock)
+                pause = TimeSpan(seconds: min(5, pause.seconds * 2))
+            }
+        }
+    }
+
     private enum Ending: Sendable {
         case outcome(AttemptOutcome)
         case deadlinePassed
@@ -59,10 +84,21 @@ extension Worker {
                     }
                     let now = clock.now()
                     guard now >= renewedAt + configuration.leaseRenewalInterval else { continue }
-                    let renewed = (try? await store.renewLease(windowID: claim.windowID, workerID: configuration.workerID,
-                                                               until: now + configuration.leaseDuration, now: now)) ?? false
+                    let renewed: Bool
+                    do {
+                        renewed = try await store.renewLease(windowID: claim.windowID, workerID: configuration.workerID,
+                                                             until: now + configuration.leaseDuration, now: now)
+                    } catch {
+                        // The database did not answer (a server restarting, a network cut): the lease
+                        // runs until it expires, so keep working and try again at the next poll. Once
+                        // a whole lease duration passed without a renewal, another worker may have
+                        // recovered the window: stop, as when the lease is lost.
+                        if clock.now() >= renewedAt + configuration.leaseDuration { return .leaseLost }
+                        continue
+                    }
                     if !renewed { return .leaseLost }
                     renewedAt = now
+                    await self.heartbeatIfDue()
                 }
                 return nil
             }
@@ -109,8 +145,7 @@ extension Worker {
             outcome = value
         }
         do {
-            guard let finished = try await store.finish(runID: claim.runID, workerID: configuration.workerID, outcome: outcome,
-                                                        budget: budget(for: claim.key), now: now) else { return }
+            guard let finished = try await recordOutcome(claim, outcome, now: now) else { return }
             counted = WorkerMetrics.outcomeLabel(outcome)
             if case .azureMLUpdateResource = context.activity.kind, finished.applied, let kind = WorkerMetrics.deploymentKind(outcome) {
                 configuration.metrics.deployment(claim.key, kind: kind)

@@ -68,6 +68,15 @@ public actor Worker {
     private var finishedCount = 0
     /// How the run loop is doing (`/healthz`).
     public private(set) var health = WorkerHealth()
+    /// Scheduling passes that failed in a row (a database that does not answer).
+    private var failedPasses = 0
+    /// How long the run loop waits before trying a pass again after `failedPasses` failures.
+    private var retryPause: TimeSpan { TimeSpan(seconds: min(30, Int64(1) << min(5, max(0, failedPasses - 1)))) }
+    /// What this process registered as (`refit status` lists it); nil before `register(as:)`
+    /// and after `markStopped()`.
+    private var registration: WorkerRegistration?
+    /// When the last heartbeat was written (a clock instant), so heartbeats stay an interval apart.
+    private var lastHeartbeatAt: Instant?
 
     struct RunningAttempt {
         var claim: ClaimedAttempt
@@ -104,6 +113,7 @@ public actor Worker {
     /// One pass, timed for the metrics and recorded for the health check (`/healthz`).
     private func pass() async throws -> TickReport {
         let began = ContinuousClock.now
+        await heartbeatIfDue()
         do {
             let report = try await passBody()
             configuration.metrics.pass(duration: ContinuousClock.now - began)
@@ -287,6 +297,7 @@ public actor Worker {
         health.running = true
         health.lastBeatAt = ContinuousClock.now
         defer { health.running = false }
+        await register(as: .run)
         await withDiscardingTaskGroup { group in
             if let wakeUps {
                 // Storage notifications, a child like the attempts: it ends when the group is
@@ -299,6 +310,7 @@ public actor Worker {
             await drain(&group)
             group.cancelAll()
         }
+        await markStopped()
         logger.info("worker stopped")
     }
 
@@ -311,12 +323,20 @@ public actor Worker {
                     logger.debug("tick", metadata: ["started": "\(report.started.count)", "materialized": "\(report.materialized)",
                                                     "checks": "\(report.checks)", "recovered": "\(report.recovered)"])
                 }
+                failedPasses = 0
             } catch {
-                logger.error("scheduling pass failed; retrying after a pause", metadata: ["error": "\(error)"])
+                // The next pass comes after a pause that doubles with each failure in a row (1 s …
+                // 30 s), whatever else is due: a database that went away (a server restart, a
+                // network cut) is tried again soon, but not hammered.
+                failedPasses += 1
+                fullPassDue = true
+                logger.error("scheduling pass failed; retrying after a pause",
+                             metadata: ["error": "\(error)", "retryInSeconds": "\(retryPause.seconds)"])
             }
             if stopping { break }
             // Already woken (an attempt finished meanwhile): no need to work out when to wake.
-            let wakeAt = pendingWake ? clock.now() : await nextWakeTime()
+            var wakeAt = pendingWake ? clock.now() : await nextWakeTime()
+            if failedPasses > 0 { wakeAt = min(wakeAt, clock.now() + retryPause) }
             if running.isEmpty && !pendingWake {
                 logger.info("idle", metadata: ["until": "\(wakeAt.iso8601)"])
             }
@@ -425,6 +445,7 @@ public actor Worker {
             // Canceled: a `wake()` (which asked for a full pass) or an attempt's end (which did not).
             if case .failure = result { break }
             if clock.now() >= instant { fullPassDue = true; break }
+            await heartbeatIfDue()
             guard let now = try? await store.changeToken() else { continue }
             health.lastBeatAt = ContinuousClock.now
             if let token, now != token { fullPassDue = true; break }
@@ -462,6 +483,56 @@ public actor Worker {
         let waiters = progressWaiters
         progressWaiters = []
         waiters.forEach { $0.resume() }
+    }
+
+    // MARK: The worker registry
+
+    /// Registers this process in the store's worker registry (what `refit status` lists for
+    /// every host): `run` does it itself, `refit tick` around its passes. Also prunes the rows of
+    /// workers gone for a week. A database that refuses is logged: the heartbeats try again.
+    public func register(as command: WorkerCommand) async {
+        let identity = WorkerIdentity(parsing: configuration.workerID)
+        let registration = WorkerRegistration(
+            workerID: configuration.workerID, host: identity?.host ?? ProcessInfo.processInfo.hostName,
+            pid: Int64(identity?.pid ?? ProcessInfo.processInfo.processIdentifier), command: command,
+            heartbeatInterval: configuration.leaseRenewalInterval)
+        self.registration = registration
+        let now = clock.now()
+        lastHeartbeatAt = now
+        do {
+            try await store.registerWorker(registration, now: now)
+        } catch {
+            lastHeartbeatAt = nil
+            logger.warning("could not register the worker; heartbeats will try again", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Writes a heartbeat when the last one is a heartbeat interval old (`--heartbeat-seconds`,
+    /// the lease renewal interval): called by every pass, by the sleeping loop at each change
+    /// poll and by running attempts as they renew their leases, so a busy or idle worker beats
+    /// about once per interval and never more often.
+    func heartbeatIfDue() async {
+        guard let registration else { return }
+        let now = clock.now()
+        if let last = lastHeartbeatAt, now - last < configuration.leaseRenewalInterval, now >= last { return }
+        lastHeartbeatAt = now
+        do {
+            try await store.heartbeatWorker(registration, now: now)
+        } catch {
+            // Tried again an interval later (a database that is down is not hammered).
+            logger.debug("heartbeat not written", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Records that this process stopped gracefully; no heartbeats follow.
+    public func markStopped() async {
+        guard let registration else { return }
+        self.registration = nil
+        do {
+            try await store.markWorkerStopped(workerID: registration.workerID, now: clock.now())
+        } catch {
+            logger.warning("could not record that the worker stopped; status will call it silent", metadata: ["error": "\(error)"])
+        }
     }
 
     // MARK: Reruns

@@ -5,9 +5,16 @@ import RefitRuntime
 import RefitStore
 import RefitWorker
 
+/// Both values, or nil.
+private func zip2<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
+    guard let a, let b else { return nil }
+    return (a, b)
+}
+
 /// `refit status`: what is going on now, per pipeline — paused or not and why, windows per
 /// state, running attempts with their age and lease, the next window to come due, the last
-/// failure, the workers holding leases, and what each update activity's endpoint serves. It
+/// failure, the worker processes of every host (with their last heartbeat, and which hold
+/// leases), and what each update activity's endpoint serves. It
 /// only reads (definitions without secrets, and the database), so it is safe next to running
 /// workers. (A SQLite file is opened with `Store.open`, which migrates it when it is older; a
 /// PostgreSQL database is never migrated by it.)
@@ -47,14 +54,50 @@ struct Status: ParsableCommand {
             let pipelines = try names.compactMap { factory.pipelines[$0] }.map { definition in
                 try Self.pipelineStatus(definition, factory: factory, repository: repository, control: controls[definition.name], now: now)
             }
+            let holders = try repository.liveWorkers(now: now)
             return .object([("generatedAt", .string(now.iso8601)),
-                            ("workers", .array(try repository.liveWorkers(now: now).map { .string($0) })),
+                            ("workers", .array(holders.map { .string($0) })),
+                            ("workerDetails", .array(try workerDetails(repository: repository, leaseHolders: holders, now: now))),
                             ("pipelines", .array(pipelines))])
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)
         } catch {
             throw CLIFailure.internal("\(error)")
         }
+    }
+
+    /// Every registered worker process of every host, by host then start, and any lease holder
+    /// that never registered (a worker of an older Refit). `state` is running (a heartbeat within
+    /// three heartbeat intervals, at least 30 s), silent (none since: killed, hung or cut off), or
+    /// stopped (it ended gracefully); heartbeats are judged on the clock that stamped them.
+    /// No field counts from now (the heartbeat's age is `generatedAt` minus `heartbeat.at`), so two
+    /// documents made a moment apart — `/status` and `refit status` — agree unless a heartbeat
+    /// landed between them.
+    static func workerDetails(repository: any StatusReading, leaseHolders: [String], now: Instant) throws -> [JSONOutput] {
+        let (records, at) = try repository.registeredWorkers(now: now)
+        let holding = Set(leaseHolders)
+        var entries = records.sorted { ($0.host, $0.startedAt, $0.workerID) < ($1.host, $1.startedAt, $1.workerID) }.map { worker -> JSONOutput in
+            .object([
+                ("workerId", .string(worker.workerID)), ("host", .string(worker.host)), ("process", .object([("id", .int(worker.pid))])),
+                ("command", .string(worker.command.rawValue)), ("state", .string(worker.state(at: at).rawValue)),
+                ("holdsLease", .bool(holding.contains(worker.workerID))), ("startedAt", .string(worker.startedAt.iso8601)),
+                ("heartbeat", .object([("at", .string(worker.lastHeartbeatAt.iso8601)),
+                                       ("intervalSeconds", .int(worker.heartbeatInterval.seconds)),
+                                       ("silentAfterSeconds", .int(worker.silentAfter.seconds))])),
+                ("stopped", worker.stoppedAt.map { .object([("at", .string($0.iso8601))]) } ?? .null),
+            ])
+        }
+        let registered = Set(records.map(\.workerID))
+        for holder in leaseHolders where !registered.contains(holder) {
+            let identity = WorkerIdentity(parsing: holder)
+            entries.append(.object([
+                ("workerId", .string(holder)), ("host", .orNull(identity?.host)),
+                ("process", .object([("id", identity.map { .int(Int64($0.pid)) } ?? .null)])), ("command", .null),
+                ("state", .string("unregistered")), ("holdsLease", .bool(true)), ("startedAt", .null), ("heartbeat", .null),
+                ("stopped", .null),
+            ]))
+        }
+        return entries
     }
 
     static func pipelineStatus(_ definition: Pipeline, factory: Factory, repository: any StatusReading, control: PipelineControl?,
@@ -145,6 +188,26 @@ struct Status: ParsableCommand {
         }
         let workers = (document["workers"]?.items ?? []).compactMap(\.text)
         lines.append("workers: " + (workers.isEmpty ? "none holding a lease" : workers.joined(separator: ", ")))
+        let generated = document["generatedAt"]?.text.flatMap(Instant.parse)
+        for worker in document["workerDetails"]?.items ?? [] {
+            lines.append("  " + workerLine(worker, now: generated))
+        }
         return lines.joined(separator: "\n")
+    }
+
+    /// One worker process: `ID on HOST (pid N, run): running, last heartbeat T (Ns ago), started T, holds leases`.
+    static func workerLine(_ worker: JSONOutput, now: Instant?) -> String {
+        let id = worker["workerId"]?.text ?? "?"
+        let state = worker["state"]?.text ?? "?"
+        var line = "\(id) on \(worker["host"]?.text ?? "?") (pid \(worker["process"]?["id"]?.text ?? "?")"
+            + (worker["command"]?.text.map { ", \($0)" } ?? "") + "): \(state)"
+        if let heartbeat = worker["heartbeat"], !heartbeat.isNull {
+            let at = heartbeat["at"]?.text
+            let age = zip2(now, at.flatMap(Instant.parse)).map { " (\(max(0, ($0 - $1).seconds))s ago)" } ?? ""
+            line += ", last heartbeat \(at ?? "?")" + age
+        }
+        if let started = worker["startedAt"]?.text { line += ", started \(started)" }
+        if worker["holdsLease"]?.text == "true" { line += ", holds leases" }
+        return line
     }
 }

@@ -21,12 +21,17 @@ struct StoreOption: ParsableArguments {
     /// Whether `--db` names a PostgreSQL server rather than a SQLite file.
     var isPostgres: Bool { path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") }
 
+    @Option(name: .customLong("db-password"),
+            help: ArgumentHelp("The PostgreSQL password as {\"file\": \"/path\"} or {\"env\": \"NAME\"}, never the password itself (default: $REFIT_DB_PASSWORD; PGPASSWORD and ~/.pgpass work too).",
+                               valueName: "secret"))
+    var dbPassword: String?
+
     /// Opens the database `refit run` and `refit tick` work on: a SQLite file, or a PostgreSQL
     /// server (connected and migrated). An unusable one is an internal failure (exit 3).
     func openWorker() throws -> WorkerDatabase {
         guard isPostgres else { return .sqlite(try open()) }
         do {
-            return .postgres(try PostgresSchedulingStore.open(url: path))
+            return .postgres(try PostgresSchedulingStore.open(url: path, password: try postgresPassword()))
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)
         }
@@ -45,7 +50,7 @@ struct StoreOption: ParsableArguments {
     func openReader(migrating: Bool = false) throws -> WorkerDatabase {
         if isPostgres {
             do {
-                return .postgres(try PostgresSchedulingStore.openForReading(url: path))
+                return .postgres(try PostgresSchedulingStore.openForReading(url: path, password: try postgresPassword()))
             } catch let error as StoreError {
                 throw CLIFailure.internal(error.message)
             }

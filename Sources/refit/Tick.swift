@@ -42,8 +42,13 @@ struct Tick: AsyncParsableCommand {
         let report: TickReport
         let once = self.once
         let summary: TickSummary
+        // Listed by `refit status` while it works, then marked stopped however the passes ended.
+        await worker.register(as: .tick)
+        let passes: Result<TickReport, any Error>
+        do { passes = .success(once ? try await worker.tickAndWait() : try await worker.tickUntilIdle()) } catch { passes = .failure(error) }
+        await worker.markStopped()
         do {
-            report = once ? try await worker.tickAndWait() : try await worker.tickUntilIdle()
+            report = try passes.get()
             summary = try TickSummary(report: report, database: store, pipelines: factory.pipelines.keys.sorted())
         } catch let error as StoreError {
             throw CLIFailure.internal(error.message)

@@ -117,7 +117,10 @@ struct DbCopyTests {
         #expect(try await verify(otherFile).events == 1)
 
         // A database from a newer Refit is refused with one sentence (exit 3), as source or target, and nothing is created.
-        try untouched.execute("INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (9, 'future', $1, now())",
+        try untouched.execute("""
+            INSERT INTO schema_migrations (version, name, sha256, applied_at)
+            VALUES ((SELECT max(version) + 1 FROM schema_migrations), 'future', $1, now())
+            """,
                               [.text(String(repeating: "0", count: 64))])
         let newer = folder.root.appendingPathComponent("newer.sqlite").path
         for (from, to, side) in [(other, newer, "--from"), (sqlite, other, "--to")] {

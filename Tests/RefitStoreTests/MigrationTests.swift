@@ -93,7 +93,7 @@ struct MigrationTests {
         let folder = try TemporaryDirectory()
         let path = folder.path("refit.sqlite")
         let database = try SQLiteDatabase(path: path)
-        try database.execute("PRAGMA user_version = 9")
+        try database.execute("PRAGMA user_version = \(Migration.latestVersion + 1)")
         let error = #expect(throws: StoreError.self) { try Store.open(path: path) }
         #expect(error?.code == .newerSchema)
     }

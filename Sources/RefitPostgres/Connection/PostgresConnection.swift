@@ -13,12 +13,17 @@ public final class PostgresConnection {
 
     /// Connects to `url` (`postgres://user[:password]@host:port/database?…`, or any libpq
     /// connection string). The password may also come from `PGPASSWORD` or `~/.pgpass`, which
-    /// libpq reads itself.
-    public init(url: String) throws {
-        (displayName, password) = Self.redacted(url)
-        handle = PQconnectdb(url)
+    /// libpq reads itself, or be given as `password` (`--db-password`): then it travels to libpq
+    /// as a connection parameter of its own, after the URL's (so it wins over one written there),
+    /// and is never part of a string that could be printed.
+    public init(url: String, password: String? = nil) throws {
+        let redacted = Self.redacted(url)
+        displayName = redacted.display
+        self.password = password ?? redacted.password
+        handle = Self.connect(url: url, password: password)
+        Self.silenceNotices(handle)
         guard PQstatus(handle) == CONNECTION_OK else {
-            let reason = Self.connectionReason(handle, password: password)
+            let reason = Self.connectionReason(handle, password: self.password)
             PQfinish(handle)
             handle = nil
             throw StoreError(.unavailable, "Could not connect to PostgreSQL at \(displayName): \(reason)")
@@ -27,6 +32,35 @@ public final class PostgresConnection {
     }
 
     deinit { PQfinish(handle) }
+
+    /// libpq prints the server's notices to stderr by default — among them the `FATAL:
+    /// terminating connection` a server sends when it shuts down — which would put raw lines
+    /// between the worker's log lines (and break `--log-format json`). Refit reports a lost
+    /// connection itself, as a `StoreError`; the notices are dropped. The processor stays with
+    /// the connection across `PQreset`.
+    private static func silenceNotices(_ handle: OpaquePointer?) {
+        guard let handle else { return }
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+    }
+
+    /// `PQconnectdbParams` with the URL expanded as `dbname` and the password as a parameter of
+    /// its own; without one, the URL alone (libpq still reads PGPASSWORD and ~/.pgpass).
+    private static func connect(url: String, password: String?) -> OpaquePointer? {
+        guard let password else { return PQconnectdb(url) }
+        let keywords: [UnsafeMutablePointer<CChar>?] = ["dbname", "password"].map { (text: String) in strdup(text) }
+        let values: [UnsafeMutablePointer<CChar>?] = [url, password].map { (text: String) in strdup(text) }
+        defer {
+            keywords.forEach { free($0) }
+            // The copy of the password is wiped before it is freed.
+            if let copy = values[1] { memset(copy, 0, strlen(copy)) }
+            values.forEach { free($0) }
+        }
+        let keywordPointers: [UnsafePointer<CChar>?] = keywords.map { UnsafePointer($0) } + [nil]
+        let valuePointers: [UnsafePointer<CChar>?] = values.map { UnsafePointer($0) } + [nil]
+        return keywordPointers.withUnsafeBufferPointer { k in
+            valuePointers.withUnsafeBufferPointer { v in PQconnectdbParams(k.baseAddress, v.baseAddress, 1) }
+        }
+    }
 
     /// Times are read and written in UTC; notices (CREATE … IF NOT EXISTS) stay off stderr.
     private func configure() throws {

@@ -27,6 +27,8 @@ public final class PostgresDatabase: @unchecked Sendable {
     private var listener: PostgresConnection?
     private var changes: Int64 = 0
     private let url: String
+    /// A password given apart from the URL (`--db-password`), for the listening connection too.
+    private let password: String?
     private let queue: DispatchQueue
     private let onQueue = DispatchSpecificKey<Bool>()
 
@@ -35,9 +37,11 @@ public final class PostgresDatabase: @unchecked Sendable {
     /// How many times a broken connection is reset before the call fails.
     static let reconnectAttempts = 6
 
-    public init(url: String) throws {
+    /// Connects to `url`; `password`, when given, travels apart from it (see `PostgresConnection`).
+    public init(url: String, password: String? = nil) throws {
         self.url = url
-        connection = try PostgresConnection(url: url)
+        self.password = password
+        connection = try PostgresConnection(url: url, password: password)
         displayName = connection.displayName
         queue = DispatchQueue(label: "refit.postgres")
         queue.setSpecific(key: onQueue, value: true)
@@ -160,7 +164,7 @@ public final class PostgresDatabase: @unchecked Sendable {
     private func pollChanges() throws -> Int64 {
         do {
             guard let listener else {
-                let opened = try PostgresConnection(url: url)
+                let opened = try PostgresConnection(url: url, password: password)
                 try opened.execute("LISTEN refit_changes")
                 listener = opened
                 return changes

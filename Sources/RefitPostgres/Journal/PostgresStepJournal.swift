@@ -21,7 +21,7 @@ public final class PostgresStepJournal: StepJournal, Sendable {
         let payload = try Self.json(intent)
         let at = Self.instant(now())
         let runID = self.runID
-        try database.writeNow { c in
+        try patiently { try database.writeNow { c in
             let updated = try c.execute("""
                 UPDATE steps SET state = 'intent', intent = $1, result = NULL, started_at = $2, ended_at = NULL
                 WHERE run_id = $3 AND name = $4
@@ -33,7 +33,7 @@ public final class PostgresStepJournal: StepJournal, Sendable {
                     """, [.text(runID), .text(step), .text(payload), .timestamp(at)])
             }
             try Self.noteExternalJob(c, runID: runID, payload: intent)
-        }
+        } }
     }
 
     /// A step naming an external job (`jobId`) records it on the run at once, so history names
@@ -56,14 +56,14 @@ public final class PostgresStepJournal: StepJournal, Sendable {
         let json = try Self.json(payload)
         let at = Self.instant(now())
         let runID = self.runID
-        let changed = try database.writeNow { c in
+        let changed = try patiently { try database.writeNow { c in
             let changed = try c.execute("""
                 UPDATE steps SET state = $1, result = $2, ended_at = greatest($3, started_at)
                 WHERE run_id = $4 AND name = $5
                 """, [.text(state), .text(json), .timestamp(at), .text(runID), .text(step)])
             if changed > 0 && state == "done" { try Self.noteExternalJob(c, runID: runID, payload: payload) }
             return changed
-        }
+        } }
         if changed == 0 {
             throw StepJournalError("Step '\(step)' of run \(runID) has no recorded intent.")
         }
@@ -71,7 +71,7 @@ public final class PostgresStepJournal: StepJournal, Sendable {
 
     public func lookup(step: String) throws -> StepRecord? {
         let runID = self.runID
-        let rows = try database.readNow { c in
+        let rows = try patiently { try database.readNow { c in
             try c.query("""
                 SELECT s.run_id, s.name, s.state, s.intent, s.result
                 FROM steps AS s JOIN runs AS r ON r.run_id = s.run_id
@@ -79,13 +79,35 @@ public final class PostgresStepJournal: StepJournal, Sendable {
                 ORDER BY (s.run_id = $2) DESC, r.seq DESC
                 LIMIT 1
                 """, [.text(step), .text(runID)])
-        }
+        } }
         guard let row = rows.first else { return nil }
         guard let run = row.string("run_id"), let name = row.string("name"),
               let state = row.string("state").flatMap(StepRecord.State.init(rawValue:)),
               let intent = try Self.decode(row.string("intent"))
         else { throw StepJournalError("A journal row of step '\(step)' is unreadable.") }
         return StepRecord(runID: run, step: name, state: state, intent: intent, result: try Self.decode(row.string("result")))
+    }
+
+    /// How long a journal call keeps trying a database that does not answer.
+    static let patience: TimeInterval = 20
+
+    /// Runs `body`, again after 1 s, 2 s, 4 s, then every 5 s while the database does not answer
+    /// (`.unavailable`: a server restarting, a network cut), for up to `patience`. The database
+    /// already resets a lost connection with a short backoff; this outlasts a longer outage, so a
+    /// running attempt does not fail just because a step could not be written meanwhile. Every
+    /// write here is idempotent (an intent or result is set, not appended), so trying again after
+    /// a COMMIT whose fate was unknown writes the same row.
+    private func patiently<T>(_ body: () throws -> T) throws -> T {
+        let started = Date()
+        var pause: TimeInterval = 1
+        while true {
+            do {
+                return try body()
+            } catch let error as StoreError where error.code == .unavailable && Date().timeIntervalSince(started) + pause < Self.patience {
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(5, pause * 2)
+            }
+        }
     }
 
     private static func instant(_ date: Date) -> Instant {

@@ -76,6 +76,13 @@ public struct PostgresStatusReader: StatusReading {
         }
     }
 
+    public func registeredWorkers(now: Instant) throws -> (workers: [WorkerRecord], at: Instant) {
+        try database.readNow { c in
+            let at = try store.leaseNow(c, now)
+            return (try PostgresSchedulingStore.workers(c), at)
+        }
+    }
+
     public func serving(pipeline: String, activity: String) throws -> StatusRepository.Serving? {
         try database.readNow { c in
             try c.query("""

@@ -21,18 +21,18 @@ public final class PostgresSchedulingStore: SchedulingStore {
         self.leaseClock = leaseClock
     }
 
-    /// Connects to `url`, applies pending migrations (refusing a database from a newer Refit) and
+    /// Connects to `url` (with `password` apart from it, when given), applies pending migrations (refusing a database from a newer Refit) and
     /// returns the store.
-    public static func open(url: String, leaseClock: LeaseClock = .database) throws -> PostgresSchedulingStore {
-        let database = try PostgresDatabase(url: url)
+    public static func open(url: String, password: String? = nil, leaseClock: LeaseClock = .database) throws -> PostgresSchedulingStore {
+        let database = try PostgresDatabase(url: url, password: password)
         try PostgresMigrator().migrate(database)
         return PostgresSchedulingStore(database, leaseClock: leaseClock)
     }
 
     /// Connects to `url` for the read commands: nothing is migrated or written, and a database
     /// at another schema version than this Refit's is refused with one sentence.
-    public static func openForReading(url: String) throws -> PostgresSchedulingStore {
-        let database = try PostgresDatabase(url: url)
+    public static func openForReading(url: String, password: String? = nil) throws -> PostgresSchedulingStore {
+        let database = try PostgresDatabase(url: url, password: password)
         try PostgresMigrator().requireCurrent(database)
         return PostgresSchedulingStore(database)
     }

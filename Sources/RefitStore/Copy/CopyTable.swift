@@ -42,8 +42,15 @@ public struct CopyTable: Sendable, Hashable {
 }
 
 extension CopyTable {
-    /// Every table of the schema (version 8) except `schema_migrations`, in dependency order:
-    /// a row's references are inserted before it.
+    /// Tables of the schema a copy leaves alone. `workers` is the live registry of worker
+    /// processes (who runs now, their last heartbeat), not history: copied, a target would list
+    /// the source's workers as running or silent though none of them ever used it, and their
+    /// heartbeats (stamped by another clock) would be compared with the target's. Runs keep
+    /// naming the worker that ran them (`runs.worker_id`), which is what history needs.
+    public static let notCopied: Set<String> = ["workers"]
+
+    /// Every table of the schema (version 9) except `schema_migrations` and `notCopied`, in
+    /// dependency order: a row's references are inserted before it.
     public static let all: [CopyTable] = [
         CopyTable("definitions", key: ["id"], [
             ("id", .integer), ("kind", .text), ("name", .text), ("sha256", .text), ("json", .text), ("loaded_at", .time),

@@ -15,6 +15,9 @@ public protocol StatusReading: Sendable {
     func liveWorkers(pipeline: String?, now: Instant) throws -> [String]
     /// What the endpoint the activity last deployed to serves now, or nil.
     func serving(pipeline: String, activity: String) throws -> StatusRepository.Serving?
+    /// Every registered worker process, with the instant their heartbeats are judged at: `now`
+    /// on SQLite, the server's clock on PostgreSQL (which stamps the heartbeats).
+    func registeredWorkers(now: Instant) throws -> (workers: [WorkerRecord], at: Instant)
 }
 
 extension StatusReading {
@@ -25,5 +28,9 @@ extension StatusReading {
 extension StatusRepository: StatusReading {
     public func controls() throws -> [String: PipelineControl] {
         try PipelineControlRepository(database: database).controls()
+    }
+
+    public func registeredWorkers(now: Instant) throws -> (workers: [WorkerRecord], at: Instant) {
+        (try database.withConnection { try SQLiteSchedulingStore.workers($0) }, now)
     }
 }

@@ -13,7 +13,8 @@
 ///
 /// Implementations: `SQLiteSchedulingStore` (RefitStore), `PostgresSchedulingStore`
 /// (RefitPostgres) and `InMemorySchedulingStore` (RefitTestKit); all pass the same conformance suite.
-public protocol SchedulingStore: Sendable {
+/// Each also keeps the registry of worker processes (`WorkerRegistry`) that `refit status` lists.
+public protocol SchedulingStore: WorkerRegistry {
     // MARK: Materialization and readiness
 
     /// Where materialization of the activity's windows continues (the end of the newest window

@@ -1,0 +1,55 @@
+import Foundation
+import RefitCore
+import RefitStore
+import RefitTestKit
+import RefitWorker
+import Testing
+
+/// `refit run`'s place in the worker registry: it registers when it starts, heartbeats at most
+/// once per heartbeat interval (here the one-minute lease renewal interval) however often its
+/// loop wakes, and says it stopped when it ends gracefully.
+@Suite("Worker registry heartbeats")
+struct WorkerHeartbeatTests {
+    /// Polls (in real time, briefly) until `condition` holds; the worker runs on other tasks.
+    func eventually(_ condition: () async throws -> Bool) async throws {
+        for _ in 0..<5_000 {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        Issue.record("condition not reached")
+    }
+
+    @Test("an idle worker registers, heartbeats once per interval while its loop polls every second, and is marked stopped")
+    func idleHeartbeats() async throws {
+        let db = try TestDatabase()
+        let store = try db.open()
+        let registry = SQLiteSchedulingStore(store)
+        let start = t("2026-01-02T00:00:00Z")
+        let clock = ManualWallClock(start)
+        // Every window ended a day ago: the worker has nothing to do but sleep and poll.
+        let factory = TestDefinitions.factory(
+            datasets: [TestDefinitions.hourly("Out")],
+            pipelines: [TestDefinitions.pipeline("P", [TestDefinitions.activity("Job", outputs: ["Out"])],
+                                                 start: "2026-01-01T00:00:00Z", end: "2026-01-01T01:00:00Z")])
+        let worker = makeWorker(factory, store: store, runner: ScriptedRunner(), clock: clock, id: "host-a:4242:99-abc")
+        let loop = Task { await worker.run() }
+        try await eventually { try await registry.registeredWorkers().first?.lastHeartbeatAt == start }
+        let registered = try #require(try await registry.registeredWorkers().first)
+        #expect(registered.workerID == "host-a:4242:99-abc" && registered.host == "host-a" && registered.pid == 4242)
+        #expect(registered.command == .run && registered.heartbeatInterval == .minutes(1) && registered.startedAt == start)
+
+        // Fifty-nine seconds of one-second polls write no heartbeat; the sixtieth does.
+        for second in 1...59 {
+            clock.set(start + TimeSpan(seconds: Int64(second)))
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        #expect(try await registry.registeredWorkers().first?.lastHeartbeatAt == start)
+        clock.set(start + .minutes(1))
+        try await eventually { try await registry.registeredWorkers().first?.lastHeartbeatAt == start + .minutes(1) }
+
+        await worker.stop()
+        await loop.value
+        let stopped = try #require(try await registry.registeredWorkers().first)
+        #expect(stopped.stoppedAt != nil && stopped.state(at: clock.now()) == .stopped)
+    }
+}
