@@ -10,11 +10,14 @@ import Testing
 /// loop wakes, and says it stopped when it ends gracefully.
 @Suite("Worker registry heartbeats")
 struct WorkerHeartbeatTests {
-    /// Polls (in real time, briefly) until `condition` holds; the worker runs on other tasks.
+    /// Polls until `condition` holds; the worker runs on other tasks. The two-minute guard only
+    /// keeps a failure from hanging: a parallel test run on 2 cores can starve the worker's tasks
+    /// for many seconds, so the guard is real time, not a count of polls.
     func eventually(_ condition: () async throws -> Bool) async throws {
-        for _ in 0..<5_000 {
+        let guardUntil = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < guardUntil {
             if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(1))
+            try await Task.sleep(for: .milliseconds(5))
         }
         Issue.record("condition not reached")
     }
