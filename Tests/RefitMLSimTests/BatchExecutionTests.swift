@@ -4,7 +4,7 @@ import Testing
 
 /// Batch execution: submit, start, poll, cancel and delete a training job, with the service's error
 /// codes for a bad body, a wrong key or a job in the wrong state — one test per rule or error code
-/// (docs/PROTOCOLS.md, "Classic Batch Execution Service" and "What the emulator implements").
+/// (docs/AZURE-ML-WIRE-PROTOCOL.md, "Classic Batch Execution Service" and "What the emulator implements").
 @Suite struct BatchExecutionTests {
     @Test func submitReturnsJobIdAsJSONString() async throws {
         let emu = try await TestEmulator.start()

@@ -4,7 +4,7 @@ import Testing
 
 /// Endpoint management: GET, PUT and PATCH of a web service's endpoints, and the update-resource rule
 /// that only a patchable endpoint takes a new trained model, which then scores after the propagation
-/// delay (docs/PROTOCOLS.md, "Classic web-service endpoint management" and "What the emulator implements").
+/// delay (docs/AZURE-ML-WIRE-PROTOCOL.md, "Classic web-service endpoint management" and "What the emulator implements").
 @Suite struct EndpointManagementTests {
     private func listURL(_ emu: TestEmulator) -> String {
         String(emu.retrain.managementURL.dropLast("/retrain".count))

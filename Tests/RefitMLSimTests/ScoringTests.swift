@@ -3,7 +3,7 @@ import RefitMLSim
 import Testing
 
 /// Request-response scoring: one call scores rows with the model the endpoint serves now, with the
-/// endpoint's own key (docs/PROTOCOLS.md, "RRS scoring call" and "What the emulator implements").
+/// endpoint's own key (docs/AZURE-ML-WIRE-PROTOCOL.md, "RRS scoring call" and "What the emulator implements").
 @Suite struct ScoringTests {
     @Test func detailsAddsColumnTypes() async throws {
         let emu = try await TestEmulator.start()

@@ -14,7 +14,7 @@ struct BlobReference: Codable, Sendable, Equatable {
     }
 }
 
-/// The BES submit body (docs/PROTOCOLS.md §1.2).
+/// The BES submit body (docs/AZURE-ML-WIRE-PROTOCOL.md, §1.2 "Submit request body").
 struct BatchExecutionRequest: Decodable, Sendable {
     var input: BlobReference?
     var inputs: [String: BlobReference]?
@@ -26,7 +26,7 @@ struct BatchExecutionRequest: Decodable, Sendable {
     }
 }
 
-/// The PATCH body of the update-resource call (docs/PROTOCOLS.md §2.3).
+/// The PATCH body of the update-resource call (docs/AZURE-ML-WIRE-PROTOCOL.md, §2.3 "PATCH body").
 struct UpdateResourceRequest: Decodable, Sendable {
     struct Resource: Decodable, Sendable {
         var name: String?
@@ -37,7 +37,7 @@ struct UpdateResourceRequest: Decodable, Sendable {
     enum CodingKeys: String, CodingKey { case resources = "Resources" }
 }
 
-/// The PUT body that adds or updates an endpoint (docs/PROTOCOLS.md §2).
+/// The PUT body that adds or updates an endpoint (docs/AZURE-ML-WIRE-PROTOCOL.md, §2 "Classic web-service endpoint management").
 struct AddEndpointRequest: Decodable, Sendable {
     var description: String?
     var throttleLevel: String?

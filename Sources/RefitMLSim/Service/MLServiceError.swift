@@ -3,7 +3,7 @@ import Foundation
 /// An error answered in the classic envelope `{"error":{"code","message","details":[{"code","message"}]}}`.
 ///
 /// Every rejection the emulator makes goes through this type, so status code, top-level code and
-/// detail code always agree with the table of docs/PROTOCOLS.md §1.5.
+/// detail code always agree with the table of docs/AZURE-ML-WIRE-PROTOCOL.md, §1.5 "Error body and HTTP status codes".
 public struct MLServiceError: Error, Sendable, Equatable {
     public var status: Int
     public var code: String
