@@ -50,13 +50,12 @@ public actor Worker {
     static let fileShareSweepSpacing = TimeSpan(seconds: 5)
     /// The pause state last applied to each pipeline's labels (applied again only on change).
     private var appliedPause: [String: Bool] = [:]
-    /// The clock time of the last pass (a window due after it was not seen by it).
+    /// The clock time of the last full pass (a window due after it was not seen by it).
     private var lastPassAt: Instant?
     /// Whether the next pass must be a full one: set by anything but an attempt finishing (a
     /// timer, another process's change, new data, an operator, a reload); see `passBody`.
     private var fullPassDue = true
-    /// When the last full pass ran, and whether the last pass was one.
-    private var lastFullPassAt: Instant?
+    /// Whether the last pass was a full one (`tick` is idle only after one).
     private var lastPassWasFull = false
     /// After attempts finish, passes only dispatch until this long after the last full pass.
     static let fullPassSpacing = TimeSpan(seconds: 1)
@@ -136,13 +135,12 @@ public actor Worker {
         // retries runnable in the store, so the pass only dispatches (a page of candidates and
         // the claims). Recovery, materialization, input resolution and data checks depend on
         // time or on other processes, and run in a full pass at least every `fullPassSpacing`.
-        if !fullPassDue, let last = lastFullPassAt, now >= last, now < last + Self.fullPassSpacing {
+        if !fullPassDue, let last = lastPassAt, now >= last, now < last + Self.fullPassSpacing {
             lastPassWasFull = false
             let started = try await dispatch(now: now, paused: try await pausedPipelines())
             return TickReport(started: started, materialized: 0, checks: 0, recovered: 0)
         }
         fullPassDue = false
-        lastFullPassAt = now
         lastPassWasFull = true
         lastPassAt = now
         let budgets = self.budgets

@@ -41,12 +41,8 @@ struct Status: ParsableCommand {
         }
     }
 
-    /// The `--format json` document (also what `refit run --metrics-address` serves at `/status`).
-    static func document(factory: Factory, pipelines names: [String], store: Store, now: Instant) throws(CLIFailure) -> JSONOutput {
-        try document(factory: factory, pipelines: names, reader: StatusRepository(store), now: now)
-    }
-
-    /// The document from any store's reader (SQLite or PostgreSQL), formatted alike.
+    /// The `--format json` document (also what `refit run --metrics-address` serves at `/status`),
+    /// from any store's reader (SQLite or PostgreSQL), formatted alike.
     static func document(factory: Factory, pipelines names: [String], reader repository: any StatusReading,
                          now: Instant) throws(CLIFailure) -> JSONOutput {
         do {

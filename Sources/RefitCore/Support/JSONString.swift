@@ -49,6 +49,17 @@ extension JSONString {
         return append(object: fields, into: &out) ? out : nil
     }
 
+    /// `object(_:)`, or `JSONSerialization`'s sorted-key text for values it does not write
+    /// (`"{}"` when neither can): the one writer of stored record details, for every store.
+    public static func detail(_ fields: [String: Any?]) -> String {
+        if let text = object(fields) { return text }
+        var object: [String: Any] = [:]
+        for (key, value) in fields { object[key] = value ?? NSNull() }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+              let text = String(data: data, encoding: .utf8) else { return "{}" }
+        return text
+    }
+
     /// A JSON object of strings with its keys sorted (a journal payload).
     public static func object(_ fields: [String: String]) -> String {
         var out = "{"

@@ -115,13 +115,7 @@ public final class PostgresStepJournal: StepJournal, Sendable {
     }
 
     private static func json(_ payload: [String: String]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        do {
-            return String(decoding: try encoder.encode(payload), as: UTF8.self)
-        } catch {
-            throw StepJournalError("A journal payload could not be encoded as JSON.")
-        }
+        JSONString.object(payload)
     }
 
     private static func decode(_ text: String?) throws -> [String: String]? {

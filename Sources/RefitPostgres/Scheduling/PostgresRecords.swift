@@ -41,13 +41,7 @@ extension SliceRecord {
 /// Conversions between RefitCore values and their stored text (JSON documents).
 enum PostgresText {
     /// A JSON object with sorted keys from simple values (strings, numbers, bools, nil → null).
-    static func json(_ fields: [String: Any?]) -> String {
-        var object: [String: Any] = [:]
-        for (key, value) in fields { object[key] = value ?? NSNull() }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
-              let text = String(data: data, encoding: .utf8) else { return "{}" }
-        return text
-    }
+    static func json(_ fields: [String: Any?]) -> String { JSONString.detail(fields) }
 
     static func isValidJSON(_ text: String) -> Bool {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) != nil
