@@ -121,7 +121,7 @@ public final class EmulatorProcess: @unchecked Sendable {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        try process.run()
+        try launchProcess(process)
         self.process = process
         self.processIdentifier = process.processIdentifier
         self.http = HTTPClient(configuration: .init(connectTimeout: .seconds(5), totalTimeout: .seconds(30)))
@@ -133,7 +133,7 @@ public final class EmulatorProcess: @unchecked Sendable {
         self.stderrTail = tail
         Thread {
             while true {
-                let chunk = err.fileHandleForReading.availableData
+                let chunk = readChunk(err.fileHandleForReading)
                 if chunk.isEmpty { return }
                 tail.append(chunk)
             }
@@ -144,7 +144,7 @@ public final class EmulatorProcess: @unchecked Sendable {
             var buffer = Data()
             var signalled = false
             while true {
-                let chunk = out.fileHandleForReading.availableData
+                let chunk = readChunk(out.fileHandleForReading)
                 if chunk.isEmpty { break }
                 if !signalled {
                     buffer.append(chunk)

@@ -46,14 +46,14 @@ public func runProcess(_ executable: URL, _ arguments: [String], environment: [S
     process.standardOutput = out
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
-    try process.run()
+    try launchProcess(process)
     // Drain both pipes on threads of their own, so a chatty process never blocks on a full pipe
     // and no blocking read ever occupies Swift's (two-thread, on this machine) cooperative pool.
     let outData = LockedData(), errData = LockedData()
     let drained = DispatchSemaphore(value: 0)
     for (pipe, sink) in [(out, outData), (err, errData)] {
         Thread {
-            sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
+            sink.set(readToEnd(pipe.fileHandleForReading))
             drained.signal()
         }.start()
     }

@@ -1,4 +1,5 @@
 import Foundation
+import RefitTestKit
 import RefitHTTP
 
 /// Launches Support/fake_aml.py for one test (its own state); it exits when this object's
@@ -20,10 +21,10 @@ final class FakeAML: @unchecked Sendable {
         process.standardInput = stdinPipe
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try launchProcess(process)
         var data = Data()
         while !data.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
+            let chunk = readChunk(out.fileHandleForReading)
             if chunk.isEmpty { break }
             data.append(chunk)
         }

@@ -118,7 +118,7 @@ struct BackfillCommandTests {
         process.environment = fixture.environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
+        try launchProcess(process)
         let log = { (try? String(contentsOf: errors, encoding: .utf8)) ?? "" }
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline, log().range(of: #"[1-9] running"#, options: .regularExpression) == nil {

@@ -353,7 +353,7 @@ final class WorkerProcess: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: logFile)
-        try process.run()
+        try launchProcess(process)
     }
 
     var isRunning: Bool { process.isRunning }

@@ -444,8 +444,8 @@ final class DatabaseLock: @unchecked Sendable {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        try process.run()
-        let line = output.fileHandleForReading.availableData
+        try launchProcess(process)
+        let line = readChunk(output.fileHandleForReading)
         guard String(decoding: line, as: UTF8.self).hasPrefix("locked") else {
             process.terminate()
             throw ScenarioError("python3 could not lock the database")

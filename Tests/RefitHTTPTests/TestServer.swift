@@ -52,7 +52,7 @@ final class TestServer: @unchecked Sendable {
                                "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
         certMaker.standardOutput = FileHandle.nullDevice
         certMaker.standardError = FileHandle.nullDevice
-        try certMaker.run()
+        try launchProcess(certMaker)
         guard ChildExit.wait(for: certMaker, timeout: .seconds(60)) == 0 else {
             throw LaunchError(description: "openssl could not create a test certificate")
         }
@@ -65,11 +65,11 @@ final class TestServer: @unchecked Sendable {
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try launchProcess(process)
 
         var output = Data()
         while output.filter({ $0 == UInt8(ascii: "\n") }).count < 2 {
-            let chunk = stdoutPipe.fileHandleForReading.availableData
+            let chunk = readChunk(stdoutPipe.fileHandleForReading)
             guard !chunk.isEmpty else {
                 throw LaunchError(description: "the test server exited before printing its ports")
             }

@@ -1,4 +1,5 @@
 import Foundation
+import RefitTestKit
 import Testing
 
 @testable import RefitMLSim
@@ -90,7 +91,7 @@ private func runProcess(_ executable: String, _ arguments: [String]) async throw
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
         do {
-            try process.run()
+            try launchProcess(process)
         } catch {
             process.terminationHandler = nil
             continuation.resume(throwing: error)

@@ -12,8 +12,8 @@ func python(_ script: String) throws -> String {
     process.arguments = ["python3", "-c", script]
     let out = Pipe()
     process.standardOutput = out
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
+    try launchProcess(process)
+    let data = readToEnd(out.fileHandleForReading)
     ChildExit.wait(for: process, timeout: .seconds(60))
     return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }

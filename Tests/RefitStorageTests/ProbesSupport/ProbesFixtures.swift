@@ -92,7 +92,7 @@ final class ServerProcess: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try launchProcess(process)
     }
 
     /// The first line the server prints on stdout (blocking read, bounded by the server's exit).
