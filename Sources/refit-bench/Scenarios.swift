@@ -19,7 +19,8 @@ struct BenchOptions: Sendable {
 enum Scenarios {
     static func all(_ options: BenchOptions) -> [Scenario] {
         [definitions, slicing, events] + options.waitingSizes.map(tickWaiting) + [history(hours: 24, label: "day"),
-                                                                                 history(hours: 8_760, label: "year")]
+                                                                                 history(hours: 8_760, label: "year"),
+                                                                                 history(hours: 8_760, label: "million", copies: 114)]
     }
 
     // MARK: Definitions
@@ -147,9 +148,14 @@ enum Scenarios {
     }
 
     /// Claims and finishes `hours` hourly windows with a trivial runner, then measures ticks
-    /// on top of that history: idle (nothing due) and one new window per hour.
-    static func history(hours: Int, label: String) -> Scenario {
-        Scenario(name: "worker-\(label)", summary: "\(hours) hourly windows run by a trivial runner, then ticks on that history") { _ in
+    /// on top of that history: idle (nothing due) and one new window per hour. With `copies`,
+    /// the finished rows are then copied that many times into the past (`replicateFinishedHistory`)
+    /// before the ticks, for a history far longer than is worth running window by window.
+    static func history(hours: Int, label: String, copies: Int = 0) -> Scenario {
+        let total = hours * (copies + 1)
+        let summary = copies == 0 ? "\(hours) hourly windows run by a trivial runner, then ticks on that history"
+            : "\(hours) hourly windows run by a trivial runner and their rows copied \(copies) times into the past (\(total) Ready windows), then ticks"
+        return Scenario(name: "worker-\(label)", summary: summary) { _ in
             let scratch = try ScratchDatabase()
             let store = try scratch.open()
             let clock = ManualWallClock(BenchDefinitions.origin + .hours(Int64(hours)) + .minutes(30))
@@ -165,6 +171,12 @@ enum Scenarios {
                 return ran
             }
             guard ran == hours else { throw BenchError("expected \(hours) windows run, ran \(ran)") }
+            var figures: [(measure: String, value: Double, unit: String)] = []
+            if copies > 0 {
+                let (windows, copyTime) = try measure { try store.replicateFinishedHistory(copies: copies, span: .hours(Int64(hours))) }
+                guard windows == total else { throw BenchError("expected \(total) windows after copying, found \(windows)") }
+                figures.append(("copy the rows into \(total) windows of history (setup)", copyTime, "s"))
+            }
             var idle: [Double] = []
             for _ in 0..<20 {
                 clock.advance(by: TimeSpan(seconds: 1))
@@ -179,9 +191,9 @@ enum Scenarios {
                 guard report.started.count == 1 else { throw BenchError("an hourly tick started \(report.started.count) windows") }
                 hourly.append(elapsed)
             }
-            return [("claim + run + finish \(hours) windows (concurrency 16)", Double(ran) / drainTime, "windows/s"),
-                    ("idle tick on \(hours) Ready windows (median of 20)", median(idle) * 1000, "ms"),
-                    ("tick + one new window run to Ready (median of 20)", median(hourly) * 1000, "ms")]
+            return [("claim + run + finish \(hours) windows (concurrency 16)", Double(ran) / drainTime, "windows/s")] + figures
+                + [("idle tick on \(total) Ready windows (median of 20)", median(idle) * 1000, "ms"),
+                   ("tick + one new window run to Ready (median of 20)", median(hourly) * 1000, "ms")]
         }
     }
 }
