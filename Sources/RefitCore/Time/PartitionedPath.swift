@@ -40,22 +40,22 @@ public enum PartitionedPath {
             }
         }
         if let open = scanned.unclosedBrace {
-            issues.append(Issue(offset: open, message: "'{' at position \(open + 1) has no closing '}'"))
+            issues.append(Issue(offset: open, message: unclosedBraceMessage(open)))
         }
         return issues
     }
 
     /// `template` with each `{name}` replaced by its token's date (the slice's start or end)
     /// in the token's .NET format.
+    /// Reports the first problem `issues(in:tokens:)` would, without checking the template twice:
+    /// formatting a token is what validates its format.
     public static func expand(_ template: String, tokens: [PartitionToken], slice: Slice) throws(PartitionedPathError) -> String {
-        if let issue = issues(in: template, tokens: tokens).first {
-            throw PartitionedPathError(offset: issue.offset, message: issue.message)
-        }
+        let scanned = scan(template)
         var out = ""
         var cursor = template.unicodeScalars.startIndex
         let scalars = template.unicodeScalars
         var position = 0
-        for reference in scan(template).references {
+        for reference in scanned.references {
             while position < reference.offset {
                 out.unicodeScalars.append(scalars[cursor])
                 cursor = scalars.index(after: cursor)
@@ -71,6 +71,9 @@ public enum PartitionedPath {
             let length = reference.name.unicodeScalars.count + 2
             cursor = scalars.index(cursor, offsetBy: length)
             position += length
+        }
+        if let open = scanned.unclosedBrace {
+            throw PartitionedPathError(offset: open, message: unclosedBraceMessage(open))
         }
         out.unicodeScalars.append(contentsOf: scalars[cursor...])
         return out
@@ -112,6 +115,8 @@ public enum PartitionedPath {
         }
         return (references, open)
     }
+
+    private static func unclosedBraceMessage(_ open: Int) -> String { "'{' at position \(open + 1) has no closing '}'" }
 
     private static func unknownTokenMessage(_ name: String, _ tokens: [PartitionToken]) -> String {
         let known = tokens.map(\.name)

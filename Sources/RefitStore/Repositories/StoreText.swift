@@ -16,14 +16,8 @@ enum StoreText {
 
     /// A data fingerprint as stored (sorted-key JSON), and back.
     static func json(_ fingerprint: DataFingerprint?) -> SQLiteValue {
-        guard let fingerprint else { return .null }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(fingerprint) else { return .null }
-        return .text(String(decoding: data, as: UTF8.self))
+        fingerprint.map { .text($0.storedJSON) } ?? .null
     }
 
-    static func fingerprint(_ text: String) -> DataFingerprint? {
-        try? JSONDecoder().decode(DataFingerprint.self, from: Data(text.utf8))
-    }
+    static func fingerprint(_ text: String) -> DataFingerprint? { DataFingerprint(storedJSON: text) }
 }

@@ -1,0 +1,142 @@
+import Foundation
+
+/// The stored form of a fingerprint, shared by every store: `{"files":[{"etag":…,"modified":…,
+/// "name":…,"size":…}]}` with sorted keys and absent values left out (the text `JSONEncoder`
+/// writes with `.sortedKeys`, which older databases hold, apart from the escaping of `/`).
+///
+/// Written and read by hand: every slice that becomes Ready writes one, and the changed-data
+/// sweep reads back every recent Ready slice's, where `JSONEncoder`/`JSONDecoder` were most of
+/// the sweep's cost. Text in any other JSON shape (other whitespace, key order, escapes) is read
+/// by `JSONDecoder`, so nothing valid is refused.
+extension DataFingerprint {
+    /// The stored text: sorted keys, no whitespace.
+    public var storedJSON: String {
+        var out = "{\"files\":["
+        for (index, file) in files.enumerated() {
+            if index > 0 { out += "," }
+            out += "{"
+            if let etag = file.etag {
+                out += "\"etag\":"
+                JSONString.quote(etag, into: &out)
+                out += ","
+            }
+            if let modified = file.modified { out += "\"modified\":\(modified)," }
+            out += "\"name\":"
+            JSONString.quote(file.name, into: &out)
+            out += ",\"size\":\(file.size)}"
+        }
+        out += "]}"
+        return out
+    }
+
+    /// Reads stored text back; nil when it is not a fingerprint.
+    public init?(storedJSON text: String) {
+        if let parsed = FingerprintParser.parse(text) {
+            self = parsed
+        } else if let decoded = try? JSONDecoder().decode(DataFingerprint.self, from: Data(text.utf8)) {
+            self = decoded
+        } else {
+            return nil
+        }
+    }
+}
+
+/// The fast path of `DataFingerprint(storedJSON:)`: exactly the shape `storedJSON` (or
+/// `JSONEncoder` with sorted keys) writes. Any surprise returns nil and the caller decodes with
+/// `JSONDecoder` instead.
+private struct FingerprintParser {
+    private let bytes: [UInt8]
+    private var index = 0
+
+    static func parse(_ text: String) -> DataFingerprint? {
+        var parser = FingerprintParser(bytes: Array(text.utf8))
+        return parser.fingerprint()
+    }
+
+    private init(bytes: [UInt8]) { self.bytes = bytes }
+
+    private mutating func fingerprint() -> DataFingerprint? {
+        guard literal("{\"files\":[") else { return nil }
+        var files: [DataFingerprint.File] = []
+        if !literal("]") {
+            repeat {
+                guard let file = file() else { return nil }
+                files.append(file)
+            } while literal(",")
+            guard literal("]") else { return nil }
+        }
+        guard literal("}"), index == bytes.count else { return nil }
+        return DataFingerprint(files: files)
+    }
+
+    private mutating func file() -> DataFingerprint.File? {
+        guard literal("{") else { return nil }
+        var etag: String?, modified: Int64?, name: String?, size: Int64?
+        repeat {
+            guard let key = string(), literal(":") else { return nil }
+            switch key {
+            case "etag": guard let value = string() else { return nil }; etag = value
+            case "modified": guard let value = integer() else { return nil }; modified = value
+            case "name": guard let value = string() else { return nil }; name = value
+            case "size": guard let value = integer() else { return nil }; size = value
+            default: return nil
+            }
+        } while literal(",")
+        guard literal("}"), let name, let size else { return nil }
+        return DataFingerprint.File(name: name, size: size, etag: etag, modified: modified)
+    }
+
+    private mutating func literal(_ text: StaticString) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        let matches = text.withUTF8Buffer { expected in
+            expected.indices.allSatisfy { bytes[index + $0] == expected[$0] }
+        }
+        if matches { index += count }
+        return matches
+    }
+
+    private mutating func integer() -> Int64? {
+        let start = index
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
+        guard index > start else { return nil }
+        return Int64(String(decoding: bytes[start..<index], as: UTF8.self))
+    }
+
+    /// A string with the escapes `JSONString` and `JSONEncoder` write; `\u` escapes (other than
+    /// those of control characters) are left to `JSONDecoder`.
+    private mutating func string() -> String? {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+        index += 1
+        var out: [UInt8] = []
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(validating: out, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard index < bytes.count else { return nil }
+                let escaped = bytes[index]
+                index += 1
+                switch escaped {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escaped)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    guard index + 4 <= bytes.count,
+                          let value = UInt8(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16),
+                          value < 0x20 else { return nil }
+                    out.append(value)
+                    index += 4
+                default: return nil
+                }
+            default:
+                out.append(byte)
+            }
+        }
+        return nil
+    }
+}
