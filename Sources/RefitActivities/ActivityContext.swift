@@ -44,12 +44,12 @@ public struct ActivityContext: Sendable {
     public var journal: any StepJournal
     public var http: HTTPClient
     public var secrets: SecretResolver
-    /// When the activity's `policy.timeout` ends (nil: no timeout).
-    public var deadline: ContinuousClock.Instant?
-    /// Wall-clock time (SAS expiry).
-    public var now: @Sendable () -> Date
-    /// Waits between polls; tests may shorten it.
-    public var sleep: @Sendable (Duration) async throws -> Void
+    /// The clock the activity reads the time from (SAS expiry, data-to-submit delay), waits on
+    /// between polls and checks `deadline` against: the worker's own, so both see the same
+    /// deadline.
+    public var clock: any WallClock
+    /// When the activity's `policy.timeout` ends, on `clock` (nil: no timeout).
+    public var deadline: WallInstant?
     /// Whether an operator canceled the attempt (read when its task is canceled): its external
     /// job is then DELETEd rather than left running for the next attempt to resume.
     public var canceledByOperator: @Sendable () -> Bool
@@ -58,19 +58,25 @@ public struct ActivityContext: Sendable {
     public var dataReadyAt: Date?
 
     public init(factory: Factory, pipelineName: String, activity: Activity, window: Slice, journal: any StepJournal,
-                http: HTTPClient, secrets: SecretResolver = SecretResolver(baseDirectory: "."), deadline: ContinuousClock.Instant? = nil,
-                now: @escaping @Sendable () -> Date = { Date() },
-                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+                http: HTTPClient, secrets: SecretResolver = SecretResolver(baseDirectory: "."),
+                clock: any WallClock = SystemWallClock(), deadline: WallInstant? = nil,
                 canceledByOperator: @escaping @Sendable () -> Bool = { false }) {
         self.factory = factory; self.pipelineName = pipelineName; self.activity = activity; self.window = window
-        self.journal = journal; self.http = http; self.secrets = secrets; self.deadline = deadline
-        self.now = now; self.sleep = sleep; self.canceledByOperator = canceledByOperator
+        self.journal = journal; self.http = http; self.secrets = secrets
+        self.clock = clock; self.deadline = deadline; self.canceledByOperator = canceledByOperator
     }
 
-    /// The deadline implied by the activity's `policy.timeout`, counted from now.
-    public static func deadline(for activity: Activity) -> ContinuousClock.Instant? {
-        activity.policy.timeout.seconds > 0 ? ContinuousClock.now + .seconds(activity.policy.timeout.seconds) : nil
+    /// The deadline implied by the activity's `policy.timeout`, counted from `clock`'s now (nil
+    /// when the timeout is infinite).
+    public static func deadline(for activity: Activity, clock: any WallClock = SystemWallClock()) -> WallInstant? {
+        activity.policy.timeout.seconds > 0 ? clock.now.advanced(by: .seconds(activity.policy.timeout.seconds)) : nil
     }
+
+    /// Time left until `deadline` on `clock`, never negative (nil: no deadline).
+    var remaining: Duration? { deadline.map { max(.zero, clock.now.duration(to: $0)) } }
+
+    /// Whether `deadline` has come on `clock`.
+    var isPastDeadline: Bool { deadline.map { clock.now >= $0 } ?? false }
 
     // MARK: - Resolution helpers
 

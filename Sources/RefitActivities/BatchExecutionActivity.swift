@@ -217,7 +217,7 @@ public struct BatchExecutionActivity: Sendable {
         try context.journalCall { try journal.record(result: result, step: "submit") }
         if let landed = context.dataReadyAt {
             // Seconds of the wall clock (the slice's Ready time is one), never negative.
-            let seconds = max(0, context.now().timeIntervalSince(landed))
+            let seconds = max(0, context.clock.now.date.timeIntervalSince(landed))
             CoreMetrics.Timer(label: Self.dataToSubmitMetric, dimensions: [("pipeline", context.pipelineName), ("activity", context.activity.name)])
                 .recordNanoseconds(Int64(seconds * 1_000_000_000))
         }
@@ -255,7 +255,7 @@ public struct BatchExecutionActivity: Sendable {
         var delay = initialPoll
         var transientFailures = 0
         while true {
-            if let deadline = context.deadline, ContinuousClock.now >= deadline {
+            if context.isPastDeadline {
                 await Self.delete(jobID, client: client)
                 let error = ActivityError(.timedOut, "Batch job \(jobID) did not finish within the activity timeout; it was deleted.")
                 try? journal.record(failure: ["message": error.message, "state": "TimedOut"], step: "poll")
@@ -263,8 +263,8 @@ public struct BatchExecutionActivity: Sendable {
             }
             do throws(ActivityError) {
                 // A slow answer must not outlast the activity timeout.
-                let remaining = context.deadline.map { deadline in
-                    min(max(deadline - ContinuousClock.now, .milliseconds(100)), context.http.configuration.totalTimeout)
+                let remaining = context.remaining.map {
+                    min(max($0, .milliseconds(100)), context.http.configuration.totalTimeout)
                 }
                 let status = try await client.status(jobID: jobID, timeout: remaining)
                 transientFailures = 0
@@ -299,9 +299,9 @@ public struct BatchExecutionActivity: Sendable {
                 throw error
             }
             var wait = delay
-            if let deadline = context.deadline { wait = min(wait, max(.zero, deadline - ContinuousClock.now)) }
+            if let remaining = context.remaining { wait = min(wait, remaining) }
             do {
-                try await context.sleep(wait)
+                try await context.clock.sleep(for: wait)
             } catch {
                 throw try await canceledWhilePolling(jobID, client: client, context: context)
             }
@@ -316,8 +316,8 @@ public struct BatchExecutionActivity: Sendable {
     private func canceledWhilePolling(_ jobID: String, client: AzureMLBatchClient, context: ActivityContext)
         async throws(ActivityError) -> ActivityError
     {
-        // The worker's deadline is on the wall clock, this one on the monotonic clock: allow for the difference.
-        let pastDeadline = context.deadline.map { ContinuousClock.now >= $0 - .milliseconds(500) } ?? false
+        // The worker cancels at the deadline on the same clock, so past it means timed out.
+        let pastDeadline = context.isPastDeadline
         let byOperator = context.canceledByOperator()
         guard pastDeadline || byOperator else {
             return ActivityError(.canceled, "Waiting for batch job \(jobID) was interrupted; the job keeps running and the next attempt resumes it.")

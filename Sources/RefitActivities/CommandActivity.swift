@@ -38,11 +38,11 @@ public struct CommandActivity: Sendable {
 
         let journal = context.journal
         try context.journalCall { try journal.record(intent: ["program": program], step: "command") }
-        let timeout: Duration? = context.deadline.map { max(.zero, $0 - ContinuousClock.now) }
         let run: (status: Int32, tail: String, timedOut: Bool)
         do {
             run = try await ProcessGroupRunner.run(arguments: spec.arguments, environment: environment,
-                                                   workingDirectory: spec.workingDirectory, timeout: timeout,
+                                                   workingDirectory: spec.workingDirectory,
+                                                   deadline: context.deadline, clock: context.clock,
                                                    tailBytes: Self.tailBytes)
         } catch {
             try? journal.record(failure: ["message": error.message], step: "command")
@@ -83,8 +83,9 @@ public struct CommandActivity: Sendable {
 
 /// posix_spawn in a fresh process group with combined output captured through one pipe.
 enum ProcessGroupRunner {
-    static func run(arguments original: [String], environment: [String: String], workingDirectory: String?, timeout: Duration?,
-                    tailBytes: Int) async throws(ActivityError) -> (status: Int32, tail: String, timedOut: Bool) {
+    /// Runs the command; at `deadline` on `clock` (if any) its process group is killed.
+    static func run(arguments original: [String], environment: [String: String], workingDirectory: String?,
+                    deadline: WallInstant?, clock: any WallClock, tailBytes: Int) async throws(ActivityError) -> (status: Int32, tail: String, timedOut: Bool) {
         // posix_spawn_file_actions_addchdir_np is not exposed everywhere: change directory in a shell
         // that then execs the program (same process, same group).
         let arguments = workingDirectory.map { ["/bin/sh", "-c", "cd -- \"$0\" && exec \"$@\"", $0] + original } ?? original
@@ -148,9 +149,9 @@ enum ProcessGroupRunner {
             }
         }
         var timedOut = false
-        let killer: Task<Void, Never>? = timeout.map { timeout in
+        let killer: Task<Void, Never>? = deadline.map { deadline in
             Task.detached {
-                do { try await Task.sleep(for: timeout) } catch { return }
+                do { try await clock.sleep(until: deadline) } catch { return }
                 tail.markTimedOut()
                 kill(-child, SIGKILL)
             }

@@ -41,7 +41,7 @@ public struct UpdateResourceActivity: Sendable {
             return UpdateResourceOutcome(endpoint: endpoint, modelLocation: path, patched: false)
         }
         let token = BlobSAS.blobToken(account: account, container: container, blob: blob,
-                                      expiry: context.now().addingTimeInterval(sasLifetime))
+                                      expiry: context.clock.now.date.addingTimeInterval(sasLifetime))
         let location = BlobReference(relativeLocation: path, baseLocation: account.blobEndpoint + "/", sasBlobToken: token)
         try context.journalCall { try journal.record(intent: intent, step: "patch") }
         do {

@@ -21,7 +21,7 @@ struct ActivitiesRunner: ActivityRunner {
             factory: attempt.factory, pipelineName: attempt.pipeline.name, activity: attempt.activity,
             window: attempt.window, journal: database.journal(runID: attempt.runID),
             http: http, secrets: SecretResolver(environment: environment, baseDirectory: baseDirectory),
-            deadline: Self.continuousDeadline(attempt.deadline),
+            clock: attempt.clock, deadline: attempt.deadline.map(WallInstant.init),
             canceledByOperator: { [stop = attempt.stop] in stop.isCanceledByOperator })
         do {
             switch attempt.activity.kind {
@@ -73,7 +73,7 @@ struct ActivitiesRunner: ActivityRunner {
             let claim: EndpointClaim
             do {
                 claim = try await scheduling.claimEndpoint(endpoint, runID: attempt.runID,
-                                                           modelWindowStart: attempt.window.start, now: SystemWallClock().now())
+                                                           modelWindowStart: attempt.window.start, now: attempt.clock.now())
             } catch {
                 throw ActivityError(.journal, "Could not read the deployments of the endpoint: \(error)", isRetryable: true)
             }
@@ -85,7 +85,7 @@ struct ActivitiesRunner: ActivityRunner {
                     + "the model of \(attempt.window.start.iso8601) is not deployed over it (D14)."
             case .busy:
                 do {
-                    try await Task.sleep(for: .milliseconds(200))
+                    try await attempt.clock.sleep(for: .milliseconds(200))
                 } catch {
                     throw ActivityError(.canceled, "Canceled while another attempt was deploying to the endpoint.")
                 }
@@ -99,13 +99,6 @@ struct ActivitiesRunner: ActivityRunner {
         if error.code == .timedOut { return .timedOut(message: error.message) }
         if error.code == .canceled || Task.isCancelled { return .canceled(message: error.message) }
         return .failed(error.isRetryable ? .retryable : .terminal, message: error.message)
-    }
-
-    /// The worker's wall-clock deadline as a monotonic one (activities bound their polling with it).
-    static func continuousDeadline(_ deadline: Instant?) -> ContinuousClock.Instant? {
-        guard let deadline else { return nil }
-        let remaining = Double(deadline.secondsSinceEpoch) - Date().timeIntervalSince1970
-        return ContinuousClock.now + .milliseconds(Int64(max(0, remaining) * 1000))
     }
 
     static func json(_ value: some Encodable) -> String? {

@@ -9,7 +9,6 @@ struct ExternalDataChecker {
     let factory: Factory
     let locations: StorageLocationProvider
     let clock: any WallClock
-    let sleeper: any WorkerSleeper
     let logger: Logger
     var metrics = WorkerMetrics()
     /// At most this many checks per pass; the rest are due in the next pass.
@@ -108,13 +107,13 @@ struct ExternalDataChecker {
     /// Runs one probe, giving up after the dataset's `retryTimeout` (nil = timed out).
     private func probe(_ location: any StorageLocation, _ wanted: [Slice], dataset: Dataset) async -> [Slice: ProbeOutcome]? {
         let timeout = (dataset.externalData ?? Dataset.ExternalDataPolicy()).retryTimeout
-        let sleeper = self.sleeper, clock = self.clock
+        let clock = self.clock
         let deadline = clock.now() + timeout
         return await withTaskGroup(of: [Slice: ProbeOutcome]?.self) { group in
             group.addTask { await location.probe(wanted, of: dataset) }
             if timeout.seconds > 0 {
                 group.addTask {
-                    do { try await sleeper.sleep(until: deadline, clock: clock) } catch { return [:] }
+                    do { try await clock.sleep(until: deadline) } catch { return [:] }
                     return nil
                 }
             }

@@ -16,7 +16,7 @@ extension Worker {
         let deadline = activity.policy.timeout.seconds > 0 ? now + activity.policy.timeout : nil
         let context = AttemptContext(factory: factory, pipeline: pipeline, activity: activity, window: claim.window,
                                      attempt: claim.attempt, runID: runID, trigger: claim.trigger, definitionSHA256: sha,
-                                     deadline: deadline, workerID: configuration.workerID)
+                                     deadline: deadline, workerID: configuration.workerID, clock: clock)
         logger.info("attempt started", metadata: metadata(claim.key, claim.window, runID: runID,
                                                           extra: ["attempt": "\(claim.attempt)", "trigger": "\(claim.trigger.rawValue)"]))
         configuration.metrics.attemptStarted(claim.key, trigger: claim.trigger)
@@ -45,7 +45,7 @@ extension Worker {
                 logger.warning("could not record the attempt's outcome yet; trying again",
                                metadata: metadata(claim.key, claim.window, runID: claim.runID,
                                                   extra: ["error": "\(error)", "retryInSeconds": "\(pause.seconds)"]))
-                try await sleeper.sleep(until: retryAt, clock: clock)
+                try await clock.sleep(until: retryAt)
                 pause = TimeSpan(seconds: min(5, pause.seconds * 2))
             }
         }
@@ -61,13 +61,13 @@ extension Worker {
     /// Runs one claimed attempt to its end; a child task of the caller's attempt group.
     func execute(_ claim: ClaimedAttempt, _ context: AttemptContext) async {
         let began = ContinuousClock.now
-        let runner = self.runner, sleeper = self.sleeper, clock = self.clock
+        let runner = self.runner, clock = self.clock
         let store = self.store, configuration = self.configuration
         let ending: Ending = await withTaskGroup(of: Ending?.self) { group in
             group.addTask { .outcome(await runner.run(context)) }
             if let deadline = context.deadline {
                 group.addTask {
-                    do { try await sleeper.sleep(until: deadline, clock: clock) } catch { return nil }
+                    do { try await clock.sleep(until: deadline) } catch { return nil }
                     return .deadlinePassed
                 }
             }
@@ -77,7 +77,7 @@ extension Worker {
                 var renewedAt = clock.now()
                 while !Task.isCancelled {
                     let poll = min(configuration.cancelPollInterval, configuration.leaseRenewalInterval)
-                    do { try await sleeper.sleep(until: clock.now() + poll, clock: clock) } catch { return nil }
+                    do { try await clock.sleep(until: clock.now() + poll) } catch { return nil }
                     if let request = try? await store.cancelRequest(runID: claim.runID) {
                         context.stop.request(.canceledByOperator(message: request.message))
                         return .canceledByOperator(request.message)

@@ -30,8 +30,8 @@ public actor Worker {
     var locations: StorageLocationProvider
     /// Each pipeline's definition hash, named by every run (from the configuration, then reloads).
     var definitionHashes: [String: String]
+    /// Now, and every deadline and sleep of the worker and of its attempts.
     let clock: any WallClock
-    let sleeper: any WorkerSleeper
     let logger: Logger
 
     var running: [String: RunningAttempt] = [:]
@@ -89,7 +89,7 @@ public actor Worker {
     private var graceOver = false
 
     public init(factory: Factory, store: any SchedulingStore, runner: any ActivityRunner, locations: @escaping StorageLocationProvider,
-                clock: any WallClock = SystemWallClock(), sleeper: any WorkerSleeper = SystemSleeper(),
+                clock: any WallClock = SystemWallClock(),
                 configuration: WorkerConfiguration, logger: Logger = Logger(label: "refit.worker")) {
         self.factory = factory
         self.store = store
@@ -97,7 +97,6 @@ public actor Worker {
         self.locations = locations
         self.definitionHashes = configuration.definitionSHA256
         self.clock = clock
-        self.sleeper = sleeper
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: "worker"] = "\(configuration.workerID)"
@@ -165,7 +164,7 @@ public actor Worker {
         guard !stopping else { return TickReport(started: [], materialized: materialized, checks: 0, recovered: recovered.count) }
         try await resolveInputs(now: now)
 
-        let checker = ExternalDataChecker(store: store, factory: factory, locations: locations, clock: clock, sleeper: sleeper,
+        let checker = ExternalDataChecker(store: store, factory: factory, locations: locations, clock: clock,
                                           logger: logger, metrics: configuration.metrics)
         var checks = try await checker.checkDue(now: now)
         let storageChanged = recheckWaitingData
@@ -432,11 +431,11 @@ public actor Worker {
     /// `changePollInterval`), whichever comes first.
     private func sleep(until instant: Instant) async {
         if pendingWake || stopping { pendingWake = false; return }
-        let sleeper = self.sleeper, clock = self.clock
+        let clock = self.clock
         let token = try? await store.changeToken()
         while !stopping && !pendingWake {
             let until = min(instant, clock.now() + configuration.changePollInterval)
-            let task = Task { try await sleeper.sleep(until: until, clock: clock) }
+            let task = Task { try await clock.sleep(until: until) }
             sleepTask = task
             let result = await task.result
             sleepTask = nil
@@ -460,10 +459,10 @@ public actor Worker {
         guard !running.isEmpty else { return }
         logger.info("waiting for running attempts to finish", metadata: ["running": "\(running.count)"])
         let deadline = clock.now() + configuration.gracePeriod
-        let sleeper = self.sleeper, clock = self.clock
+        let clock = self.clock
         graceOver = false
         group.addTask {
-            do { try await sleeper.sleep(until: deadline, clock: clock) } catch { return }
+            do { try await clock.sleep(until: deadline) } catch { return }
             await self.endGrace()
         }
         while !running.isEmpty && !graceOver && !stopImmediately {

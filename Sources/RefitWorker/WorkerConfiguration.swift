@@ -5,7 +5,7 @@ import RefitCore
 public typealias StorageLocationProvider = @Sendable (Dataset) -> (any StorageLocation)?
 
 /// How one worker process behaves. The defaults suit a daemon; tests shorten nothing but the
-/// clock (everything time-dependent goes through `WallClock` and `WorkerSleeper`).
+/// clock (everything time-dependent goes through the injected `WallClock`: now, deadlines, sleeps).
 public struct WorkerConfiguration: Sendable {
     /// Names this worker in leases and `runs.worker_id`; unique per process.
     public var workerID: String

@@ -92,16 +92,6 @@ struct TrivialRunner: ActivityRunner {
     func run(_ attempt: AttemptContext) async -> AttemptOutcome { .succeeded(AttemptResult()) }
 }
 
-/// The bench never moves its manual clock while attempts run, so a sleep lasts until it is
-/// canceled (the attempt finished first) unless the instant has already passed.
-struct UntilCanceledSleeper: WorkerSleeper {
-    func sleep(until instant: Instant, clock: any WallClock) async throws {
-        while clock.now() < instant {
-            try await Task.sleep(for: .seconds(3600))
-        }
-    }
-}
-
 enum BenchDefinitions {
     static let position = SourcePosition(file: "bench", line: 1, column: 1)
     static let origin = Instant(year: 2024, month: 1, day: 1)
@@ -146,8 +136,9 @@ func quietLogger() -> Logger {
 
 func makeWorker(_ factory: Factory, store: Store, clock: ManualWallClock, maxParallel: Int = 16,
                 materializationBatch: Int = 5_000) -> Worker {
+    // The bench never moves its manual clock while attempts run, so the worker's sleeps last
+    // until they are canceled (the attempt finished first) unless their instant has passed.
     Worker(factory: factory, store: SQLiteSchedulingStore(store), runner: TrivialRunner(), locations: { _ in AbsentLocation() }, clock: clock,
-           sleeper: UntilCanceledSleeper(),
            configuration: WorkerConfiguration(workerID: "bench", maxParallel: maxParallel,
                                               materializationBatch: materializationBatch),
            logger: quietLogger())

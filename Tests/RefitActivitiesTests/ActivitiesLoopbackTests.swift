@@ -40,12 +40,21 @@ private func definitions(_ server: FakeAML) -> Factory {
                    pipelines: ["p": pipeline])
 }
 
+extension BatchExecutionActivity {
+    /// Polls every 50 ms, so tests against a service that finishes jobs at once run quickly.
+    static var fastPolling: BatchExecutionActivity {
+        var activity = BatchExecutionActivity()
+        activity.initialPoll = .milliseconds(50)
+        activity.maxPoll = .milliseconds(50)
+        return activity
+    }
+}
+
 private func context(_ factory: Factory, _ activity: String, journal: any StepJournal) -> ActivityContext {
     let activity = factory.pipelines["p"]!.activity(named: activity)!
     let window = Slice(start: Instant(year: 2024, month: 3, day: 5), end: Instant(year: 2024, month: 3, day: 6))
     return ActivityContext(factory: factory, pipelineName: "p", activity: activity, window: window, journal: journal,
-                           http: HTTPClient(configuration: .init(totalTimeout: .seconds(10), maxResponseBytes: 1 << 20)),
-                           sleep: { try await Task.sleep(for: min($0, .milliseconds(50))) })
+                           http: HTTPClient(configuration: .init(totalTimeout: .seconds(10), maxResponseBytes: 1 << 20)))
 }
 
 /// The few cases the real emulator (EmulatorActivitiesTests) cannot produce: refit-mlsim always
@@ -55,14 +64,14 @@ private func context(_ factory: Factory, _ activity: String, journal: any StepJo
 @Suite struct ActivitiesLoopbackTests {
     @Test func integerStatusCodesAreAccepted() async throws {
         let server = try FakeAML(mode: "intstatus")
-        let outcome = try await BatchExecutionActivity().execute(context(definitions(server), "retrain", journal: InMemoryStepJournal()))
+        let outcome = try await BatchExecutionActivity.fastPolling.execute(context(definitions(server), "retrain", journal: InMemoryStepJournal()))
         #expect(outcome.metrics["R2"] == 0.9)
     }
 
     @Test func oversizedResponseIsMalformed() async throws {
         let server = try FakeAML(mode: "huge")
         do {
-            _ = try await BatchExecutionActivity().execute(context(definitions(server), "retrain", journal: InMemoryStepJournal()))
+            _ = try await BatchExecutionActivity.fastPolling.execute(context(definitions(server), "retrain", journal: InMemoryStepJournal()))
             Issue.record("an oversized status response was accepted")
         } catch {
             #expect(error.code == .malformedResponse && error.message.contains("size limit"))

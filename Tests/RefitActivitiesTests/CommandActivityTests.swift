@@ -6,8 +6,8 @@ import Testing
 
 private let here = SourcePosition(file: "test.json", line: 1, column: 1)
 
-func commandContext(_ script: String, timeout: Duration? = nil, journal: InMemoryStepJournal = InMemoryStepJournal())
-    -> ActivityContext
+func commandContext(_ script: String, timeout: Duration? = nil, journal: InMemoryStepJournal = InMemoryStepJournal(),
+                    clock: any WallClock = SystemWallClock()) -> ActivityContext
 {
     let files = LinkedService(name: "files", typeName: "OnPremisesFileServer",
                               kind: .fileServer(.init(host: "/data")), position: here)
@@ -27,7 +27,7 @@ func commandContext(_ script: String, timeout: Duration? = nil, journal: InMemor
     let factory = Factory(linkedServices: ["files": files], datasets: ["raw-data": input, "model": output])
     let window = Slice(start: Instant(year: 2024, month: 3, day: 5), end: Instant(year: 2024, month: 3, day: 6))
     return ActivityContext(factory: factory, pipelineName: "p", activity: activity, window: window, journal: journal,
-                           http: HTTPClient(), deadline: timeout.map { ContinuousClock.now + $0 })
+                           http: HTTPClient(), clock: clock, deadline: timeout.map { clock.now + $0 })
 }
 
 @Suite(.timeLimit(.minutes(1))) struct CommandActivityTests {
@@ -80,6 +80,29 @@ func commandContext(_ script: String, timeout: Duration? = nil, journal: InMemor
         let survived = Self.isAlive(pid)
         if survived { kill(pid, SIGKILL) }
         #expect(!survived, "the command's background child survived the timeout")
+    }
+
+    /// The timeout is on the context's clock, the worker's: on a manual clock a command an hour
+    /// from its deadline keeps running until the clock is moved past it, then is killed at once
+    /// (no real hour passes).
+    @Test func timeoutFollowsTheContextClock() async throws {
+        let clock = ManualWallClock(Instant(year: 2024, month: 3, day: 6))
+        let journal = InMemoryStepJournal()
+        let run = Task { try await CommandActivity().execute(commandContext("sleep 600", timeout: .seconds(3_600), journal: journal,
+                                                                            clock: clock)) }
+        // The timeout waits on the clock: once it does, the command is running.
+        for _ in 0..<10_000 where clock.sleeperCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(clock.sleeperCount == 1)
+        clock.advance(by: .minutes(59))
+        #expect(clock.sleeperCount == 1, "the command was stopped before its deadline")
+        clock.advance(by: .minutes(1))
+        do {
+            _ = try await run.value
+            Issue.record("a timed-out command succeeded")
+        } catch let error as ActivityError {
+            #expect(error.code == .timedOut)
+        }
+        #expect(try journal.lookup(step: "command")?.result?["state"] == "TimedOut")
     }
 
     /// Whether `pid` runs: it exists and is not a zombie waiting to be reaped.

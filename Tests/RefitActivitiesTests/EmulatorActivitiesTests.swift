@@ -102,11 +102,10 @@ private struct Lab {
     }
 
     func context(_ factory: Factory, _ activity: String, journal: any StepJournal, window: Slice = march5,
-                 deadline: Duration? = nil) throws -> ActivityContext {
+                 deadline: Duration? = nil, clock: any WallClock = SystemWallClock()) throws -> ActivityContext {
         let activity = try #require(factory.pipelines["p"]?.activity(named: activity))
         return ActivityContext(factory: factory, pipelineName: "p", activity: activity, window: window, journal: journal,
-                               http: http, deadline: deadline.map { ContinuousClock.now + $0 },
-                               sleep: { try await Task.sleep(for: min($0, .milliseconds(50))) })
+                               http: http, clock: clock, deadline: deadline.map { clock.now + $0 })
     }
 
     /// The retrain endpoint's prediction for x1 = 2, x2 = 1, from one request-response scoring call.
@@ -129,7 +128,7 @@ private struct Lab {
         async throws -> ActivityError
     {
         do {
-            let outcome = try await BatchExecutionActivity().execute(context(factory, "retrain", journal: journal, deadline: deadline))
+            let outcome = try await BatchExecutionActivity.fastPolling.execute(context(factory, "retrain", journal: journal, deadline: deadline))
             Issue.record("the retrain succeeded with job \(outcome.jobID)")
             throw CancellationError()
         } catch let error as ActivityError {
@@ -145,7 +144,7 @@ private struct Lab {
         let journal = InMemoryStepJournal()
         let before = try await lab.scoreRetrain()
 
-        let outcome = try await BatchExecutionActivity().execute(lab.context(factory, "retrain", journal: journal))
+        let outcome = try await BatchExecutionActivity.fastPolling.execute(lab.context(factory, "retrain", journal: journal))
         #expect(outcome.outputs == ["output1": "models/20240305/model.ilearner", "output2": "models/20240305/evaluation.csv"])
         #expect(try #require(outcome.metrics["R2"]) > 0.999)
         #expect(outcome.metrics["Rows"] == 60)
@@ -154,7 +153,7 @@ private struct Lab {
         #expect(try journal.lookup(step: "collect")?.result?["metric:R2"] != nil)
 
         // Another window trains into its own folder.
-        let second = try await BatchExecutionActivity().execute(
+        let second = try await BatchExecutionActivity.fastPolling.execute(
             lab.context(factory, "retrain", journal: InMemoryStepJournal(), window: march6))
         #expect(second.outputs["output1"] == "models/20240306/model.ilearner" && second.jobID != outcome.jobID)
         let blobs = AzureBlobClient(account: try AzureStorageAccount(connectionString: lab.emulator.info.storage.connectionString),
@@ -193,7 +192,7 @@ private struct Lab {
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("in/20240305"), withIntermediateDirectories: true)
         try trainingCSV().write(to: folder.appendingPathComponent("in/20240305/train.csv"))
         let journal = InMemoryStepJournal()
-        let outcome = try await BatchExecutionActivity().execute(
+        let outcome = try await BatchExecutionActivity.fastPolling.execute(
             lab.context(try lab.factory(fileShare: folder), "retrain", journal: journal))
         #expect(try #require(outcome.metrics["R2"]) > 0.999)
         let puts = try await lab.emulator.operations("blob-put").map(\.path)
@@ -207,7 +206,7 @@ private struct Lab {
         // Attempt 1 recorded its intent and the submit reached the service, then the worker died
         // before recording the job id.
         let crashed = InMemoryStepJournal(runID: "attempt-1")
-        let activity = BatchExecutionActivity()
+        let activity = BatchExecutionActivity.fastPolling
         let context = try lab.context(factory, "retrain", journal: crashed)
         guard case .azureMLBatchExecution(let spec) = context.activity.kind else { Issue.record("kind"); return }
         let request = try await activity.buildRequest(spec, context)
@@ -235,8 +234,8 @@ private struct Lab {
         let lab = try await Lab()
         let factory = try lab.factory()
         let first = InMemoryStepJournal(runID: "attempt-1")
-        let outcome = try await BatchExecutionActivity().execute(lab.context(factory, "retrain", journal: first))
-        let again = try await BatchExecutionActivity().execute(lab.context(factory, "retrain", journal: first.attempt(runID: "attempt-2")))
+        let outcome = try await BatchExecutionActivity.fastPolling.execute(lab.context(factory, "retrain", journal: first))
+        let again = try await BatchExecutionActivity.fastPolling.execute(lab.context(factory, "retrain", journal: first.attempt(runID: "attempt-2")))
         #expect(again.jobID == outcome.jobID && again.metrics == outcome.metrics)
         #expect(try await lab.count("submit") == 1)
         #expect(try await lab.count("start") == 1)
@@ -246,7 +245,7 @@ private struct Lab {
         let lab = try await Lab()
         let factory = try lab.factory()
         let journal = InMemoryStepJournal(runID: "attempt-1")
-        _ = try await BatchExecutionActivity().execute(lab.context(factory, "retrain", journal: journal))
+        _ = try await BatchExecutionActivity.fastPolling.execute(lab.context(factory, "retrain", journal: journal))
         #expect(try await UpdateResourceActivity().execute(lab.context(factory, "update", journal: journal)).patched)
         let second = try await UpdateResourceActivity().execute(lab.context(factory, "update", journal: journal.attempt(runID: "attempt-2")))
         #expect(!second.patched)
@@ -268,7 +267,7 @@ private struct Lab {
         #expect(marked.state == .failed && marked.result?["unknownJobId"] == "0123456789abcdef0123456789abcdef")
         #expect(try await lab.count("submit") == 0)
 
-        let outcome = try await BatchExecutionActivity().execute(lab.context(factory, "retrain", journal: journal.attempt(runID: "attempt-3")))
+        let outcome = try await BatchExecutionActivity.fastPolling.execute(lab.context(factory, "retrain", journal: journal.attempt(runID: "attempt-3")))
         #expect(outcome.jobID != "0123456789abcdef0123456789abcdef" && outcome.notes.isEmpty)
         #expect(try await lab.count("submit") == 1)
     }
@@ -289,7 +288,7 @@ private struct Lab {
     @Test func transientStatusErrorsArePolledThrough() async throws {
         let lab = try await Lab()
         try await lab.emulator.setFaults(#"{"plans":[{"operation":"status","status":503,"count":2,"retryAfter":1}]}"#)
-        let outcome = try await BatchExecutionActivity().execute(lab.context(try lab.factory(), "retrain", journal: InMemoryStepJournal()))
+        let outcome = try await BatchExecutionActivity.fastPolling.execute(lab.context(try lab.factory(), "retrain", journal: InMemoryStepJournal()))
         #expect(outcome.metrics["Rows"] == 60)
     }
 
@@ -319,7 +318,7 @@ private struct Lab {
     /// One garbled status answer is tolerated while polling, like any transient poll failure.
     @Test func oneMalformedStatusAnswerIsToleratedWhilePolling() async throws {
         let lab = try await Lab(["--fault", "status:malformed:count=1"])
-        let outcome = try await BatchExecutionActivity().execute(lab.context(try lab.factory(), "retrain", journal: InMemoryStepJournal()))
+        let outcome = try await BatchExecutionActivity.fastPolling.execute(lab.context(try lab.factory(), "retrain", journal: InMemoryStepJournal()))
         #expect(!outcome.jobID.isEmpty)
     }
 
@@ -347,7 +346,7 @@ private struct Lab {
         let factory = try lab.factory()
         let journal = InMemoryStepJournal()
         let context = try lab.context(factory, "retrain", journal: journal, deadline: .seconds(120))
-        let first = Task { try await BatchExecutionActivity().execute(context) }
+        let first = Task { try await BatchExecutionActivity.fastPolling.execute(context) }
         var started = false
         for _ in 0..<500 where !started {
             started = try await !lab.emulator.operations("start").isEmpty
@@ -369,7 +368,7 @@ private struct Lab {
         }
         #expect(try await lab.emulator.operations("delete").isEmpty, "the job was deleted")
 
-        let resumed = try await BatchExecutionActivity().execute(try lab.context(factory, "retrain", journal: journal))
+        let resumed = try await BatchExecutionActivity.fastPolling.execute(try lab.context(factory, "retrain", journal: journal))
         let submits = try await lab.emulator.operations("submit")
         #expect(submits.count == 1 && resumed.jobID == submits.first?.jobId, "submits: \(submits)")
     }

@@ -60,7 +60,7 @@ struct WorkerMetricsTests {
         var logger = Logger(label: "refit.metrics.test")
         logger.logLevel = .critical
         let worker = Worker(factory: Self.factory(), store: InMemorySchedulingStore(), runner: runner, locations: { _ in location },
-                            clock: clock, sleeper: ManualSleeper(),
+                            clock: clock,
                             configuration: WorkerConfiguration(workerID: "w1", leaseDuration: .minutes(5), leaseRenewalInterval: .minutes(1),
                                                                metrics: WorkerMetrics(factory: metrics)),
                             logger: logger)

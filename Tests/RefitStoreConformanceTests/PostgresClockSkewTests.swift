@@ -13,7 +13,11 @@ struct PostgresClockSkewTests {
     /// The system clock shifted by `offset` (a host whose clock is wrong).
     struct SkewedClock: WallClock {
         let offset: TimeSpan
-        func now() -> Instant { SystemWallClock().now() + offset }
+        var now: WallInstant { SystemWallClock().now.advanced(by: .seconds(offset.seconds)) }
+        var minimumResolution: Duration { SystemWallClock().minimumResolution }
+        func sleep(until deadline: WallInstant, tolerance: Duration?) async throws {
+            try await SystemWallClock().sleep(until: deadline.advanced(by: .seconds(-offset.seconds)), tolerance: tolerance)
+        }
     }
 
     static let position = SourcePosition(file: "test.json", line: 1, column: 1)
@@ -41,7 +45,7 @@ struct PostgresClockSkewTests {
         }
         let runnerB = ScriptedRunner()
         func worker(_ id: String, _ store: PostgresSchedulingStore, _ runner: ScriptedRunner, _ clock: any WallClock) -> Worker {
-            Worker(factory: factory, store: store, runner: runner, locations: { _ in nil }, clock: clock, sleeper: SystemSleeper(),
+            Worker(factory: factory, store: store, runner: runner, locations: { _ in nil }, clock: clock,
                    configuration: WorkerConfiguration(workerID: id, leaseDuration: TimeSpan(seconds: 10),
                                                       leaseRenewalInterval: TimeSpan(seconds: 1)))
         }

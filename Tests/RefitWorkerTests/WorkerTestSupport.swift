@@ -67,7 +67,6 @@ func makeWorker(_ factory: Factory, store: Store, runner: any ActivityRunner, cl
                 location: InMemoryLocation? = nil, id: String = "w1", maxParallel: Int = 16,
                 leaseDuration: TimeSpan = .minutes(5)) -> Worker {
     Worker(factory: factory, store: SQLiteSchedulingStore(store), runner: runner, locations: { _ in location }, clock: clock,
-           sleeper: ManualSleeper(),
            configuration: WorkerConfiguration(workerID: id, leaseDuration: leaseDuration, leaseRenewalInterval: .minutes(1),
                                               maxParallel: maxParallel),
            logger: quietLogger())

@@ -24,10 +24,14 @@ public struct AttemptContext: Sendable {
     public var trigger: RunTrigger
     /// sha256 of the pipeline definition the window runs with.
     public var definitionSHA256: String
-    /// `policy.timeout` after the start; nil when the timeout is infinite. The worker enforces
-    /// it (cancels the runner and records TimedOut); runners may use it to bound their polling.
+    /// `policy.timeout` after the start, on `clock`; nil when the timeout is infinite. The worker
+    /// enforces it (cancels the runner and records TimedOut); runners may use it to bound their
+    /// polling.
     public var deadline: Instant?
     public var workerID: String
+    /// The worker's clock: runners wait, poll and check the deadline on it (never on another
+    /// clock, so their view of the deadline is the worker's).
+    public var clock: any WallClock
     /// Why the worker is stopping the attempt, set before it cancels the runner's task: a
     /// runner cleans up according to it (an operator's cancel DELETEs the external job; a
     /// shutdown leaves it running for the next attempt to resume).
@@ -35,10 +39,11 @@ public struct AttemptContext: Sendable {
 
     public init(factory: Factory, pipeline: Pipeline, activity: Activity, window: Slice, attempt: Int, runID: String,
                 trigger: RunTrigger, definitionSHA256: String, deadline: Instant?, workerID: String,
-                stop: AttemptStop = AttemptStop()) {
+                clock: any WallClock = SystemWallClock(), stop: AttemptStop = AttemptStop()) {
         self.factory = factory; self.pipeline = pipeline; self.activity = activity; self.window = window
         self.attempt = attempt; self.runID = runID; self.trigger = trigger
         self.definitionSHA256 = definitionSHA256; self.deadline = deadline; self.workerID = workerID
+        self.clock = clock
         self.stop = stop
     }
 }
