@@ -1,4 +1,5 @@
 import Foundation
+import RefitCore
 import RefitHTTP
 
 /// A BES blob reference: either `ConnectionString` + `RelativeLocation` (`container/path`) or
@@ -235,12 +236,12 @@ public struct AzureMLManagementClient: Sendable {
 
     /// The PATCH body: `{"Resources":[{"Name":…, "Location":{BaseLocation, RelativeLocation, SasBlobToken}}]}`.
     public static func patchBody(resourceName: String, location: BlobReference) -> Data {
-        let object: [String: Any] = ["Resources": [[
+        let object: [String: Any?] = ["Resources": [[
             "Name": resourceName,
             "Location": ["BaseLocation": location.BaseLocation ?? "", "RelativeLocation": location.RelativeLocation,
                          "SasBlobToken": location.SasBlobToken ?? ""],
         ]]]
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Data(JSONString.detail(object).utf8)
     }
 
     /// PATCHes `endpointURL` so the endpoint's `resourceName` uses the model at `location`.

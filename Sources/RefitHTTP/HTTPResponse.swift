@@ -48,8 +48,22 @@ public struct HTTPResponse: Sendable {
 /// What a response or error needs to hide secrets in what it prints.
 struct RedactionContext: Sendable {
     var redactor: Redactor
+    /// Finds the exact secret strings sent with the request; called only when text is redacted
+    /// (an error), since finding them parses the request's headers and query.
+    private let findSecrets: @Sendable () -> [String]
+
+    init(redactor: Redactor, secrets: [String]) {
+        self.redactor = redactor
+        findSecrets = { secrets }
+    }
+
+    init(redactor: Redactor, findSecrets: @escaping @Sendable () -> [String]) {
+        self.redactor = redactor
+        self.findSecrets = findSecrets
+    }
+
     /// Exact secret strings sent with the request.
-    var secrets: [String]
+    var secrets: [String] { findSecrets() }
 
     func url(_ url: String) -> String { redactor.redact(url: url) }
     func text(_ text: String) -> String { redactor.redact(text: text, secrets: secrets) }

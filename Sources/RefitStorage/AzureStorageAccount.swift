@@ -36,7 +36,7 @@ public struct AzureStorageAccount: Sendable, Hashable, CustomStringConvertible {
     public init(connectionString: String) throws(StorageError) {
         var fields: [String: String] = [:]
         for part in connectionString.split(separator: ";", omittingEmptySubsequences: true) {
-            let trimmed = part.trimmingCharacters(in: .whitespaces)
+            let trimmed = String(part).trimmingCharacters()
             guard let eq = trimmed.firstIndex(of: "=") else {
                 throw StorageError(.configuration, "The storage connection string has a part without '='.")
             }

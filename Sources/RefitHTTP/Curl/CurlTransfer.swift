@@ -1,5 +1,6 @@
 import CCurl
 import CCurlShim
+import RefitCore
 import Foundation
 
 /// One request's libcurl easy handle and everything that must outlive it: the header list, the error
@@ -27,8 +28,8 @@ final class CurlTransfer: @unchecked Sendable {
     /// Creates the easy handle and sets every option; throws `.invalidRequest` for unusable input.
     init(request: HTTPRequest, configuration: HTTPClient.Configuration) throws(HTTPError) {
         self.request = request
-        self.redaction = RedactionContext(redactor: configuration.redactor,
-                                          secrets: Self.secrets(of: request, redactor: configuration.redactor))
+        let redactor = configuration.redactor
+        self.redaction = RedactionContext(redactor: redactor, findSecrets: { Self.secrets(of: request, redactor: redactor) })
         self.maxResponseBytes = max(0, configuration.maxResponseBytes)
         // Redacting costs a parse of the URL: done only when an error needs it.
         var redactedURL: String { configuration.redactor.redact(url: request.url) }
@@ -216,11 +217,11 @@ final class CurlTransfer: @unchecked Sendable {
         } else if line.first == " " || line.first == "\t" {
             // Obsolete line folding continues the previous value.
             if let last = responseHeaders.fields.last {
-                responseHeaders.set(last.name, last.value + " " + line.trimmingCharacters(in: .whitespaces))
+                responseHeaders.set(last.name, last.value + " " + line.trimmingCharacters())
             }
         } else if let colon = line.firstIndex(of: ":") {
             let name = String(line[..<colon])
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let value = String(line[line.index(after: colon)...]).trimmingCharacters()
             responseHeaders.add(name, value)
         }
     }
@@ -229,7 +230,8 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// Turns libcurl's result into a response or a classified error.
     func outcome(of code: CURLcode) -> Result<HTTPResponse, HTTPError> {
-        let url = redaction.url(request.url)
+        // Redacted only when an error needs it: a success never prints its URL.
+        var url: String { redaction.url(request.url) }
         func failure(_ errorCode: HTTPError.Code, retryable: Bool, _ fallback: String) -> Result<HTTPResponse, HTTPError> {
             let message = String(cString: errorBuffer)
             let detail = message.isEmpty ? fallback : message

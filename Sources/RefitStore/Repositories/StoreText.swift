@@ -10,10 +10,6 @@ enum StoreText {
     /// A JSON object with sorted keys from simple values (strings, numbers, bools, nil → null).
     static func json(_ fields: [String: Any?]) -> String { JSONString.detail(fields) }
 
-    static func isValidJSON(_ text: String) -> Bool {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) != nil
-    }
-
     /// A data fingerprint as stored (sorted-key JSON), and back.
     static func json(_ fingerprint: DataFingerprint?) -> SQLiteValue {
         fingerprint.map { .text($0.storedJSON) } ?? .null

@@ -85,13 +85,13 @@ extension SQLiteSchedulingStore {
             var resultJSON: String?
             if case .succeeded(let result) = outcome {
                 externalJobID = result.externalJobID
-                resultJSON = result.resultJSON.flatMap { StoreText.isValidJSON($0) ? $0 : nil }
+                resultJSON = try Self.validJSON(c, result.resultJSON)
                 for output in result.outputs {
                     try c.execute("""
                         INSERT INTO outputs (run_id, name, location, evaluation, created_at) VALUES (?, ?, ?, ?, ?)
                         ON CONFLICT (run_id, name) DO NOTHING
                         """, [.text(runID), .text(output.name), .text(output.location),
-                              SQLiteValue(output.evaluationJSON.flatMap { StoreText.isValidJSON($0) ? $0 : nil }), StoreText.text(now)])
+                              SQLiteValue(try Self.validJSON(c, output.evaluationJSON)), StoreText.text(now)])
                 }
                 if let deployment = result.deployment {
                     superseded = try Self.supersededReason(c, deployment)
@@ -205,6 +205,13 @@ extension SQLiteSchedulingStore {
 
     /// Writes the machine's state onto the window row (clearing its lease), and moves the
     /// readiness of its consumers when the window entered or left Ready.
+    /// `text` when it is JSON the column's `json_valid` check accepts, else nil (asked of SQLite
+    /// itself: the same test as the CHECK, and cheaper than a Foundation parse).
+    static func validJSON(_ c: SQLiteConnection, _ text: String?) throws -> String? {
+        guard let text else { return nil }
+        return try c.query("SELECT json_valid(?) AS ok", [.text(text)]).first?.int("ok") == 1 ? text : nil
+    }
+
     static func writeMachine(_ c: SQLiteConnection, _ machine: WindowStateMachine, record: WindowRecord, now: Instant) throws {
         try c.execute("""
             UPDATE windows SET state = ?, substate = ?, attempts = ?, long_retry_round = ?, next_attempt_at = ?,

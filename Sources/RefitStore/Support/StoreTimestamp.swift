@@ -1,13 +1,14 @@
 import Foundation
+import RefitCore
 
 /// The one time format the database stores: ISO 8601 UTC with whole seconds and a `Z`
 /// (`2024-01-31T23:00:00Z`). A single fixed-width format makes text order equal time order,
 /// which lease and due-time comparisons in SQL rely on.
 public enum StoreTimestamp {
-    /// Formats a date (fractional seconds are dropped).
+    /// Formats a date (fractional seconds are dropped). Written by `Instant`, which formats
+    /// without Foundation's format styles: every journal step and audit event stores a time.
     public static func string(from date: Date) -> String {
-        let seconds = (date.timeIntervalSince1970).rounded(.down)
-        return Date(timeIntervalSince1970: seconds).formatted(style)
+        Instant(secondsSinceEpoch: Int64(date.timeIntervalSince1970.rounded(.down))).iso8601
     }
 
     /// Parses the stored format; nil for anything else.
