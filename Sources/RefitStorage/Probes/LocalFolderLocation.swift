@@ -154,7 +154,8 @@ struct Walk {
             let onPath = plan.ancestors.contains(childRel)
             if !listFiles && !onPath { continue }
             var info = stat()
-            guard stat(absolute(childRel), &info) == 0 else {
+            // Relative to the open folder: the kernel does not walk the whole path again.
+            guard fstatat(dirfd(dir), name, &info, 0) == 0 else {
                 let code = errno
                 // ENOENT: removed meanwhile, or a dangling symlink; either way not data.
                 if code != ENOENT { errors[childRel] = code }
