@@ -160,4 +160,19 @@ extension Worker {
                          metadata: meta.merging(["error": "\(error)"]) { $1 })
         }
     }
+
+    /// Recovery, the first step of a full pass: windows whose lease expired, or whose holder on
+    /// this host is a process that is gone (recovered at once, not at lease expiry), go back to
+    /// the store's retry rules. Returns how many were recovered.
+    func recoverAbandonedAttempts(now: Instant) async throws -> Int {
+        let owners = try await store.leaseOwners()
+        let dead = Set(owners.filter { $0 != configuration.workerID && (WorkerIdentity(parsing: $0)?.isKnownDead() ?? false) })
+        let recovered = try await store.recoverLeases(now: now, deadOwners: dead, budget: budgets)
+        for window in recovered {
+            configuration.metrics.leaseRecovered(window.key)
+            logger.warning("recovered the window of a worker that is gone (lease expired or process ended)",
+                           metadata: metadata(window.key, window.window))
+        }
+        return recovered.count
+    }
 }

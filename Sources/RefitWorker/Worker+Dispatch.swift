@@ -45,4 +45,15 @@ extension Worker {
         }
         return started
     }
+
+    /// The pipelines paused now (by an operator or in their definitions), with each change
+    /// applied to the labels of their waiting windows once.
+    func applyPauses(now: Instant) async throws -> Set<String> {
+        let paused = try await pausedPipelines()
+        for name in factory.pipelines.keys.sorted() where appliedPause[name] != paused.contains(name) {
+            _ = try await store.applyPause(pipeline: name, paused: paused.contains(name), now: now)
+            appliedPause[name] = paused.contains(name)
+        }
+        return paused
+    }
 }

@@ -11,9 +11,12 @@ import RefitCore
 ///
 /// A pass costs what changed, not the backlog: the store keeps each window's count of missing
 /// inputs up to date as slices become Ready, so runnable windows are read a page at a time and
-/// nothing is re-evaluated per pass. The parts live in their own files: input resolution
-/// (`InputResolver`), external-data checking (`ExternalDataChecker`), dispatch
-/// (`Worker+Dispatch`) and attempt supervision (`Worker+Attempts`).
+/// nothing is re-evaluated per pass. This file is the orchestration (the pass, `tick`, the run
+/// loop and its sleeps); each step lives in its own file: readiness — materialization and input
+/// resolution (`Worker+Readiness`, `InputResolver`); external-data checking
+/// (`Worker+ExternalData`, `ExternalDataChecker`); dispatch and pauses (`Worker+Dispatch`);
+/// attempt supervision and recovery (`Worker+Attempts`); the worker registry
+/// (`Worker+Registry`); reruns (`Worker+Reruns`).
 ///
 /// Attempts are structured: each runs as a child task of a task group owned by the call that
 /// drives the passes (`tickAndWait`, `tickUntilIdle`, `run`), so none outlives it — a shutdown
@@ -40,16 +43,16 @@ public actor Worker {
     private var pendingWake = false
     /// Set by `storageChanged()`: the next pass re-checks waiting FileShare slices early, and
     /// looks at the Ready FileShare slices within the change horizon again.
-    private var recheckWaitingData = false
+    var recheckWaitingData = false
     /// When the last changed-data sweep of every external dataset ran (nil: not yet).
-    private var lastDataSweepAt: Instant?
+    var lastDataSweepAt: Instant?
     /// When the last sweep of the FileShare datasets after a storage change ran, and whether a
     /// change is still waiting for one (they are at most `fileShareSweepSpacing` apart).
-    private var lastFileShareSweepAt: Instant?
-    private var fileShareSweepPending = false
+    var lastFileShareSweepAt: Instant?
+    var fileShareSweepPending = false
     static let fileShareSweepSpacing = TimeSpan(seconds: 5)
     /// The pause state last applied to each pipeline's labels (applied again only on change).
-    private var appliedPause: [String: Bool] = [:]
+    var appliedPause: [String: Bool] = [:]
     /// The clock time of the last full pass (a window due after it was not seen by it).
     private var lastPassAt: Instant?
     /// Whether the next pass must be a full one: set by anything but an attempt finishing (a
@@ -73,9 +76,9 @@ public actor Worker {
     private var retryPause: TimeSpan { TimeSpan(seconds: min(30, Int64(1) << min(5, max(0, failedPasses - 1)))) }
     /// What this process registered as (`refit status` lists it); nil before `register(as:)`
     /// and after `markStopped()`.
-    private var registration: WorkerRegistration?
+    var registration: WorkerRegistration?
     /// When the last heartbeat was written (a clock instant), so heartbeats stay an interval apart.
-    private var lastHeartbeatAt: Instant?
+    var lastHeartbeatAt: Instant?
 
     struct RunningAttempt {
         var claim: ClaimedAttempt
@@ -142,61 +145,14 @@ public actor Worker {
         fullPassDue = false
         lastPassWasFull = true
         lastPassAt = now
-        let budgets = self.budgets
-        // Holders on this host whose process is gone are recovered at once, not at lease expiry.
-        let owners = try await store.leaseOwners()
-        let dead = Set(owners.filter { $0 != configuration.workerID && (WorkerIdentity(parsing: $0)?.isKnownDead() ?? false) })
-        let recovered = try await store.recoverLeases(now: now, deadOwners: dead, budget: budgets)
-        for window in recovered {
-            configuration.metrics.leaseRecovered(window.key)
-            logger.warning("recovered the window of a worker that is gone (lease expired or process ended)",
-                           metadata: metadata(window.key, window.window))
-        }
-        let paused = try await pausedPipelines()
-        for name in factory.pipelines.keys.sorted() where appliedPause[name] != paused.contains(name) {
-            _ = try await store.applyPause(pipeline: name, paused: paused.contains(name), now: now)
-            appliedPause[name] = paused.contains(name)
-        }
-        var materialized = 0
-        for (pipeline, activity) in activeActivities(excluding: paused) {
-            materialized += try await materialize(pipeline: pipeline, activity: activity, now: now)
-        }
-        guard !stopping else { return TickReport(started: [], materialized: materialized, checks: 0, recovered: recovered.count) }
+        let recovered = try await recoverAbandonedAttempts(now: now)
+        let paused = try await applyPauses(now: now)
+        let materialized = try await materializeDue(excluding: paused, now: now)
+        guard !stopping else { return TickReport(started: [], materialized: materialized, checks: 0, recovered: recovered) }
         try await resolveInputs(now: now)
-
-        let checker = ExternalDataChecker(store: store, factory: factory, locations: locations, clock: clock,
-                                          logger: logger, metrics: configuration.metrics)
-        var checks = try await checker.checkDue(now: now)
-        let storageChanged = recheckWaitingData
-        if recheckWaitingData {
-            recheckWaitingData = false
-            checks += try await checker.recheckWaiting(now: now)
-        }
-        try await sweepChangedData(checker, storageChanged: storageChanged, now: now)
+        let checks = try await checkExternalData(now: now)
         let started = try await dispatch(now: clock.now(), paused: paused)
-        return TickReport(started: started, materialized: materialized, checks: checks, recovered: recovered.count)
-    }
-
-    /// Changed-data detection (see `DataVerification`): every external dataset's recent Ready
-    /// slices on the first pass and then every `dataVerifyInterval`; the FileShare datasets'
-    /// also after a watched folder changed.
-    private func sweepChangedData(_ checker: ExternalDataChecker, storageChanged: Bool, now: Instant) async throws {
-        guard configuration.dataChangeHorizon.seconds > 0 else { return }
-        let since = now - configuration.dataChangeHorizon
-        if lastDataSweepAt.map({ now - $0 >= configuration.dataVerifyInterval }) ?? true {
-            lastDataSweepAt = now
-            _ = try await checker.verifyReady(datasets: checker.externalDatasets, since: since, now: now)
-        } else if storageChanged || fileShareSweepPending {
-            // A burst of file events would sweep at every wake-up: at most one sweep per spacing,
-            // the rest left pending for a later pass.
-            guard lastFileShareSweepAt.map({ now - $0 >= Self.fileShareSweepSpacing }) ?? true else {
-                fileShareSweepPending = true
-                return
-            }
-            fileShareSweepPending = false
-            lastFileShareSweepAt = now
-            _ = try await checker.verifyReady(datasets: checker.watchedDatasets, since: since, now: now)
-        }
+        return TickReport(started: started, materialized: materialized, checks: checks, recovered: recovered)
     }
 
     /// One pass, then wait until every attempt it started has finished. A pass that fails part
@@ -482,88 +438,6 @@ public actor Worker {
         waiters.forEach { $0.resume() }
     }
 
-    // MARK: The worker registry
-
-    /// Registers this process in the store's worker registry (what `refit status` lists for
-    /// every host): `run` does it itself, `refit tick` around its passes. Also prunes the rows of
-    /// workers gone for a week. A database that refuses is logged: the heartbeats try again.
-    public func register(as command: WorkerCommand) async {
-        let identity = WorkerIdentity(parsing: configuration.workerID)
-        let registration = WorkerRegistration(
-            workerID: configuration.workerID, host: identity?.host ?? ProcessInfo.processInfo.hostName,
-            pid: Int64(identity?.pid ?? ProcessInfo.processInfo.processIdentifier), command: command,
-            heartbeatInterval: configuration.leaseRenewalInterval)
-        self.registration = registration
-        let now = clock.now()
-        lastHeartbeatAt = now
-        do {
-            try await store.registerWorker(registration, now: now)
-        } catch {
-            lastHeartbeatAt = nil
-            logger.warning("could not register the worker; heartbeats will try again", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Writes a heartbeat when the last one is a heartbeat interval old (`--heartbeat-seconds`,
-    /// the lease renewal interval): called by every pass, by the sleeping loop at each change
-    /// poll and by running attempts as they renew their leases, so a busy or idle worker beats
-    /// about once per interval and never more often.
-    func heartbeatIfDue() async {
-        guard let registration else { return }
-        let now = clock.now()
-        if let last = lastHeartbeatAt, now - last < configuration.leaseRenewalInterval, now >= last { return }
-        lastHeartbeatAt = now
-        do {
-            try await store.heartbeatWorker(registration, now: now)
-        } catch {
-            // Tried again an interval later (a database that is down is not hammered).
-            logger.debug("heartbeat not written", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Records that this process stopped gracefully; no heartbeats follow.
-    public func markStopped() async {
-        guard let registration else { return }
-        self.registration = nil
-        do {
-            try await store.markWorkerStopped(workerID: registration.workerID, now: clock.now())
-        } catch {
-            logger.warning("could not record that the worker stopped; status will call it silent", metadata: ["error": "\(error)"])
-        }
-    }
-
-    // MARK: Reruns
-
-    /// Reruns a window and, with `downstream`, every window that consumes its outputs for the
-    /// same period, transitively. Returns the windows reset, as (activity key, window).
-    @discardableResult
-    public func rerun(pipeline: String, activity: String, windowStart: Instant, downstream: Bool = true,
-                      reason: String = "rerun") async throws -> [(ActivityKey, Slice)] {
-        let now = clock.now()
-        guard let pipelineDef = factory.pipelines[pipeline], let activityDef = pipelineDef.activity(named: activity) else { return [] }
-        var queue: [(Pipeline, Activity, Instant)] = [(pipelineDef, activityDef, windowStart)]
-        var done: [(ActivityKey, Slice)] = []
-        var seen = Set<String>()
-        while !queue.isEmpty {
-            let (p, a, start) = queue.removeFirst()
-            let key = ActivityKey(pipeline: p.name, activity: a.name)
-            guard seen.insert("\(key)@\(start.iso8601)").inserted, let record = try await store.window(key, start: start) else { continue }
-            if try await store.rerun(key, start: start, budget: budget(for: key), reason: reason, now: now) {
-                done.append((key, record.window))
-                logger.info("window rerun requested", metadata: metadata(key, record.window))
-            }
-            guard downstream else { continue }
-            for (consumer, consumerActivity) in consumers(of: a) {
-                guard let schedule = try? factory.windows(of: consumerActivity, in: consumer) else { continue }
-                for window in schedule.windows(from: record.window.start, to: record.window.end) {
-                    queue.append((consumer, consumerActivity, window.start))
-                }
-            }
-        }
-        wake()
-        return done
-    }
-
     // MARK: Steps of a pass
 
     func pausedPipelines() async throws -> Set<String> {
@@ -595,57 +469,6 @@ public actor Worker {
     /// The names of the external datasets defined now (slices of removed ones are never checked).
     var externalDatasets: [String] {
         factory.datasets.values.filter(\.external).map(\.name).sorted()
-    }
-
-    private func materialize(pipeline: Pipeline, activity: Activity, now: Instant) async throws -> Int {
-        let key = ActivityKey(pipeline: pipeline.name, activity: activity.name)
-        let schedule: ActivityWindows
-        do { schedule = try factory.windows(of: activity, in: pipeline) } catch {
-            logger.error("activity has no windows", metadata: ["pipeline": "\(pipeline.name)", "activity": "\(activity.name)",
-                                                               "error": "\(error)"])
-            return 0
-        }
-        let from = try await store.watermark(key) ?? schedule.activeStart
-        let due = schedule.windows(from: from, to: schedule.activeEnd ?? .adfNoEnd, dueBy: now)
-        guard !due.isEmpty else { return 0 }
-        let batch = due.prefix(configuration.materializationBatch)
-        let new = batch.map { window -> NewWindow in
-            let dueAt = schedule.dueTime(of: window)
-            // Catch-up work (due more than one window ago) is recorded as a backfill.
-            let trigger: RunTrigger = dueAt + window.duration <= now ? .backfill : .schedule
-            return NewWindow(window: window, dueAt: dueAt, trigger: trigger)
-        }
-        guard let last = new.last else { return 0 }
-        let inserted = try await store.materialize(key, windows: new, until: last.window.end, outputs: activity.outputs,
-                                                   definitionSHA256: definitionSHA256(pipeline), budget: budget(for: key), now: now)
-        if inserted > 0 {
-            logger.debug("windows materialized", metadata: ["pipeline": "\(key.pipeline)", "activity": "\(key.activity)",
-                                                            "count": "\(inserted)"])
-        }
-        return inserted
-    }
-
-    /// Records the input slices of windows whose inputs are not resolved yet (new windows, or
-    /// windows of a pipeline whose definition changed), a page at a time, at most one
-    /// materialization batch per pass.
-    private func resolveInputs(now: Instant) async throws {
-        let resolver = InputResolver(factory: factory)
-        let page = 1_000
-        var resolved = 0
-        while resolved < configuration.materializationBatch {
-            let windows = try await store.unresolvedWindows(limit: page)
-            guard !windows.isEmpty else { return }
-            try await store.recordInputs(windows.map(resolver.inputs(of:)), now: now)
-            resolved += windows.count
-            if windows.count < page { return }
-        }
-    }
-
-    func consumers(of activity: Activity) -> [(Pipeline, Activity)] {
-        let outputs = Set(activity.outputs)
-        return factory.pipelines.keys.sorted().compactMap { factory.pipelines[$0] }.flatMap { pipeline in
-            pipeline.activities.filter { consumer in consumer.inputs.contains { outputs.contains($0.name) } }.map { (pipeline, $0) }
-        }
     }
 
     func metadata(_ key: ActivityKey, _ window: Slice, runID: String? = nil,
