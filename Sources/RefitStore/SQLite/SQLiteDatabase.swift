@@ -9,7 +9,8 @@ import Foundation
 /// rather than deadlocking: use the connection you were given.
 ///
 /// Opening sets WAL (readers never block the writer), `busy_timeout` (a second process waits
-/// for the write lock instead of failing), `foreign_keys=ON` and `synchronous=NORMAL`.
+/// for the write lock instead of failing), `foreign_keys=ON` and `synchronous=NORMAL`; the log
+/// is checkpointed on a thread of its own (`WALCheckpointer`), not inside the executor's commits.
 public final class SQLiteDatabase: @unchecked Sendable {
     /// How long a write waits for another connection's lock before failing with `.busy`.
     public static let defaultBusyTimeoutMilliseconds = 5000
@@ -21,6 +22,8 @@ public final class SQLiteDatabase: @unchecked Sendable {
     private let connection: SQLiteConnection
     private let queue: DispatchQueue
     private let onQueue = DispatchSpecificKey<Bool>()
+    /// Checkpoints the write-ahead log off the executor (nil for read-only and in-memory databases).
+    let checkpointer: WALCheckpointer?
 
     /// Opens or creates the database at `path` (":memory:" for a private in-memory one).
     /// `readOnly` opens an existing file without ever writing it (see `SQLiteConnection`).
@@ -28,6 +31,13 @@ public final class SQLiteDatabase: @unchecked Sendable {
                 readOnly: Bool = false) throws {
         self.path = path
         self.connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, readOnly: readOnly)
+        if readOnly || path == ":memory:" || path.isEmpty {
+            checkpointer = nil
+        } else {
+            let checkpointer = WALCheckpointer(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            connection.checkpointInBackground(with: checkpointer)
+            self.checkpointer = checkpointer
+        }
         self.queue = DispatchQueue(label: "refit.sqlite")
         queue.setSpecific(key: onQueue, value: true)
     }
@@ -64,6 +74,9 @@ public final class SQLiteDatabase: @unchecked Sendable {
     /// Closes the database once every call made so far has run (at the end of a command).
     public func close() {
         guard DispatchQueue.getSpecific(key: onQueue) != true else { return }
+        // The checkpoint connection closes first, so the writer's close (the last connection)
+        // checkpoints the whole log and removes it, as before.
+        checkpointer?.close()
         queue.sync { connection.close() }
     }
 

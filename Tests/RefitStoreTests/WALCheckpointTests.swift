@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+import RefitCore
+@testable import RefitStore
+
+/// The write-ahead log is checkpointed off the writer's executor: it stays bounded under a
+/// stream of commits, starts over once a checkpoint copied all of it, and nothing is lost.
+@Suite struct WALCheckpointTests {
+    func walPages(_ store: Store) throws -> Int {
+        // A PASSIVE checkpoint that copies nothing new reports the log's size in frames.
+        try store.database.withConnection { try $0.query("PRAGMA wal_checkpoint(PASSIVE)").first?.int("log") } ?? -1
+    }
+
+    @Test("thousands of commits: the log stays bounded and starts over, and every row is there")
+    func boundedLog() throws {
+        let folder = try TemporaryDirectory()
+        let path = folder.path("refit.sqlite")
+        let store = try Store.open(path: path)
+        let checkpointer = try #require(store.database.checkpointer)
+        let count = 12_000
+        let at = Date(timeIntervalSince1970: 1_700_000_000)
+        for i in 0..<count {
+            try store.appendEvent(NewAuditEvent(at: at, kind: "benchEvent", pipeline: "P", activity: "A", detail: "{\"i\":\(i)}"))
+        }
+        // Several frames per commit: without checkpoints the log would hold over 36,000 pages.
+        let size = (try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+        #expect(size < (WALCheckpointer.inlineThreshold + 1_000) * 4_200)
+        // Once the checkpoints have caught up, the next commits start the log over.
+        for round in 0..<3 {
+            checkpointer.waitUntilIdle()
+            try store.appendEvent(NewAuditEvent(at: at, kind: "benchEvent", pipeline: "P", activity: "A", detail: "{\"round\":\(round)}"))
+        }
+        checkpointer.waitUntilIdle()
+        #expect(try walPages(store) < WALCheckpointer.threshold)
+        #expect(try store.verifyEventChain() == nil)
+        let rows = try store.database.withConnection { try $0.query("SELECT count(*) AS n FROM events WHERE kind = 'benchEvent'").first?.int("n") }
+        #expect(rows == count + 3)
+        store.close()
+        // The writer's close checkpointed everything and removed the log; a new open sees every row.
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+        let reopened = try Store.open(path: path)
+        #expect(try reopened.database.withConnection { try $0.query("SELECT count(*) AS n FROM events WHERE kind = 'benchEvent'").first?.int("n") } == count + 3)
+    }
+
+    @Test("commits do not checkpoint inline: while the checkpointer is held back the log grows past the threshold")
+    func notInline() throws {
+        let folder = try TemporaryDirectory()
+        let store = try Store.open(path: folder.path("refit.sqlite"))
+        let checkpointer = try #require(store.database.checkpointer)
+        let at = Date(timeIntervalSince1970: 1_700_000_000)
+        checkpointer.suspend()
+        for i in 0..<3_000 {
+            try store.appendEvent(NewAuditEvent(at: at, kind: "benchEvent", pipeline: "P", activity: "A", detail: "{\"i\":\(i)}"))
+        }
+        let held = try walPages(store)
+        checkpointer.resume()
+        #expect(held > WALCheckpointer.threshold + 1_000)
+        #expect(held < WALCheckpointer.inlineThreshold)
+        for round in 0..<3 {
+            checkpointer.waitUntilIdle()
+            try store.appendEvent(NewAuditEvent(at: at, kind: "benchEvent", pipeline: "P", activity: "A", detail: "{\"round\":\(round)}"))
+        }
+        checkpointer.waitUntilIdle()
+        #expect(try walPages(store) < WALCheckpointer.threshold)
+        store.close()
+    }
+
+    @Test("read-only and in-memory databases have no checkpointer")
+    func noCheckpointer() throws {
+        let folder = try TemporaryDirectory()
+        let path = folder.path("refit.sqlite")
+        try Store.open(path: path).close()
+        #expect(try Store.openReadOnly(path: path).database.checkpointer == nil)
+        #expect(try SQLiteDatabase(path: ":memory:").checkpointer == nil)
+    }
+}
