@@ -35,6 +35,10 @@ public struct BatchExecutionActivity: Sendable {
         guard case .azureMLBatchExecution(let spec) = context.activity.kind else {
             throw ActivityError(.configuration, "Activity '\(context.activity.name)' is not an AzureMLBatchExecution activity.")
         }
+        // The results of stage-inputs, submit, start and poll are written with the next step's
+        // intent (one transaction each instead of two); whatever is still held when the activity
+        // ends, by success or by an error, is written here.
+        defer { try? context.journal.flush() }
         let (ml, apiKey, serviceName) = try context.azureML()
         let client = try AzureMLBatchClient(mlEndpoint: context.secrets.value(of: ml.mlEndpoint, what: "mlEndpoint of '\(serviceName)'"), apiKey: apiKey, http: context.http)
         let request = try await buildRequest(spec, context)
@@ -184,7 +188,7 @@ public struct BatchExecutionActivity: Sendable {
             try? journal.record(failure: ["message": error.message], step: "stage-inputs")
             throw error
         }
-        try context.journalCall { try journal.record(result: intent, step: "stage-inputs") }
+        try context.journalCall { try journal.record(laterResult: intent, step: "stage-inputs") }
     }
 
     // MARK: - submit / start / poll / collect
@@ -214,7 +218,7 @@ public struct BatchExecutionActivity: Sendable {
             throw error
         }
         result["jobId"] = jobID
-        try context.journalCall { try journal.record(result: result, step: "submit") }
+        try context.journalCall { try journal.record(laterResult: result, step: "submit") }
         if let landed = context.dataReadyAt {
             // Seconds of the wall clock (the slice's Ready time is one), never negative.
             let seconds = max(0, context.clock.now.date.timeIntervalSince(landed))
@@ -244,7 +248,7 @@ public struct BatchExecutionActivity: Sendable {
             try? journal.record(failure: ["message": error.message], step: "start")
             throw error
         }
-        try context.journalCall { try journal.record(result: ["jobId": jobID], step: "start") }
+        try context.journalCall { try journal.record(laterResult: ["jobId": jobID], step: "start") }
     }
 
     private func poll(_ jobID: String, client: AzureMLBatchClient, context: ActivityContext) async throws(ActivityError)
@@ -270,7 +274,7 @@ public struct BatchExecutionActivity: Sendable {
                 transientFailures = 0
                 switch status.state {
                 case .finished:
-                    try context.journalCall { try journal.record(result: ["state": "Finished"], step: "poll") }
+                    try context.journalCall { try journal.record(laterResult: ["state": "Finished"], step: "poll") }
                     return status
                 case .failed:
                     let details = status.details.map { ": " + ActivityError.clip($0) } ?? "."

@@ -68,4 +68,71 @@ private func makeStore(runs: [String]) throws -> (Store, URL) {
         #expect(poll.state == .failed && poll.intent == ["again": "twice"] && poll.result?["message"] == "The job failed.")
         #expect(throws: StepJournalError.self) { try r2.record(result: [:], step: "collect") }
     }
+
+    /// The state on disk of a run's step, read past the journal's memory.
+    private func stored(_ store: Store, _ run: String, _ step: String) throws -> String? {
+        try store.database.query("SELECT state FROM steps WHERE run_id = ? AND name = ?", [.text(run), .text(step)]).first?.string("state")
+    }
+
+    @Test("a later result is seen at once, and written with the next intent in one transaction")
+    func laterResultRidesWithTheNextIntent() throws {
+        let (store, dir) = try makeStore(runs: ["r1"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let journal = SQLiteStepJournal(store: store, runID: "r1")
+        #expect(try journal.lookup(step: "submit") == nil)
+        try journal.record(intent: ["service": "s"], step: "submit")
+        try journal.record(laterResult: ["jobId": "j1"], step: "submit")
+        #expect(try journal.lookup(step: "submit")?.result == ["jobId": "j1"])
+        #expect(try stored(store, "r1", "submit") == "intent")
+        try journal.record(intent: ["jobId": "j1"], step: "start")
+        #expect(try stored(store, "r1", "submit") == "done")
+        #expect(try stored(store, "r1", "start") == "intent")
+        // The run names the job once the result is written.
+        #expect(try store.database.query("SELECT external_job_id FROM runs WHERE run_id = 'r1'").first?.string("external_job_id") == "j1")
+        // A fresh journal (another process) reads both from disk.
+        #expect(try SQLiteStepJournal(store: store, runID: "r1").lookup(step: "submit")?.state == .done)
+    }
+
+    @Test("flush writes a held result; a failure carries it too; a journal dropped without either leaves the step unknown")
+    func flushAndCrash() throws {
+        let (store, dir) = try makeStore(runs: ["r1", "r2"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let first = SQLiteStepJournal(store: store, runID: "r1")
+        _ = try first.lookup(step: "poll")
+        try first.record(intent: ["jobId": "j"], step: "poll")
+        try first.record(laterResult: ["state": "Finished"], step: "poll")
+        try first.flush()
+        #expect(try stored(store, "r1", "poll") == "done")
+        try first.flush()
+
+        try first.record(intent: ["jobId": "j"], step: "collect")
+        try first.record(laterResult: ["out": "1"], step: "collect")
+        try first.record(intent: ["x": "1"], step: "extra")
+        try first.record(laterResult: ["x": "done"], step: "extra")
+        try first.record(failure: ["message": "gone"], step: "collect")
+        #expect(try stored(store, "r1", "extra") == "done")
+        #expect(try stored(store, "r1", "collect") == "failed")
+
+        // A crash before the held result is written: the next attempt sees the step's outcome unknown.
+        let second = SQLiteStepJournal(store: store, runID: "r2")
+        _ = try second.lookup(step: "submit")
+        try second.record(intent: ["service": "s"], step: "submit")
+        try second.record(laterResult: ["jobId": "lost"], step: "submit")
+        let third = SQLiteStepJournal(store: store, runID: "r2")
+        #expect(try third.lookup(step: "submit")?.outcomeUnknown == true)
+    }
+
+    @Test("a later result for a step whose intent the journal has not seen is written at once")
+    func laterResultWithoutKnownIntent() throws {
+        let (store, dir) = try makeStore(runs: ["r1"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let writer = SQLiteStepJournal(store: store, runID: "r1")
+        try writer.record(intent: ["a": "1"], step: "stage-inputs")
+        // No lookup yet: the journal has not read the window's steps, so it cannot know the intent.
+        try writer.record(laterResult: ["a": "done"], step: "stage-inputs")
+        #expect(try stored(store, "r1", "stage-inputs") == "done")
+        #expect(throws: StepJournalError.self) { try writer.record(laterResult: [:], step: "never-started") }
+        // Journals without a cheaper way write at once (the protocol's default).
+        #expect(throws: StepJournalError.self) { try InMemoryStepJournal().record(laterResult: [:], step: "x") }
+    }
 }

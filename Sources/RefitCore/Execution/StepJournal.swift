@@ -43,6 +43,25 @@ public protocol StepJournal: Sendable {
     /// The latest record of `step` in this run's window: this run's own if it has one, else the
     /// most recent earlier attempt's.
     func lookup(step: String) throws -> StepRecord?
+    /// Records that `step` finished with `result`, written in one transaction with this
+    /// journal's next write (the next step's intent, a failure) or by `flush()`; lookups see it
+    /// at once. For a step that another step follows at once: the result is durable before the
+    /// next step's effect, as the journal's rule requires, for one transaction instead of two. A
+    /// crash before that write loses the result, as a crash just before `record(result:)` would:
+    /// the step's outcome is then unknown and it is done again. Implementations without a cheaper
+    /// way write at once (the default).
+    func record(laterResult: [String: String], step: String) throws
+    /// Writes a result recorded with `record(laterResult:step:)` that no write has carried yet.
+    /// An activity that defers a result flushes before it returns, whether it succeeded or not.
+    func flush() throws
+}
+
+extension StepJournal {
+    public func record(laterResult: [String: String], step: String) throws {
+        try record(result: laterResult, step: step)
+    }
+
+    public func flush() throws {}
 }
 
 /// Journal errors: a step recorded out of order or a storage failure, one sentence.

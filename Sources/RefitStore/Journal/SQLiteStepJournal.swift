@@ -2,8 +2,11 @@ import Foundation
 import RefitCore
 import Synchronization
 
-/// The `steps` table as a ``StepJournal``: each call is one short transaction, so a crash at
-/// any instant leaves either the intent or the result on disk, never half of either.
+/// The `steps` table as a ``StepJournal``: each write is one short transaction, so a crash at
+/// any instant leaves either the intent or the result on disk, never half of either. A result
+/// recorded with `record(laterResult:step:)` is held in memory and written in the transaction of
+/// the next intent or failure (or by `flush()`), so a step that another follows at once costs one
+/// commit fewer.
 ///
 /// The run must already exist in `runs` (the worker writes it when it claims the window);
 /// lookups span every run of that run's window, newest attempt first.
@@ -17,6 +20,14 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
     private let now: @Sendable () -> Date
     /// Each step's newest record across the window's runs (this run's first); nil until read.
     private let known = Mutex<[String: StepRecord]?>(nil)
+    /// A result recorded with `record(laterResult:step:)` and not written yet.
+    private let held = Mutex<HeldResult?>(nil)
+
+    private struct HeldResult: Sendable {
+        var step: String
+        var payload: [String: String]
+        var at: String
+    }
 
     public init(store: Store, runID: String, now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = store.database
@@ -27,7 +38,10 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
     public func record(intent: [String: String], step: String) throws {
         let payload = try Self.json(intent)
         let at = StoreTimestamp.string(from: now())
-        try database.transaction { db in
+        let carried = takeHeld()
+        let runID = self.runID
+        try writing(carried) { db in
+            if let carried { try Self.writeEnd(db, runID: runID, step: carried.step, state: "done", payload: carried.payload, at: carried.at) }
             // A new step takes the run's next sequence number; a step run again keeps its own.
             try db.execute("""
                 INSERT INTO steps (run_id, seq, name, state, intent, started_at)
@@ -57,21 +71,72 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
         try finish(step: step, state: "failed", payload: failure)
     }
 
+    public func record(laterResult: [String: String], step: String) throws {
+        // Held only when this journal knows the step's intent is on disk (it read or wrote it):
+        // otherwise written at once, so a missing intent is reported here, not by a later write.
+        let intentKnown = known.withLock { $0?[step].map { $0.runID == runID && $0.state == .intent } ?? false }
+        guard intentKnown else { return try record(result: laterResult, step: step) }
+        let at = StoreTimestamp.string(from: now())
+        if let earlier = held.withLock({ h -> HeldResult? in
+            defer { h = HeldResult(step: step, payload: laterResult, at: at) }
+            return h
+        }) {
+            // Two results in a row without a write between: the earlier one is written now.
+            let runID = self.runID
+            try writing(earlier) { db in try Self.writeEnd(db, runID: runID, step: earlier.step, state: "done", payload: earlier.payload, at: earlier.at) }
+        }
+        noteEnd(step: step, state: "done", payload: laterResult)
+    }
+
+    public func flush() throws {
+        guard let carried = takeHeld() else { return }
+        let runID = self.runID
+        try writing(carried) { db in
+            try Self.writeEnd(db, runID: runID, step: carried.step, state: "done", payload: carried.payload, at: carried.at)
+        }
+    }
+
     private func finish(step: String, state: String, payload: [String: String]) throws {
-        let json = try Self.json(payload)
         let at = StoreTimestamp.string(from: now())
         let runID = self.runID
-        let changed = try database.transaction { db in
-            let changed = try db.execute("""
-                UPDATE steps SET state = ?, result = ?, ended_at = max(?, started_at)
-                WHERE run_id = ? AND name = ?
-                """, [.text(state), .text(json), .text(at), .text(runID), .text(step)])
-            if changed > 0 && state == "done" { try Self.noteExternalJob(db, runID: runID, payload: payload) }
-            return changed
+        let carried = takeHeld()
+        try writing(carried) { db in
+            if let carried { try Self.writeEnd(db, runID: runID, step: carried.step, state: "done", payload: carried.payload, at: carried.at) }
+            try Self.writeEnd(db, runID: runID, step: step, state: state, payload: payload, at: at)
         }
+        noteEnd(step: step, state: state, payload: payload)
+    }
+
+    /// The held result, taken for a write (given back by `writing` when the write fails).
+    private func takeHeld() -> HeldResult? {
+        held.withLock { h in defer { h = nil }; return h }
+    }
+
+    /// One transaction that also carries `carried`; when it fails, `carried` is held again (unless
+    /// a newer result took its place), so the next write or `flush()` tries again.
+    private func writing(_ carried: HeldResult?, _ body: (SQLiteConnection) throws -> Void) throws {
+        do {
+            try database.transaction(body)
+        } catch {
+            if let carried { held.withLock { h in if h == nil { h = carried } } }
+            throw error
+        }
+    }
+
+    /// Ends a step's record (the UPDATE of a result or a failure); throws when it has no intent.
+    private static func writeEnd(_ db: SQLiteConnection, runID: String, step: String, state: String,
+                                 payload: [String: String], at: String) throws {
+        let changed = try db.execute("""
+            UPDATE steps SET state = ?, result = ?, ended_at = max(?, started_at)
+            WHERE run_id = ? AND name = ?
+            """, [.text(state), .text(try json(payload)), .text(at), .text(runID), .text(step)])
         if changed == 0 {
             throw StepJournalError("Step '\(step)' of run \(runID) has no recorded intent.")
         }
+        if state == "done" { try noteExternalJob(db, runID: runID, payload: payload) }
+    }
+
+    private func noteEnd(step: String, state: String, payload: [String: String]) {
         known.withLock { steps in
             guard var record = steps?[step], record.runID == runID else { return }
             record.state = state == "done" ? .done : .failed
