@@ -134,9 +134,10 @@ public final class EmulatorProcess: @unchecked Sendable {
         Thread {
             while true {
                 let chunk = readChunk(err.fileHandleForReading)
-                if chunk.isEmpty { return }
+                if chunk.isEmpty { break }
                 tail.append(chunk)
             }
+            closeReadEnd(of: err)
         }.start()
         let firstLine = LineBox()
         let ready = DispatchSemaphore(value: 0)
@@ -156,6 +157,7 @@ public final class EmulatorProcess: @unchecked Sendable {
                 }
             }
             if !signalled { ready.signal() }
+            closeReadEnd(of: out)
         }.start()
         let seconds = Double(startupDeadline.components.seconds) + Double(startupDeadline.components.attoseconds) / 1e18
         let timedOut = ready.wait(timeout: .now() + seconds) == .timedOut

@@ -54,6 +54,7 @@ public func runProcess(_ executable: URL, _ arguments: [String], environment: [S
     for (pipe, sink) in [(out, outData), (err, errData)] {
         Thread {
             sink.set(readToEnd(pipe.fileHandleForReading))
+            closeReadEnd(of: pipe)
             drained.signal()
         }.start()
     }
