@@ -15,7 +15,7 @@ struct ExternalDataChecker {
     var pageSize = 2_000
 
     /// The names of the external datasets defined now (slices of removed ones are never checked).
-    var externalDatasets: [String] { factory.datasets.values.filter(\.external).map(\.name).sorted() }
+    var externalDatasets: [String] { factory.externalDatasetNames }
 
     /// The external FileShare datasets: their folders are watched, so a change is seen at once.
     var watchedDatasets: [String] { factory.datasets.values.filter { $0.external && $0.kind == .fileShare }.map(\.name).sorted() }
@@ -122,4 +122,9 @@ struct ExternalDataChecker {
             return first
         }
     }
+}
+
+extension Factory {
+    /// The names of the external datasets, sorted: the slices the worker probes.
+    var externalDatasetNames: [String] { datasets.values.filter(\.external).map(\.name).sorted() }
 }

@@ -377,7 +377,7 @@ public actor Worker {
             if let next = schedule.nextDue(after: now) { times.append(next.due) }
         }
         if let t = try? await store.nextWakeTime(after: now, workerID: configuration.workerID) { times.append(t) }
-        if let t = try? await store.nextCheckTime(datasets: externalDatasets) { times.append(t) }
+        if let t = try? await store.nextCheckTime(datasets: factory.externalDatasetNames) { times.append(t) }
         let earliest = times.min() ?? now + configuration.maximumSleep
         if let first = unseen.min() { return min(first, max(earliest, now + TimeSpan(seconds: 1))) }
         return max(earliest, now + TimeSpan(seconds: 1))
@@ -452,9 +452,7 @@ public actor Worker {
             .flatMap { pipeline in pipeline.activities.map { (pipeline, $0) } }
     }
 
-    func budget(for key: ActivityKey) -> RetryBudget {
-        RetryBudget(factory.pipelines[key.pipeline]?.activity(named: key.activity)?.policy ?? ActivityPolicy())
-    }
+    func budget(for key: ActivityKey) -> RetryBudget { budgets(key) }
 
     /// Each activity's retry budget under the definitions of now, for the store's recovery.
     var budgets: @Sendable (ActivityKey) -> RetryBudget {
@@ -464,11 +462,6 @@ public actor Worker {
 
     func definitionSHA256(_ pipeline: Pipeline) -> String {
         definitionHashes[pipeline.name] ?? SHA256.hex(String(reflecting: pipeline))
-    }
-
-    /// The names of the external datasets defined now (slices of removed ones are never checked).
-    var externalDatasets: [String] {
-        factory.datasets.values.filter(\.external).map(\.name).sorted()
     }
 
     func metadata(_ key: ActivityKey, _ window: Slice, runID: String? = nil,

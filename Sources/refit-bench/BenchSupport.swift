@@ -20,15 +20,36 @@ struct Figure: Codable, Sendable {
     var peakRSSMiB: Double?
 }
 
-/// Peak resident set size of this process so far (getrusage ru_maxrss), in MiB.
-func peakRSSMiB() -> Double {
+/// This process's resource usage so far (`getrusage(RUSAGE_SELF)`); nil when it cannot be read.
+func ownResourceUsage() -> rusage? {
     var usage = rusage()
     #if canImport(Glibc)
     let who = __rusage_who_t(RUSAGE_SELF.rawValue)
     #else
     let who = RUSAGE_SELF
     #endif
-    guard getrusage(who, &usage) == 0 else { return 0 }
+    return getrusage(who, &usage) == 0 ? usage : nil
+}
+
+/// User + system CPU time of this process so far, in seconds.
+func ownCPUSeconds() -> Double {
+    guard let usage = ownResourceUsage() else { return 0 }
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// This executable, to run scenarios and workers in child processes of their own.
+func ownExecutableURL() throws -> URL {
+    #if os(Linux)
+    return URL(fileURLWithPath: "/proc/self/exe")
+    #else
+    guard let executable = Bundle.main.executableURL else { throw BenchError("cannot find this executable to run child processes") }
+    return executable
+    #endif
+}
+
+/// Peak resident set size of this process so far (getrusage ru_maxrss), in MiB.
+func peakRSSMiB() -> Double {
+    guard let usage = ownResourceUsage() else { return 0 }
     #if canImport(Darwin)
     return Double(usage.ru_maxrss) / 1_048_576   // bytes on macOS
     #else

@@ -391,20 +391,8 @@ enum ThroughputBench {
             }
         }
         tally.endedAt = Date().timeIntervalSince1970
-        tally.cpuSeconds = cpuSeconds()
+        tally.cpuSeconds = ownCPUSeconds()
         return tally
-    }
-
-    /// User + system CPU time of this process so far.
-    static func cpuSeconds() -> Double {
-        var usage = rusage()
-        #if canImport(Glibc)
-        let who = __rusage_who_t(RUSAGE_SELF.rawValue)
-        #else
-        let who = RUSAGE_SELF
-        #endif
-        guard getrusage(who, &usage) == 0 else { return 0 }
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 }
 
@@ -452,12 +440,7 @@ final class WorkerProcess {
 
     init(database: ThroughputDatabase, workerID: String, page: Int) throws {
         self.workerID = workerID
-        #if os(Linux)
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        #else
-        guard let executable = Bundle.main.executableURL else { throw BenchError("cannot find this executable to run workers") }
-        process.executableURL = executable
-        #endif
+        process.executableURL = try ownExecutableURL()
         process.arguments = ["throughput-worker", "--db", database.argument, "--worker-id", workerID, "--page", String(page)]
         process.standardInput = input
         process.standardOutput = output

@@ -82,12 +82,7 @@ func runHere(_ scenario: Scenario) async throws -> [Figure] {
 @MainActor
 func runChild(_ scenario: Scenario) throws -> [Figure] {
     let process = Process()
-    #if os(Linux)
-    process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-    #else
-    guard let executable = Bundle.main.executableURL else { throw BenchError("cannot find this executable to run scenarios") }
-    process.executableURL = executable
-    #endif
+    process.executableURL = try ownExecutableURL()
     process.arguments = ["--only", scenario.name, "--format", "json", "--schedules", options.schedules,
                          "--sizes", options.waitingSizes.map(String.init).joined(separator: ",")]
     let pipe = Pipe()

@@ -38,10 +38,8 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
     public func record(intent: [String: String], step: String) throws {
         let payload = try Self.json(intent)
         let at = StoreTimestamp.string(from: now())
-        let carried = takeHeld()
         let runID = self.runID
-        try writing(carried) { db in
-            if let carried { try Self.writeEnd(db, runID: runID, step: carried.step, state: "done", payload: carried.payload, at: carried.at) }
+        try writingHeld { db in
             // A new step takes the run's next sequence number; a step run again keeps its own.
             try db.execute("""
                 INSERT INTO steps (run_id, seq, name, state, intent, started_at)
@@ -77,46 +75,38 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
         let intentKnown = known.withLock { $0?[step].map { $0.runID == runID && $0.state == .intent } ?? false }
         guard intentKnown else { return try record(result: laterResult, step: step) }
         let at = StoreTimestamp.string(from: now())
-        if let earlier = held.withLock({ h -> HeldResult? in
-            defer { h = HeldResult(step: step, payload: laterResult, at: at) }
-            return h
-        }) {
-            // Two results in a row without a write between: the earlier one is written now.
-            let runID = self.runID
-            try writing(earlier) { db in try Self.writeEnd(db, runID: runID, step: earlier.step, state: "done", payload: earlier.payload, at: earlier.at) }
-        }
+        // Two results in a row without a write between: the earlier one is written now.
+        try flush()
+        held.withLock { $0 = HeldResult(step: step, payload: laterResult, at: at) }
         noteEnd(step: step, state: "done", payload: laterResult)
     }
 
     public func flush() throws {
-        guard let carried = takeHeld() else { return }
-        let runID = self.runID
-        try writing(carried) { db in
-            try Self.writeEnd(db, runID: runID, step: carried.step, state: "done", payload: carried.payload, at: carried.at)
-        }
+        guard held.withLock({ $0 != nil }) else { return }
+        try writingHeld { _ in }
     }
 
     private func finish(step: String, state: String, payload: [String: String]) throws {
         let at = StoreTimestamp.string(from: now())
         let runID = self.runID
-        let carried = takeHeld()
-        try writing(carried) { db in
-            if let carried { try Self.writeEnd(db, runID: runID, step: carried.step, state: "done", payload: carried.payload, at: carried.at) }
+        try writingHeld { db in
             try Self.writeEnd(db, runID: runID, step: step, state: state, payload: payload, at: at)
         }
         noteEnd(step: step, state: state, payload: payload)
     }
 
-    /// The held result, taken for a write (given back by `writing` when the write fails).
-    private func takeHeld() -> HeldResult? {
-        held.withLock { h in defer { h = nil }; return h }
-    }
-
-    /// One transaction that also carries `carried`; when it fails, `carried` is held again (unless
-    /// a newer result took its place), so the next write or `flush()` tries again.
-    private func writing(_ carried: HeldResult?, _ body: (SQLiteConnection) throws -> Void) throws {
+    /// One transaction: the held result first (if any), then `body`. When it fails the result is
+    /// held again, so the next write or `flush()` tries again.
+    private func writingHeld(_ body: (SQLiteConnection) throws -> Void) throws {
+        let carried = held.withLock { h in defer { h = nil }; return h }
+        let runID = self.runID
         do {
-            try database.transaction(body)
+            try database.transaction { db in
+                if let carried {
+                    try Self.writeEnd(db, runID: runID, step: carried.step, state: "done", payload: carried.payload, at: carried.at)
+                }
+                try body(db)
+            }
         } catch {
             if let carried { held.withLock { h in if h == nil { h = carried } } }
             throw error
