@@ -255,7 +255,10 @@ public struct BatchExecutionActivity: Sendable {
         -> BatchJobStatus
     {
         let journal = context.journal
-        try context.journalCall { try journal.record(intent: ["jobId": jobID], step: "poll") }
+        // A status call changes nothing: its intent travels with the next write. When the job is
+        // still running the journal is flushed before the wait, so a long job's start and poll
+        // are on disk while it runs.
+        try context.journalCall { try journal.record(laterIntent: ["jobId": jobID], step: "poll") }
         var delay = initialPoll
         var transientFailures = 0
         while true {
@@ -304,6 +307,7 @@ public struct BatchExecutionActivity: Sendable {
             }
             var wait = delay
             if let remaining = context.remaining { wait = min(wait, remaining) }
+            try context.journalCall { try journal.flush() }
             do {
                 try await context.clock.sleep(for: wait)
             } catch {
@@ -343,7 +347,8 @@ public struct BatchExecutionActivity: Sendable {
     private func collect(_ jobID: String, status: BatchJobStatus, spec: Activity.BatchExecution, context: ActivityContext,
                          notes: [String]) async throws(ActivityError) -> BatchExecutionOutcome {
         let journal = context.journal
-        try context.journalCall { try journal.record(intent: ["jobId": jobID], step: "collect") }
+        // Reading the outputs changes nothing: the intent travels with the result.
+        try context.journalCall { try journal.record(laterIntent: ["jobId": jobID], step: "collect") }
         var outputs: [String: String] = [:]
         for entry in spec.webServiceOutputs {
             outputs[entry.name] = try context.path(of: try context.dataset(entry.value))

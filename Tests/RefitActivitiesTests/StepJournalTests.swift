@@ -122,6 +122,49 @@ private func makeStore(runs: [String]) throws -> (Store, URL) {
         #expect(try third.lookup(step: "submit")?.outcomeUnknown == true)
     }
 
+    @Test("a read-only step's intent is held in order with the results before it and written with the next write")
+    func laterIntentIsHeldInOrder() throws {
+        let (store, dir) = try makeStore(runs: ["r1", "r2"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let journal = SQLiteStepJournal(store: store, runID: "r1")
+        _ = try journal.lookup(step: "start")
+        try journal.record(intent: ["jobId": "j"], step: "start")
+        try journal.record(laterResult: ["jobId": "j"], step: "start")
+        try journal.record(laterIntent: ["jobId": "j"], step: "poll")
+        #expect(try journal.lookup(step: "poll")?.state == .intent)
+        try journal.record(laterResult: ["state": "Finished"], step: "poll")
+        try journal.record(laterIntent: ["jobId": "j"], step: "collect")
+        #expect(try journal.lookup(step: "collect")?.state == .intent)
+        // Nothing of the three is on disk yet.
+        #expect(try stored(store, "r1", "start") == "intent")
+        #expect(try stored(store, "r1", "poll") == nil)
+        #expect(try stored(store, "r1", "collect") == nil)
+        // The collect result carries them all, in order, in one transaction.
+        try journal.record(result: ["out": "1"], step: "collect")
+        #expect(try stored(store, "r1", "start") == "done")
+        #expect(try stored(store, "r1", "poll") == "done")
+        #expect(try stored(store, "r1", "collect") == "done")
+        let order = try store.database.query("SELECT name FROM steps WHERE run_id = 'r1' ORDER BY seq").compactMap { $0.string("name") }
+        #expect(order == ["start", "poll", "collect"])
+
+        // flush writes a held intent on its own; a crash before any write loses it, and the next
+        // attempt sees no such step (the read is simply done again).
+        let second = SQLiteStepJournal(store: store, runID: "r2")
+        _ = try second.lookup(step: "poll")
+        try second.record(laterIntent: ["jobId": "k"], step: "poll")
+        #expect(try SQLiteStepJournal(store: store, runID: "r2").lookup(step: "poll")?.runID == "r1")
+        try second.flush()
+        #expect(try stored(store, "r2", "poll") == "intent")
+        // A failure carries a held intent before it.
+        try second.record(laterIntent: ["jobId": "k"], step: "collect")
+        try second.record(failure: ["message": "gone"], step: "collect")
+        #expect(try stored(store, "r2", "collect") == "failed")
+        // Journals without a cheaper way write at once (the protocol's default).
+        let memory = InMemoryStepJournal()
+        try memory.record(laterIntent: ["jobId": "m"], step: "poll")
+        #expect(try memory.lookup(step: "poll")?.state == .intent)
+    }
+
     @Test("a later result for a step whose intent the journal has not seen is written at once")
     func laterResultWithoutKnownIntent() throws {
         let (store, dir) = try makeStore(runs: ["r1"])

@@ -51,14 +51,27 @@ public protocol StepJournal: Sendable {
     /// the step's outcome is then unknown and it is done again. Implementations without a cheaper
     /// way write at once (the default).
     func record(laterResult: [String: String], step: String) throws
-    /// Writes a result recorded with `record(laterResult:step:)` that no write has carried yet.
-    /// An activity that defers a result flushes before it returns, whether it succeeded or not.
+    /// Records the intent of a step whose effect only reads (a status or an output fetch),
+    /// written like a later result: with the journal's next write or by `flush()`, in order
+    /// with the held results before it. Lookups see it at once. A crash before that write loses
+    /// the intent (and any result held with it); the read is then simply done again, which
+    /// changes nothing outside. An activity that waits long after such a read (a job still
+    /// running) flushes first, so what it did before the wait is on disk during the wait.
+    /// Implementations without a cheaper way write at once (the default).
+    func record(laterIntent: [String: String], step: String) throws
+    /// Writes what `record(laterResult:step:)` and `record(laterIntent:step:)` held and no write
+    /// has carried yet. An activity that defers a write flushes before it returns, whether it
+    /// succeeded or not.
     func flush() throws
 }
 
 extension StepJournal {
     public func record(laterResult: [String: String], step: String) throws {
         try record(result: laterResult, step: step)
+    }
+
+    public func record(laterIntent: [String: String], step: String) throws {
+        try record(intent: laterIntent, step: step)
     }
 
     public func flush() throws {}

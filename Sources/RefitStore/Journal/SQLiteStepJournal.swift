@@ -4,9 +4,10 @@ import Synchronization
 
 /// The `steps` table as a ``StepJournal``: each write is one short transaction, so a crash at
 /// any instant leaves either the intent or the result on disk, never half of either. A result
-/// recorded with `record(laterResult:step:)` is held in memory and written in the transaction of
-/// the next intent or failure (or by `flush()`), so a step that another follows at once costs one
-/// commit fewer.
+/// recorded with `record(laterResult:step:)`, and the intent of a read-only step recorded with
+/// `record(laterIntent:step:)`, are held in memory, in order, and written in the transaction of
+/// the next durable write (an intent, a result or a failure) or by `flush()`, so steps that
+/// follow one another at once cost one commit instead of several.
 ///
 /// The run must already exist in `runs` (the worker writes it when it claims the window);
 /// lookups span every run of that run's window, newest attempt first.
@@ -20,13 +21,12 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
     private let now: @Sendable () -> Date
     /// Each step's newest record across the window's runs (this run's first); nil until read.
     private let known = Mutex<[String: StepRecord]?>(nil)
-    /// A result recorded with `record(laterResult:step:)` and not written yet.
-    private let held = Mutex<HeldResult?>(nil)
+    /// Writes recorded as "later" and not on disk yet, oldest first.
+    private let held = Mutex<[HeldWrite]>([])
 
-    private struct HeldResult: Sendable {
-        var step: String
-        var payload: [String: String]
-        var at: String
+    private enum HeldWrite: Sendable {
+        case intent(step: String, payload: [String: String], at: String)
+        case result(step: String, payload: [String: String], at: String)
     }
 
     public init(store: Store, runID: String, now: @escaping @Sendable () -> Date = { Date() }) {
@@ -36,20 +36,33 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
     }
 
     public func record(intent: [String: String], step: String) throws {
-        let payload = try Self.json(intent)
         let at = StoreTimestamp.string(from: now())
         let runID = self.runID
-        try writingHeld { db in
-            // A new step takes the run's next sequence number; a step run again keeps its own.
-            try db.execute("""
-                INSERT INTO steps (run_id, seq, name, state, intent, started_at)
-                VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM steps WHERE run_id = ?1), ?2, 'intent', ?3, ?4)
-                ON CONFLICT (run_id, name) DO UPDATE SET
-                    state = 'intent', intent = excluded.intent, result = NULL, started_at = excluded.started_at, ended_at = NULL
-                """, [.text(runID), .text(step), .text(payload), .text(at)])
-            try Self.noteExternalJob(db, runID: runID, payload: intent)
-        }
-        let record = StepRecord(runID: runID, step: step, state: .intent, intent: intent)
+        try writingHeld { db in try Self.writeIntent(db, runID: runID, step: step, payload: intent, at: at) }
+        noteIntent(step: step, payload: intent)
+    }
+
+    public func record(laterIntent: [String: String], step: String) throws {
+        let at = StoreTimestamp.string(from: now())
+        held.withLock { $0.append(.intent(step: step, payload: laterIntent, at: at)) }
+        noteIntent(step: step, payload: laterIntent)
+    }
+
+    /// Writes a step's intent: a new step takes the run's next sequence number; a step run
+    /// again keeps its own.
+    private static func writeIntent(_ db: SQLiteConnection, runID: String, step: String, payload: [String: String],
+                                    at: String) throws {
+        try db.execute("""
+            INSERT INTO steps (run_id, seq, name, state, intent, started_at)
+            VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM steps WHERE run_id = ?1), ?2, 'intent', ?3, ?4)
+            ON CONFLICT (run_id, name) DO UPDATE SET
+                state = 'intent', intent = excluded.intent, result = NULL, started_at = excluded.started_at, ended_at = NULL
+            """, [.text(runID), .text(step), .text(try json(payload)), .text(at)])
+        try noteExternalJob(db, runID: runID, payload: payload)
+    }
+
+    private func noteIntent(step: String, payload: [String: String]) {
+        let record = StepRecord(runID: runID, step: step, state: .intent, intent: payload)
         known.withLock { if $0 != nil { $0?[step] = record } }
     }
 
@@ -70,19 +83,18 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
     }
 
     public func record(laterResult: [String: String], step: String) throws {
-        // Held only when this journal knows the step's intent is on disk (it read or wrote it):
-        // otherwise written at once, so a missing intent is reported here, not by a later write.
+        // Held only when this journal knows the step's intent is on disk or held before it (it
+        // read or wrote it): otherwise written at once, so a missing intent is reported here, not
+        // by a later write.
         let intentKnown = known.withLock { $0?[step].map { $0.runID == runID && $0.state == .intent } ?? false }
         guard intentKnown else { return try record(result: laterResult, step: step) }
         let at = StoreTimestamp.string(from: now())
-        // Two results in a row without a write between: the earlier one is written now.
-        try flush()
-        held.withLock { $0 = HeldResult(step: step, payload: laterResult, at: at) }
+        held.withLock { $0.append(.result(step: step, payload: laterResult, at: at)) }
         noteEnd(step: step, state: "done", payload: laterResult)
     }
 
     public func flush() throws {
-        guard held.withLock({ $0 != nil }) else { return }
+        guard held.withLock({ !$0.isEmpty }) else { return }
         try writingHeld { _ in }
     }
 
@@ -95,20 +107,25 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
         noteEnd(step: step, state: state, payload: payload)
     }
 
-    /// One transaction: the held result first (if any), then `body`. When it fails the result is
+    /// One transaction: the held writes first, in order, then `body`. When it fails they are
     /// held again, so the next write or `flush()` tries again.
     private func writingHeld(_ body: (SQLiteConnection) throws -> Void) throws {
-        let carried = held.withLock { h in defer { h = nil }; return h }
+        let carried = held.withLock { h in defer { h = [] }; return h }
         let runID = self.runID
         do {
             try database.transaction { db in
-                if let carried {
-                    try Self.writeEnd(db, runID: runID, step: carried.step, state: "done", payload: carried.payload, at: carried.at)
+                for write in carried {
+                    switch write {
+                    case .intent(let step, let payload, let at):
+                        try Self.writeIntent(db, runID: runID, step: step, payload: payload, at: at)
+                    case .result(let step, let payload, let at):
+                        try Self.writeEnd(db, runID: runID, step: step, state: "done", payload: payload, at: at)
+                    }
                 }
                 try body(db)
             }
         } catch {
-            if let carried { held.withLock { h in if h == nil { h = carried } } }
+            if !carried.isEmpty { held.withLock { $0 = carried + $0 } }
             throw error
         }
     }
