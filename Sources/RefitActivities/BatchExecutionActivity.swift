@@ -255,10 +255,10 @@ public struct BatchExecutionActivity: Sendable {
         -> BatchJobStatus
     {
         let journal = context.journal
-        // A status call changes nothing: its intent travels with the next write. When the job is
-        // still running the journal is flushed before the wait, so a long job's start and poll
-        // are on disk while it runs.
-        try context.journalCall { try journal.record(laterIntent: ["jobId": jobID], step: "poll") }
+        // Written now (carrying start's result), not held: the commit comes before the first
+        // status call either way, and a job still running keeps the poll's intent on disk while
+        // it runs.
+        try context.journalCall { try journal.record(intent: ["jobId": jobID], step: "poll") }
         var delay = initialPoll
         var transientFailures = 0
         while true {
@@ -307,7 +307,6 @@ public struct BatchExecutionActivity: Sendable {
             }
             var wait = delay
             if let remaining = context.remaining { wait = min(wait, remaining) }
-            try context.journalCall { try journal.flush() }
             do {
                 try await context.clock.sleep(for: wait)
             } catch {
