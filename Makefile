@@ -10,8 +10,11 @@ build: setup
 	$(SWIFT) build
 
 # Release builds link the Swift runtime and Foundation into the binary (decision record 20):
-# about 6 MiB less resident memory per process and a faster start, for a larger file.
-RELEASE = -c release --static-swift-stdlib
+# about 6 MiB less resident memory per process and a faster start, for a larger file. They link
+# with the toolchain's lld, export no symbols and pack relative relocations (decision record 29):
+# about 7 MiB less again for a worker, as the loader reads and writes far fewer pages at start.
+RELEASE = -c release --static-swift-stdlib -Xswiftc -use-ld=lld \
+	-Xlinker --no-export-dynamic -Xlinker -z -Xlinker pack-relative-relocs
 
 release: setup
 	$(SWIFT) build $(RELEASE)
