@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RefitCore
 
 /// `--log-format text|json` for the worker commands.
 enum LogFormat: String, CaseIterable, ExpressibleByArgument {
@@ -75,14 +76,15 @@ struct JSONLogHandler: LogHandler {
         case "false": return .bool(false)
         default: break
         }
-        if text.wholeMatch(of: /-?(0|[1-9][0-9]{0,17})/) != nil, let integer = Int64(text) { return .int(integer) }
-        if text.wholeMatch(of: /-?(0|[1-9][0-9]*)\.[0-9]+([eE][-+]?[0-9]+)?/) != nil, let number = Double(text), number.isFinite {
-            return .double(number)
+        switch JSONString.numberShape(text) {
+        case .integer: if let integer = Int64(text) { return .int(integer) }
+        case .decimal: if let number = Double(text), number.isFinite { return .double(number) }
+        case nil: break
         }
         return .string(text)
     }
 }
 
 enum SystemClockText {
-    static func now() -> String { Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }
+    static func now() -> String { SystemWallClock().now.iso8601Milliseconds }
 }

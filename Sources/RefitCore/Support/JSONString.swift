@@ -117,3 +117,37 @@ extension JSONString {
         return true
     }
 }
+
+extension JSONString {
+    /// The two number forms `numberShape(_:)` recognises.
+    public enum NumberShape: Sendable { case integer, decimal }
+
+    /// Whether `text` spells a JSON number as Refit writes them: an integer of at most 18 digits
+    /// without leading zeros (`-?(0|[1-9][0-9]{0,17})`), or a decimal with digits on both sides
+    /// of the point and an optional exponent (`-?(0|[1-9][0-9]*)\.[0-9]+([eE][-+]?[0-9]+)?`).
+    /// The JSON log lines type their values with it. Scanned by hand: a log line has several
+    /// values, and a regular expression costs far more.
+    public static func numberShape(_ text: String) -> NumberShape? {
+        var bytes = Array(text.utf8)[...]
+        func isDigit(_ byte: UInt8?) -> Bool { byte.map { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } ?? false }
+        func digits() -> Int {
+            var count = 0
+            while isDigit(bytes.first) { bytes.removeFirst(); count += 1 }
+            return count
+        }
+        if bytes.first == UInt8(ascii: "-") { bytes.removeFirst() }
+        let leadingZero = bytes.first == UInt8(ascii: "0")
+        let whole = digits()
+        guard whole > 0, !(leadingZero && whole > 1) else { return nil }
+        if bytes.isEmpty { return whole <= 18 ? .integer : nil }
+        guard bytes.first == UInt8(ascii: ".") else { return nil }
+        bytes.removeFirst()
+        guard digits() > 0 else { return nil }
+        if let e = bytes.first, e == UInt8(ascii: "e") || e == UInt8(ascii: "E") {
+            bytes.removeFirst()
+            if let sign = bytes.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { bytes.removeFirst() }
+            guard digits() > 0 else { return nil }
+        }
+        return bytes.isEmpty ? .decimal : nil
+    }
+}

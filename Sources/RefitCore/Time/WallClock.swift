@@ -36,6 +36,17 @@ public struct WallInstant: InstantProtocol, CustomStringConvertible {
     public static func - (lhs: WallInstant, rhs: WallInstant) -> Duration { rhs.duration(to: lhs) }
 
     public var description: String { "\(instant.iso8601) + \(sinceEpoch - .seconds(instant.secondsSinceEpoch))" }
+
+    /// `2026-01-01T00:00:00.123Z`: ISO 8601 with milliseconds (truncated), the form of log lines.
+    public var iso8601Milliseconds: String {
+        let second = instant
+        let (_, attoseconds) = (sinceEpoch - .seconds(second.secondsSinceEpoch)).components
+        let millis = Int(attoseconds / 1_000_000_000_000_000)
+        var text = second.iso8601
+        text.removeLast()
+        let digits = String(millis)
+        return text + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
+    }
 }
 
 /// Where "now" comes from, and how to wait for a later now: a Swift `Clock` on the wall clock.
