@@ -17,6 +17,8 @@ import RefitCore
         let path = folder.path("refit.sqlite")
         let store = try Store.open(path: path)
         let checkpointer = try #require(store.database.checkpointer)
+        // Thresholds lowered so that a few thousand commits reach them.
+        checkpointer.useThresholds(background: 4_000, inline: 16_000)
         let count = 12_000
         let at = Date(timeIntervalSince1970: 1_700_000_000)
         for i in 0..<count {
@@ -24,14 +26,14 @@ import RefitCore
         }
         // Several frames per commit: without checkpoints the log would hold over 36,000 pages.
         let size = (try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
-        #expect(size < (WALCheckpointer.inlineThreshold + 1_000) * 4_200)
+        #expect(size < (checkpointer.inlineThreshold + 1_000) * 4_200)
         // Once the checkpoints have caught up, the next commits start the log over.
         for round in 0..<3 {
             checkpointer.waitUntilIdle()
             try store.appendEvent(NewAuditEvent(at: at, kind: "benchEvent", pipeline: "P", activity: "A", detail: "{\"round\":\(round)}"))
         }
         checkpointer.waitUntilIdle()
-        #expect(try walPages(store) < WALCheckpointer.threshold)
+        #expect(try walPages(store) < checkpointer.threshold)
         #expect(try store.verifyEventChain() == nil)
         let rows = try store.database.withConnection { try $0.query("SELECT count(*) AS n FROM events WHERE kind = 'benchEvent'").first?.int("n") }
         #expect(rows == count + 3)
@@ -47,6 +49,7 @@ import RefitCore
         let folder = try TemporaryDirectory()
         let store = try Store.open(path: folder.path("refit.sqlite"))
         let checkpointer = try #require(store.database.checkpointer)
+        checkpointer.useThresholds(background: 4_000, inline: 16_000)
         let at = Date(timeIntervalSince1970: 1_700_000_000)
         checkpointer.suspend()
         for i in 0..<3_000 {
@@ -54,14 +57,14 @@ import RefitCore
         }
         let held = try walPages(store)
         checkpointer.resume()
-        #expect(held > WALCheckpointer.threshold + 1_000)
-        #expect(held < WALCheckpointer.inlineThreshold)
+        #expect(held > checkpointer.threshold + 1_000)
+        #expect(held < checkpointer.inlineThreshold)
         for round in 0..<3 {
             checkpointer.waitUntilIdle()
             try store.appendEvent(NewAuditEvent(at: at, kind: "benchEvent", pipeline: "P", activity: "A", detail: "{\"round\":\(round)}"))
         }
         checkpointer.waitUntilIdle()
-        #expect(try walPages(store) < WALCheckpointer.threshold)
+        #expect(try walPages(store) < checkpointer.threshold)
         store.close()
     }
 
