@@ -90,8 +90,6 @@ public enum BlobSAS {
 
     /// `yyyy-MM-ddTHH:mm:ssZ` in UTC.
     public static func iso8601(_ date: Date) -> String {
-        let seconds = date.timeIntervalSince1970.rounded(.down)
-        return Date(timeIntervalSince1970: seconds).formatted(
-            Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC") ?? .gmt))
+        Instant(secondsSinceEpoch: Int64(date.timeIntervalSince1970.rounded(.down))).iso8601
     }
 }
