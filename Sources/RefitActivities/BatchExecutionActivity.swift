@@ -38,8 +38,8 @@ public struct BatchExecutionActivity: Sendable {
             throw ActivityError(.configuration, "Activity '\(context.activity.name)' is not an AzureMLBatchExecution activity.")
         }
         // The results of stage-inputs, submit, start and poll are written with the next step's
-        // intent (one transaction each instead of two); whatever is still held when the activity
-        // ends, by success or by an error, is written here.
+        // intent, and collect's intent with its result (one transaction instead of two each);
+        // whatever is still held when the activity ends, by success or by an error, is written here.
         defer { try? context.journal.flush() }
         let (ml, apiKey, serviceName) = try context.azureML()
         let client = try AzureMLBatchClient(mlEndpoint: context.secrets.value(of: ml.mlEndpoint, what: "mlEndpoint of '\(serviceName)'"), apiKey: apiKey, http: context.http)

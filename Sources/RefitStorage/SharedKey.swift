@@ -60,7 +60,7 @@ public enum SharedKey {
 
     /// RFC 1123 date (`Sun, 11 Oct 2009 21:49:13 GMT`).
     public static func httpDate(_ date: Date) -> String {
-        Instant(secondsSinceEpoch: Int64(date.timeIntervalSince1970.rounded(.down))).httpDate
+        WallInstant(date).instant.httpDate
     }
 }
 
@@ -90,6 +90,6 @@ public enum BlobSAS {
 
     /// `yyyy-MM-ddTHH:mm:ssZ` in UTC.
     public static func iso8601(_ date: Date) -> String {
-        Instant(secondsSinceEpoch: Int64(date.timeIntervalSince1970.rounded(.down))).iso8601
+        WallInstant(date).instant.iso8601
     }
 }

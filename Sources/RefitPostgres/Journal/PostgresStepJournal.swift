@@ -111,7 +111,7 @@ public final class PostgresStepJournal: StepJournal, Sendable {
     }
 
     private static func instant(_ date: Date) -> Instant {
-        Instant(secondsSinceEpoch: Int64(date.timeIntervalSince1970.rounded(.down)))
+        WallInstant(date).instant
     }
 
     private static func json(_ payload: [String: String]) throws -> String {

@@ -60,7 +60,7 @@ struct PostgresMigrator {
                 }
                 try c.execute("INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES ($1, $2, $3, $4)",
                               [.integer(Int64(migration.version)), .text(migration.name), .text(migration.sha256),
-                               .timestamp(Instant(secondsSinceEpoch: Int64(now().timeIntervalSince1970)))])
+                               .timestamp(WallInstant(now()).instant)])
             }
         }
     }

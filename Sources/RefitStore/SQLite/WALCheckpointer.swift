@@ -19,11 +19,10 @@ import Synchronization
 /// long while), the commit checkpoints inline again, as SQLite would.
 final class WALCheckpointer: @unchecked Sendable {
     // @unchecked: `connection` and `closed` are only touched on `queue`; `scheduled` is atomic.
-    /// Pages of log that start a background checkpoint: 16,000 pages of 4 KB (64 MB). Far larger than
-    /// SQLite's default (1,000), because a checkpoint copies each page once however often it
+    /// Pages of log that start a background checkpoint: 16,000 pages of 4 KB (64 MB). Far larger
+    /// than SQLite's default (1,000), because a checkpoint copies each page once however often it
     /// was rewritten since the last one, and a worker rewrites the same few index pages at every
-    /// claim and finish; each checkpoint also waits for the disk twice. Measured on chain-720
-    /// (`farm-bench`, five pairs) against 4,000 pages: worker CPU ×0.976, wall ×0.93.
+    /// claim and finish; each checkpoint also waits for the disk twice (decision record 27).
     static let defaultThreshold = 16_000
     /// Pages of log past which a commit checkpoints inline (the writes outran the checkpoints).
     static let defaultInlineThreshold = 64_000

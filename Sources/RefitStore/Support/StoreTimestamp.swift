@@ -8,7 +8,7 @@ public enum StoreTimestamp {
     /// Formats a date (fractional seconds are dropped). Written by `Instant`, which formats
     /// without Foundation's format styles: every journal step and audit event stores a time.
     public static func string(from date: Date) -> String {
-        Instant(secondsSinceEpoch: Int64(date.timeIntervalSince1970.rounded(.down))).iso8601
+        WallInstant(date).instant.iso8601
     }
 
     /// Parses the stored format; nil for anything else.
