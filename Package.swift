@@ -42,12 +42,15 @@ let package = Package(
         // System libraries, linked from Debian's -dev packages.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
-        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq",
-                       providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
-                       providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
-        // Typed, non-variadic wrappers for curl_easy_setopt/getinfo (Swift cannot call variadics).
-        .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        // libpq's and libcurl's headers only (Debian's libpq-dev, libcurl4-openssl-dev): neither
+        // library is linked. CLazyLibraries opens each with dlopen on first use, so commands that
+        // make no HTTP request and open no PostgreSQL store do not load their thirty-odd shared
+        // libraries at start (decision record 31).
+        .systemLibrary(name: "CLibPQ"),
+        .systemLibrary(name: "CCurl"),
+        // Their functions, reached through pointers resolved at first use; also typed, non-variadic
+        // wrappers for curl_easy_setopt/getinfo (Swift cannot call variadics).
+        .target(name: "CLazyLibraries", dependencies: ["CCurl", "CLibPQ"]),
 
         // Pure domain: definitions model, ADF time semantics, expressions. No I/O, no parsing of
         // definition files (RefitDefinitions does that); digests and
@@ -67,11 +70,11 @@ let package = Package(
         // file with inline SVG plots. Pure: no I/O, no SQL, no clock.
         .target(name: "RefitReport", dependencies: ["RefitCore"], swiftSettings: swiftSettings),
         // PostgreSQL persistence for several hosts: the same SchedulingStore over libpq (decision 18).
-        .target(name: "RefitPostgres", dependencies: ["CLibPQ", "RefitCore", "RefitStore"], swiftSettings: swiftSettings),
+        .target(name: "RefitPostgres", dependencies: ["CLibPQ", "CLazyLibraries", "RefitCore", "RefitStore"], swiftSettings: swiftSettings),
 
         // Async HTTP/1.1 client over libcurl's multi interface: timeouts, TLS on, redaction, SigV4.
         .target(name: "RefitHTTP",
-                dependencies: ["CCurl", "CCurlShim", "RefitCore", .product(name: "Logging", package: "swift-log"), coreMetrics],
+                dependencies: ["CCurl", "CLazyLibraries", "RefitCore", .product(name: "Logging", package: "swift-log"), coreMetrics],
                 swiftSettings: swiftSettings),
 
         // Storage clients: Azure Blob (Shared Key, SAS), signed with RefitCore's HMACSHA256.

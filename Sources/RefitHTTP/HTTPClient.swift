@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Logging
+import Synchronization
 
 /// An async HTTP/1.1 client over libcurl.
 ///
@@ -49,15 +50,24 @@ public final class HTTPClient: Sendable {
     }
 
     public let configuration: Configuration
-    private let loop: CurlMultiLoop
+    /// Started by the first request, so that a process which makes none never loads libcurl.
+    private let startedLoop = Mutex<CurlMultiLoop?>(nil)
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
-        self.loop = CurlMultiLoop(name: "refit-http")
     }
 
     deinit {
-        loop.stop()
+        startedLoop.withLock { $0?.stop() }
+    }
+
+    private var loop: CurlMultiLoop {
+        startedLoop.withLock { started in
+            if let started { return started }
+            let loop = CurlMultiLoop(name: "refit-http")
+            started = loop
+            return loop
+        }
     }
 
     /// Sends `request` and returns the response whatever its status; throws only when no complete

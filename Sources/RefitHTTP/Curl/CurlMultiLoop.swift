@@ -1,11 +1,16 @@
 import CCurl
-import CCurlShim
+import CLazyLibraries
 import Foundation
 
-/// `curl_global_init` is not thread-safe and must run once before any other libcurl call; a `static let`
-/// initializer runs exactly once, under the runtime's own lock.
+/// libcurl is opened on first use (CLazyLibraries), and `curl_global_init` is not thread-safe and
+/// must run once before any other libcurl call; a `static let` initializer runs exactly once,
+/// under the runtime's own lock.
 enum CurlGlobal {
-    static let isInitialized: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+    /// nil once libcurl is loaded and initialized; otherwise why it is not, as one sentence.
+    static let failure: String? = {
+        if let reason = refit_curl_load() { return String(cString: reason) }
+        return refit_curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK ? nil : "libcurl could not be initialized"
+    }()
 }
 
 /// A dedicated thread that drives one libcurl multi handle.
@@ -25,7 +30,7 @@ final class CurlMultiLoop: @unchecked Sendable {
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
 
     init(name: String) {
-        multi = CurlGlobal.isInitialized ? curl_multi_init() : nil
+        multi = CurlGlobal.failure == nil ? refit_curl_multi_init() : nil
         multiAlive = multi != nil
         if let multi {
             // HTTP/1.1 only, one request per connection at a time; idle connections are kept for reuse.
@@ -44,7 +49,7 @@ final class CurlMultiLoop: @unchecked Sendable {
         if !refuse {
             transfer.continuation = continuation
             pendingAdds.append(transfer)
-            if let multi { _ = curl_multi_wakeup(multi) }
+            if let multi { _ = refit_curl_multi_wakeup(multi) }
         }
         let cancelled = transfer.isCancelled
         lock.unlock()
@@ -59,7 +64,7 @@ final class CurlMultiLoop: @unchecked Sendable {
         lock.lock()
         transfer.isCancelled = true
         pendingCancels.append(transfer)
-        if multiAlive, let multi { _ = curl_multi_wakeup(multi) }
+        if multiAlive, let multi { _ = refit_curl_multi_wakeup(multi) }
         lock.unlock()
     }
 
@@ -67,7 +72,7 @@ final class CurlMultiLoop: @unchecked Sendable {
     func stop() {
         lock.lock()
         stopping = true
-        if multiAlive, let multi { _ = curl_multi_wakeup(multi) }
+        if multiAlive, let multi { _ = refit_curl_multi_wakeup(multi) }
         lock.unlock()
     }
 
@@ -88,12 +93,12 @@ final class CurlMultiLoop: @unchecked Sendable {
                 }
                 lock.lock()
                 multiAlive = false
-                curl_multi_cleanup(multi)
+                refit_curl_multi_cleanup(multi)
                 lock.unlock()
                 return
             }
             for transfer in adds {
-                if curl_multi_add_handle(multi, transfer.easy) == CURLM_OK {
+                if refit_curl_multi_add_handle(multi, transfer.easy) == CURLM_OK {
                     active[transfer.easy] = transfer
                 } else {
                     finish(transfer, multi: nil, with: .failure(HTTPError(
@@ -106,9 +111,9 @@ final class CurlMultiLoop: @unchecked Sendable {
             }
 
             var running: Int32 = 0
-            _ = curl_multi_perform(multi, &running)
+            _ = refit_curl_multi_perform(multi, &running)
             var queued: Int32 = 0
-            while let message = curl_multi_info_read(multi, &queued) {
+            while let message = refit_curl_multi_info_read(multi, &queued) {
                 guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
                 let code = message.pointee.data.result
                 if let transfer = active[easy] {
@@ -116,14 +121,14 @@ final class CurlMultiLoop: @unchecked Sendable {
                 }
             }
             // Waits for socket activity, libcurl's next timeout, or a wakeup from submit/cancel/stop.
-            _ = curl_multi_poll(multi, nil, 0, 1000, nil)
+            _ = refit_curl_multi_poll(multi, nil, 0, 1000, nil)
         }
     }
 
     private func finish(_ transfer: CurlTransfer, multi: UnsafeMutableRawPointer?,
                         with result: Result<HTTPResponse, HTTPError>) {
         if let multi, active.removeValue(forKey: transfer.easy) != nil {
-            _ = curl_multi_remove_handle(multi, transfer.easy)
+            _ = refit_curl_multi_remove_handle(multi, transfer.easy)
         }
         lock.lock()
         let continuation = transfer.continuation

@@ -1,5 +1,5 @@
 import CCurl
-import CCurlShim
+import CLazyLibraries
 import RefitCore
 import Foundation
 
@@ -55,9 +55,12 @@ final class CurlTransfer: @unchecked Sendable {
               request.method.rawValue.allSatisfy({ $0.isASCII && ($0.isLetter || $0 == "-") }) else {
             throw invalid("the method is not a token")
         }
-        guard CurlGlobal.isInitialized, let easy = curl_easy_init() else {
+        if let failure = CurlGlobal.failure {
+            throw HTTPError(code: .transport, method: request.method, url: redactedURL, isRetryable: true, detail: failure)
+        }
+        guard let easy = refit_curl_easy_init() else {
             throw HTTPError(code: .transport, method: request.method, url: redactedURL, isRetryable: true,
-                            detail: "libcurl could not be initialized")
+                            detail: "libcurl could not start a transfer")
         }
         self.easy = easy
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
@@ -66,8 +69,8 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     deinit {
-        curl_easy_cleanup(easy)
-        if let headerList { curl_slist_free_all(headerList) }
+        refit_curl_easy_cleanup(easy)
+        if let headerList { refit_curl_slist_free_all(headerList) }
         errorBuffer.deallocate()
     }
 
@@ -161,7 +164,7 @@ final class CurlTransfer: @unchecked Sendable {
         let lines = headers.map { $0.value.isEmpty ? "\($0.name);" : "\($0.name): \($0.value)" }
             + removedDefaults.map { "\($0):" }
         for line in lines {
-            headerList = curl_slist_append(headerList, line)
+            headerList = refit_curl_slist_append(headerList, line)
         }
         if let headerList {
             _ = refit_curl_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList)
@@ -275,7 +278,7 @@ final class CurlTransfer: @unchecked Sendable {
             return failure(.cancelled, retryable: false, "cancelled")
         default:
             // Resets, truncated bodies, malformed replies, unsupported responses: the network's fault.
-            let name = String(cString: curl_easy_strerror(code))
+            let name = String(cString: refit_curl_easy_strerror(code))
             return failure(.transport, retryable: true, name)
         }
     }

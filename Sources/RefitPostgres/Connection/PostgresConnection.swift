@@ -1,3 +1,4 @@
+import CLazyLibraries
 import CLibPQ
 import Foundation
 import RefitStore
@@ -18,20 +19,24 @@ public final class PostgresConnection {
     /// and is never part of a string that could be printed.
     public init(url: String, password: String? = nil) throws {
         let redacted = Self.redacted(url)
+        // libpq is opened on first use (CLazyLibraries).
+        if let reason = refit_pq_load() {
+            throw StoreError(.unavailable, "Could not connect to PostgreSQL at \(redacted.display): \(String(cString: reason)).")
+        }
         displayName = redacted.display
         self.password = password ?? redacted.password
         handle = Self.connect(url: url, password: password)
         Self.silenceNotices(handle)
-        guard PQstatus(handle) == CONNECTION_OK else {
+        guard refit_PQstatus(handle) == CONNECTION_OK else {
             let reason = Self.connectionReason(handle, password: self.password)
-            PQfinish(handle)
+            refit_PQfinish(handle)
             handle = nil
             throw StoreError(.unavailable, "Could not connect to PostgreSQL at \(displayName): \(reason)")
         }
         try configure()
     }
 
-    deinit { PQfinish(handle) }
+    deinit { if let handle { refit_PQfinish(handle) } }
 
     /// libpq prints the server's notices to stderr by default — among them the `FATAL:
     /// terminating connection` a server sends when it shuts down — which would put raw lines
@@ -40,13 +45,13 @@ public final class PostgresConnection {
     /// the connection across `PQreset`.
     private static func silenceNotices(_ handle: OpaquePointer?) {
         guard let handle else { return }
-        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        refit_PQsetNoticeProcessor(handle, { _, _ in }, nil)
     }
 
     /// `PQconnectdbParams` with the URL expanded as `dbname` and the password as a parameter of
     /// its own; without one, the URL alone (libpq still reads PGPASSWORD and ~/.pgpass).
     private static func connect(url: String, password: String?) -> OpaquePointer? {
-        guard let password else { return PQconnectdb(url) }
+        guard let password else { return refit_PQconnectdb(url) }
         let keywords: [UnsafeMutablePointer<CChar>?] = ["dbname", "password"].map { (text: String) in strdup(text) }
         let values: [UnsafeMutablePointer<CChar>?] = [url, password].map { (text: String) in strdup(text) }
         defer {
@@ -58,7 +63,7 @@ public final class PostgresConnection {
         let keywordPointers: [UnsafePointer<CChar>?] = keywords.map { UnsafePointer($0) } + [nil]
         let valuePointers: [UnsafePointer<CChar>?] = values.map { UnsafePointer($0) } + [nil]
         return keywordPointers.withUnsafeBufferPointer { k in
-            valuePointers.withUnsafeBufferPointer { v in PQconnectdbParams(k.baseAddress, v.baseAddress, 1) }
+            valuePointers.withUnsafeBufferPointer { v in refit_PQconnectdbParams(k.baseAddress, v.baseAddress, 1) }
         }
     }
 
@@ -69,15 +74,15 @@ public final class PostgresConnection {
     }
 
     /// Whether the connection is unusable (the server went away, the network failed).
-    public var isBroken: Bool { PQstatus(handle) != CONNECTION_OK }
+    public var isBroken: Bool { refit_PQstatus(handle) != CONNECTION_OK }
 
     /// The server process serving this connection (what `NOTIFY` reports as the sender).
-    public var backendPID: Int32 { PQbackendPID(handle) }
+    public var backendPID: Int32 { refit_PQbackendPID(handle) }
 
     /// Reconnects with the same parameters; throws `.unavailable` when the server is still unreachable.
     func reset() throws {
-        PQreset(handle)
-        guard PQstatus(handle) == CONNECTION_OK else {
+        refit_PQreset(handle)
+        guard refit_PQstatus(handle) == CONNECTION_OK else {
             throw StoreError(.unavailable, "Lost the connection to PostgreSQL at \(displayName) and could not reconnect: "
                              + Self.connectionReason(handle, password: password))
         }
@@ -92,8 +97,8 @@ public final class PostgresConnection {
     @discardableResult
     public func execute(_ sql: String, _ parameters: [PostgresValue] = []) throws -> Int {
         try withResult(sql, parameters) { result in
-            let count = Int(String(cString: PQcmdTuples(result))) ?? 0
-            let command = String(cString: PQcmdStatus(result))
+            let count = Int(String(cString: refit_PQcmdTuples(result))) ?? 0
+            let command = String(cString: refit_PQcmdStatus(result))
             if count > 0 && (command.hasPrefix("INSERT") || command.hasPrefix("UPDATE") || command.hasPrefix("DELETE")) {
                 wrote = true
             }
@@ -104,11 +109,11 @@ public final class PostgresConnection {
     /// Runs one query and returns every row.
     public func query(_ sql: String, _ parameters: [PostgresValue] = []) throws -> [PostgresRow] {
         try withResult(sql, parameters) { result in
-            let columnCount = PQnfields(result)
-            let columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
-            return (0..<PQntuples(result)).map { row in
+            let columnCount = refit_PQnfields(result)
+            let columns = (0..<columnCount).map { String(cString: refit_PQfname(result, $0)) }
+            return (0..<refit_PQntuples(result)).map { row in
                 PostgresRow(columns: columns, values: (0..<columnCount).map { column in
-                    PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+                    refit_PQgetisnull(result, row, column) == 1 ? nil : String(cString: refit_PQgetvalue(result, row, column))
                 })
             }
         }
@@ -116,21 +121,21 @@ public final class PostgresConnection {
 
     /// Runs several statements without parameters (a migration script) in one round trip.
     func executeScript(_ sql: String) throws {
-        let result = PQexec(handle, sql)
-        defer { PQclear(result) }
+        let result = refit_PQexec(handle, sql)
+        defer { refit_PQclear(result) }
         try check(result)
     }
 
     /// Notifications received on this connection since the last call: (channel, sender pid).
     func notifications() throws -> [(channel: String, sender: Int32)] {
-        guard PQconsumeInput(handle) == 1 else {
+        guard refit_PQconsumeInput(handle) == 1 else {
             throw StoreError(.unavailable, "Lost the listening connection to PostgreSQL at \(displayName): "
                              + Self.connectionReason(handle, password: password))
         }
         var found: [(channel: String, sender: Int32)] = []
-        while let notice = PQnotifies(handle) {
+        while let notice = refit_PQnotifies(handle) {
             found.append((String(cString: notice.pointee.relname), notice.pointee.be_pid))
-            PQfreemem(notice)
+            refit_PQfreemem(notice)
         }
         return found
     }
@@ -141,10 +146,10 @@ public final class PostgresConnection {
         defer { texts.forEach { free($0) } }
         let result = texts.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
             types.withUnsafeBufferPointer { types in
-                PQexecParams(handle, sql, Int32(parameters.count), types.baseAddress, values.baseAddress, nil, nil, 0)
+                refit_PQexecParams(handle, sql, Int32(parameters.count), types.baseAddress, values.baseAddress, nil, nil, 0)
             }
         }
-        defer { PQclear(result) }
+        defer { refit_PQclear(result) }
         try check(result)
         return try read(result)
     }
@@ -152,14 +157,14 @@ public final class PostgresConnection {
     /// Throws the statement's failure as a `StoreError`: SQLSTATE class 40 (serialization,
     /// deadlock) is `.busy`, 23 `.constraint`, 53 `.full`, a lost connection `.unavailable`.
     private func check(_ result: OpaquePointer?) throws {
-        let status = PQresultStatus(result)
+        let status = refit_PQresultStatus(result)
         if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY { return }
         if result == nil || isBroken {
             throw StoreError(.unavailable, "Lost the connection to PostgreSQL at \(displayName): "
                              + Self.connectionReason(handle, password: password))
         }
         let state = field(result, "C") ?? ""
-        let primary = redact(field(result, "M") ?? String(cString: PQresultErrorMessage(result)))
+        let primary = redact(field(result, "M") ?? String(cString: refit_PQresultErrorMessage(result)))
         let code: StoreError.Code
         let prefix: String
         switch state.prefix(2) {
@@ -173,7 +178,7 @@ public final class PostgresConnection {
     }
 
     private func field(_ result: OpaquePointer?, _ code: Character) -> String? {
-        guard let ascii = code.asciiValue, let text = PQresultErrorField(result, Int32(ascii)) else { return nil }
+        guard let ascii = code.asciiValue, let text = refit_PQresultErrorField(result, Int32(ascii)) else { return nil }
         return String(cString: text)
     }
 
@@ -183,7 +188,7 @@ public final class PostgresConnection {
     }
 
     private static func connectionReason(_ handle: OpaquePointer?, password: String?) -> String {
-        var reason = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+        var reason = handle.map { String(cString: refit_PQerrorMessage($0)) } ?? "out of memory"
         if let password, !password.isEmpty { reason = reason.replacingOccurrences(of: password, with: "***") }
         // libpq's messages span lines ("connection to server … failed: FATAL:  …"); keep one sentence.
         let lines = reason.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
