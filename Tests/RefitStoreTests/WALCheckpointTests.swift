@@ -24,9 +24,12 @@ import RefitCore
         for i in 0..<count {
             try store.appendEvent(NewAuditEvent(at: at, kind: "benchEvent", pipeline: "P", activity: "A", detail: "{\"i\":\(i)}"))
         }
-        // Several frames per commit: without checkpoints the log would hold over 36,000 pages.
+        // Three frames per commit: without checkpoints the log would hold over 36,000 pages. The
+        // inline checkpoint is PASSIVE, as SQLite's own: while the background one is copying it
+        // returns at once and the log grows on for as long as that copy takes (on a loaded
+        // machine, thousands of pages), so the bound is twice the inline threshold, not one.
         let size = (try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
-        #expect(size < (checkpointer.inlineThreshold + 1_000) * 4_200)
+        #expect(size < 2 * checkpointer.inlineThreshold * 4_200)
         // Once the checkpoints have caught up, the next commits start the log over.
         for round in 0..<3 {
             checkpointer.waitUntilIdle()
