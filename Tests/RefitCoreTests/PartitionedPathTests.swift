@@ -87,4 +87,46 @@ import Testing
     func escapes(_ path: String, _ expected: Bool) {
         #expect(PartitionedPath.escapesRoot(path) == expected)
     }
+
+    /// The definition `escapesRoot` had before it became a one-pass byte scan, kept as the reference.
+    static func escapesRootReference(_ expanded: String) -> Bool {
+        if expanded.hasPrefix("/") { return true }
+        let scalars = Array(expanded.unicodeScalars)
+        if scalars.count >= 2, scalars[1] == ":", scalars[0].isASCII, scalars[0].properties.isAlphabetic { return true }
+        if scalars.contains("\\") || scalars.contains("\u{0}") { return true }
+        return expanded.split(separator: "/", omittingEmptySubsequences: false).contains("..")
+    }
+
+    @Test("escapesRoot agrees with the scalar definition on every string of up to 4 characters")
+    func escapesMatchesReference() {
+        let alphabet: [String] = ["/", ".", "a", "Z", ":", "\\", "\u{0}", "é", "1"]
+        var strings = [""]
+        var frontier = [""]
+        for _ in 1...4 {
+            frontier = frontier.flatMap { prefix in alphabet.map { prefix + $0 } }
+            strings += frontier
+        }
+        let disagreements = strings.filter { PartitionedPath.escapesRoot($0) != Self.escapesRootReference($0) }
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(10).map { $0.debugDescription })")
+    }
+
+    @Test("a Template scanned once expands each slice, and throws its first problem at every expand")
+    func templateReuse() throws {
+        let template = PartitionedPath.Template("data/{Year}/{Month}/{Day}/{Hour}.csv", tokens: sliceStartYMDH)
+        #expect(try template.expand(slice("2026-01-31T23:00:00Z", "2026-02-01T00:00:00Z")) == "data/2026/01/31/23.csv")
+        #expect(try template.expand(slice("2026-02-01T00:00:00Z", "2026-02-01T01:00:00Z")) == "data/2026/02/01/00.csv")
+        let unknown = PartitionedPath.Template("x/{Year}/{Minute}/{", tokens: sliceStartYMDH)
+        for start in ["2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z"] {
+            #expect(throws: PartitionedPathError.self) { try unknown.expand(slice(start, "2026-01-01T02:00:00Z")) }
+            do {
+                _ = try unknown.expand(slice(start, "2026-01-01T02:00:00Z"))
+            } catch {
+                #expect(error.offset == 9 && error.message.hasPrefix("unknown partition token {Minute}"), "\(error)")
+            }
+        }
+        let badFormat = PartitionedPath.Template("{Hour}", tokens: [.init(name: "Hour", date: .sliceStart, format: "q")])
+        #expect(throws: PartitionedPathError.self) { try badFormat.expand(slice("2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z")) }
+        #expect(try PartitionedPath.Template("no tokens/at all", tokens: []).expand(slice("2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z"))
+                == "no tokens/at all")
+    }
 }

@@ -47,53 +47,112 @@ public enum PartitionedPath {
 
     /// `template` with each `{name}` replaced by its token's date (the slice's start or end)
     /// in the token's .NET format.
-    /// Reports the first problem `issues(in:tokens:)` would, without checking the template twice:
-    /// formatting a token is what validates its format.
+    /// Reports the first problem `issues(in:tokens:)` would: an unknown token or an invalid
+    /// format, in the order of the references, then an unclosed `{`.
     public static func expand(_ template: String, tokens: [PartitionToken], slice: Slice) throws(PartitionedPathError) -> String {
-        let scanned = scan(template)
-        var out = ""
-        var cursor = template.unicodeScalars.startIndex
-        let scalars = template.unicodeScalars
-        var position = 0
-        for reference in scanned.references {
-            while position < reference.offset {
-                out.unicodeScalars.append(scalars[cursor])
-                cursor = scalars.index(after: cursor)
-                position += 1
-            }
-            guard let token = tokens.first(where: { $0.name == reference.name }) else {
-                throw PartitionedPathError(offset: reference.offset, message: unknownTokenMessage(reference.name, tokens))
-            }
-            let date = token.date == .sliceStart ? slice.start : slice.end
-            do { out += try DotNetDateFormat.format(date, token.format) } catch {
-                throw PartitionedPathError(offset: reference.offset, message: "partition token {\(token.name)} has an invalid format: \(error.message)")
-            }
-            let length = reference.name.unicodeScalars.count + 2
-            cursor = scalars.index(cursor, offsetBy: length)
-            position += length
+        try Template(template, tokens: tokens).expand(slice)
+    }
+
+    /// A template scanned, and its tokens and formats checked, once: what expands a dataset's
+    /// path for each of many slices (a probe of a whole backlog) without reading it again.
+    public struct Template: Sendable {
+        private enum Piece: Sendable {
+            case text(String)
+            case token(PartitionToken)
         }
-        if let open = scanned.unclosedBrace {
-            throw PartitionedPathError(offset: open, message: unclosedBraceMessage(open))
+
+        private let pieces: [Piece]
+        /// The template's first problem, thrown by every `expand`.
+        private let problem: PartitionedPathError?
+
+        public init(_ template: String, tokens: [PartitionToken]) {
+            let scanned = PartitionedPath.scan(template)
+            let scalars = template.unicodeScalars
+            var pieces: [Piece] = []
+            var problem: PartitionedPathError?
+            var cursor = scalars.startIndex
+            var position = 0
+            for reference in scanned.references {
+                let referenceStart = scalars.index(cursor, offsetBy: reference.offset - position)
+                if referenceStart > cursor { pieces.append(.text(String(scalars[cursor..<referenceStart]))) }
+                guard let token = tokens.first(where: { $0.name == reference.name }) else {
+                    problem = PartitionedPathError(offset: reference.offset, message: unknownTokenMessage(reference.name, tokens))
+                    break
+                }
+                // Whether .NET accepts a format does not depend on the date: checked once here.
+                do { try DotNetDateFormat.validate(token.format) } catch {
+                    problem = PartitionedPathError(offset: reference.offset,
+                                                   message: "partition token {\(token.name)} has an invalid format: \(error.message)")
+                    break
+                }
+                pieces.append(.token(token))
+                let length = reference.name.unicodeScalars.count + 2
+                cursor = scalars.index(referenceStart, offsetBy: length)
+                position = reference.offset + length
+            }
+            if problem == nil, let open = scanned.unclosedBrace {
+                problem = PartitionedPathError(offset: open, message: unclosedBraceMessage(open))
+            }
+            if cursor < scalars.endIndex { pieces.append(.text(String(scalars[cursor...]))) }
+            self.pieces = pieces
+            self.problem = problem
         }
-        out.unicodeScalars.append(contentsOf: scalars[cursor...])
-        return out
+
+        public func expand(_ slice: Slice) throws(PartitionedPathError) -> String {
+            if let problem { throw problem }
+            var out = ""
+            for piece in pieces {
+                switch piece {
+                case .text(let text):
+                    out += text
+                case .token(let token):
+                    do {
+                        out += try DotNetDateFormat.format(token.date == .sliceStart ? slice.start : slice.end, token.format)
+                    } catch {
+                        // Not reached: the format was checked when the template was scanned.
+                        throw PartitionedPathError(offset: 0, message: "partition token {\(token.name)} has an invalid format: \(error.message)")
+                    }
+                }
+            }
+            return out
+        }
     }
 
     /// True when an expanded path could leave the folder or container it is meant to live in:
     /// an absolute path (`/x`, `C:`), a `..` segment, a backslash or a NUL character.
     public static func escapesRoot(_ expanded: String) -> Bool {
-        if expanded.hasPrefix("/") { return true }
-        let scalars = Array(expanded.unicodeScalars)
-        if scalars.count >= 2, scalars[1] == ":", scalars[0].isASCII, scalars[0].properties.isAlphabetic {
-            return true
+        // One pass over the UTF-8 bytes: '/', ':', the backslash, NUL and '.' are single bytes that
+        // never occur inside a multi-byte character.
+        let bytes = expanded.utf8
+        var index = 0
+        var segmentLength = 0
+        var segmentDots = 0
+        var first: UInt8 = 0
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "/"):
+                if index == 0 || (segmentLength == 2 && segmentDots == 2) { return true }
+                segmentLength = 0
+                segmentDots = 0
+            case UInt8(ascii: "\\"), 0:
+                return true
+            default:
+                // `C:` — a drive letter.
+                if index == 1, byte == UInt8(ascii: ":"), (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first | 0x20) {
+                    return true
+                }
+                if byte == UInt8(ascii: ".") { segmentDots += 1 }
+                segmentLength += 1
+            }
+            if index == 0 { first = byte }
+            index += 1
         }
-        if scalars.contains("\\") || scalars.contains("\u{0}") { return true }
-        return expanded.split(separator: "/", omittingEmptySubsequences: false).contains("..")
+        return segmentLength == 2 && segmentDots == 2
     }
 
     // MARK: Scanning
 
-    private static func scan(_ template: String) -> (references: [Reference], unclosedBrace: Int?) {
+    fileprivate static func scan(_ template: String) -> (references: [Reference], unclosedBrace: Int?) {
         var references: [Reference] = []
         var open: Int?
         var name = ""
@@ -116,9 +175,9 @@ public enum PartitionedPath {
         return (references, open)
     }
 
-    private static func unclosedBraceMessage(_ open: Int) -> String { "'{' at position \(open + 1) has no closing '}'" }
+    fileprivate static func unclosedBraceMessage(_ open: Int) -> String { "'{' at position \(open + 1) has no closing '}'" }
 
-    private static func unknownTokenMessage(_ name: String, _ tokens: [PartitionToken]) -> String {
+    fileprivate static func unknownTokenMessage(_ name: String, _ tokens: [PartitionToken]) -> String {
         let known = tokens.map(\.name)
         if known.isEmpty { return "unknown partition token {\(name)}; the dataset has no partitionedBy entries" }
         return "unknown partition token {\(name)}; partitionedBy defines \(known.joined(separator: ", "))"

@@ -97,8 +97,9 @@ extension SliceTarget {
                             lister: ListingBatch.Lister) async -> [Slice: ProbeOutcome] {
         var result: [Slice: ProbeOutcome] = [:]
         var targets: [Slice: SliceTarget] = [:]
+        let resolver = Resolver(dataset.location)
         for slice in slices {
-            switch resolve(dataset.location, slice: slice) {
+            switch resolver.resolve(slice) {
             case .failure(let failure): result[slice] = failure.outcome
             case .success(let target):
                 if let failure = precheck(target) { result[slice] = failure.outcome } else { targets[slice] = target }

@@ -39,8 +39,9 @@ public struct LocalFolderLocation: StorageLocation {
     public func probe(_ slices: [Slice], of dataset: Dataset) async -> [Slice: ProbeOutcome] {
         var result: [Slice: ProbeOutcome] = [:]
         var targets: [Slice: SliceTarget] = [:]
+        let resolver = SliceTarget.Resolver(dataset.location)
         for slice in slices {
-            switch SliceTarget.resolve(dataset.location, slice: slice) {
+            switch resolver.resolve(slice) {
             case .failure(let failure): result[slice] = failure.outcome
             case .success(let target): targets[slice] = target
             }
@@ -105,9 +106,10 @@ struct WalkPlan {
 
     private mutating func want(_ folder: String, deep isDeep: Bool) {
         if isDeep { deep.insert(folder) } else { shallow.insert(folder) }
+        // A folder already present came with all its parents: stop there (a backlog's slices
+        // share most of their path).
         var path = folder
-        while !path.isEmpty {
-            ancestors.insert(path)
+        while !path.isEmpty, ancestors.insert(path).inserted {
             path = SliceTarget.parent(of: path)
         }
     }

@@ -30,69 +30,114 @@ struct SliceTarget: Hashable, Sendable {
     /// `folder/` (or "" at the root): every name the slice can match starts with it.
     var folderPrefix: String { folder.isEmpty ? "" : folder + "/" }
 
-    /// Expands the dataset's location for `slice`. S3's `key` is treated as folder + file name.
-    /// A template error or a path leaving the store is a non-retryable failure.
-    static func resolve(_ location: Dataset.Location, slice: Slice) -> Result<SliceTarget, ProbeFailure> {
-        func expand(_ template: String, what: String) -> Result<String, ProbeFailure> {
-            let expanded: String
-            do {
-                expanded = try PartitionedPath.expand(template, tokens: location.partitionedBy, slice: slice)
-            } catch {
-                return .failure(ProbeFailure("The \(what) '\(template)' cannot be expanded: \(error.message).", retryable: false))
-            }
-            if PartitionedPath.escapesRoot(expanded) {
-                return .failure(ProbeFailure("The \(what) '\(expanded)' leaves the store's root (absolute path, '..' or backslash).",
-                                             retryable: false))
-            }
-            return .success(expanded)
-        }
-        var folder = ""
-        var fileName: String?
-        if let key = location.key {
-            switch expand(key, what: "key") {
-            case .failure(let failure): return .failure(failure)
-            case .success(let expanded):
-                let path = normalize(expanded)
-                guard !path.isEmpty else { return .failure(ProbeFailure("The key is empty.", retryable: false)) }
-                return SliceTarget(folder: parent(of: path), file: path, marker: nil)
-                    .withMarker(location, folderOf: parent(of: path), expand: expand)
-            }
-        }
-        if let template = location.folderPath {
-            switch expand(template, what: "folderPath") {
-            case .failure(let failure): return .failure(failure)
-            case .success(let expanded): folder = normalize(expanded)
-            }
-        }
-        if let template = location.fileName, !template.isEmpty {
-            switch expand(template, what: "fileName") {
-            case .failure(let failure): return .failure(failure)
-            case .success(let expanded):
-                let name = normalize(expanded)
-                guard !name.isEmpty else { return .failure(ProbeFailure("The fileName is empty after expansion.", retryable: false)) }
-                fileName = name
-            }
-        }
-        let target = SliceTarget(folder: folder, file: fileName.map { folder.isEmpty ? $0 : folder + "/" + $0 }, marker: nil)
-        return target.withMarker(location, folderOf: folder, expand: expand)
-    }
+    /// A dataset's location with its templates scanned once, to resolve each of many slices:
+    /// `resolve` expands the location for one slice. S3's `key` is treated as folder + file
+    /// name. A template error or a path leaving the store is a non-retryable failure.
+    struct Resolver {
+        private struct Field {
+            let template: String
+            let what: String
+            let compiled: PartitionedPath.Template
 
-    private func withMarker(_ location: Dataset.Location, folderOf folder: String,
-                            expand: (String, String) -> Result<String, ProbeFailure>) -> Result<SliceTarget, ProbeFailure> {
-        guard let template = location.readyMarker, !template.isEmpty else { return .success(self) }
-        switch expand(template, "readyMarker") {
-        case .failure(let failure): return .failure(failure)
-        case .success(let expanded):
-            var copy = self
-            let name = SliceTarget.normalize(expanded)
-            copy.marker = folder.isEmpty ? name : folder + "/" + name
-            return .success(copy)
+            init?(_ template: String?, what: String, tokens: [PartitionToken]) {
+                guard let template else { return nil }
+                self.template = template
+                self.what = what
+                compiled = PartitionedPath.Template(template, tokens: tokens)
+            }
+
+            func expand(_ slice: Slice) -> Result<String, ProbeFailure> {
+                let expanded: String
+                do {
+                    expanded = try compiled.expand(slice)
+                } catch {
+                    return .failure(ProbeFailure("The \(what) '\(template)' cannot be expanded: \(error.message).", retryable: false))
+                }
+                if PartitionedPath.escapesRoot(expanded) {
+                    return .failure(ProbeFailure("The \(what) '\(expanded)' leaves the store's root (absolute path, '..' or backslash).",
+                                                 retryable: false))
+                }
+                return .success(expanded)
+            }
+        }
+
+        private let key: Field?
+        private let folderPath: Field?
+        private let fileName: Field?
+        private let readyMarker: Field?
+
+        init(_ location: Dataset.Location) {
+            let tokens = location.partitionedBy
+            key = Field(location.key, what: "key", tokens: tokens)
+            folderPath = Field(location.folderPath, what: "folderPath", tokens: tokens)
+            fileName = Field(location.fileName.flatMap { $0.isEmpty ? nil : $0 }, what: "fileName", tokens: tokens)
+            readyMarker = Field(location.readyMarker.flatMap { $0.isEmpty ? nil : $0 }, what: "readyMarker", tokens: tokens)
+        }
+
+        func resolve(_ slice: Slice) -> Result<SliceTarget, ProbeFailure> {
+            if let key {
+                switch key.expand(slice) {
+                case .failure(let failure): return .failure(failure)
+                case .success(let expanded):
+                    let path = normalize(expanded)
+                    guard !path.isEmpty else { return .failure(ProbeFailure("The key is empty.", retryable: false)) }
+                    return withMarker(SliceTarget(folder: parent(of: path), file: path, marker: nil), folder: parent(of: path), slice: slice)
+                }
+            }
+            var folder = ""
+            var file: String?
+            if let folderPath {
+                switch folderPath.expand(slice) {
+                case .failure(let failure): return .failure(failure)
+                case .success(let expanded): folder = normalize(expanded)
+                }
+            }
+            if let fileName {
+                switch fileName.expand(slice) {
+                case .failure(let failure): return .failure(failure)
+                case .success(let expanded):
+                    let name = normalize(expanded)
+                    guard !name.isEmpty else { return .failure(ProbeFailure("The fileName is empty after expansion.", retryable: false)) }
+                    file = folder.isEmpty ? name : folder + "/" + name
+                }
+            }
+            return withMarker(SliceTarget(folder: folder, file: file, marker: nil), folder: folder, slice: slice)
+        }
+
+        private func withMarker(_ target: SliceTarget, folder: String, slice: Slice) -> Result<SliceTarget, ProbeFailure> {
+            guard let readyMarker else { return .success(target) }
+            switch readyMarker.expand(slice) {
+            case .failure(let failure): return .failure(failure)
+            case .success(let expanded):
+                var copy = target
+                let name = normalize(expanded)
+                copy.marker = folder.isEmpty ? name : folder + "/" + name
+                return .success(copy)
+            }
         }
     }
 
     /// Strips leading/trailing `/` and collapses `//` and `.` segments.
     static func normalize(_ path: String) -> String {
-        path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }.joined(separator: "/")
+        if isNormal(path) { return path }
+        return path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }.joined(separator: "/")
+    }
+
+    /// True when `normalize` would return `path` unchanged: no empty and no `.` segment (the usual
+    /// case, checked in one pass over the bytes without splitting).
+    private static func isNormal(_ path: String) -> Bool {
+        var segmentLength = 0
+        var segmentIsDot = false
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "/") {
+                if segmentLength == 0 || (segmentLength == 1 && segmentIsDot) { return false }
+                segmentLength = 0
+            } else {
+                segmentIsDot = segmentLength == 0 && byte == UInt8(ascii: ".")
+                segmentLength += 1
+            }
+        }
+        return !path.isEmpty && segmentLength > 0 && !(segmentLength == 1 && segmentIsDot)
     }
 
     static func parent(of path: String) -> String {
