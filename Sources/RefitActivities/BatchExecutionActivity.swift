@@ -162,7 +162,9 @@ public struct BatchExecutionActivity: Sendable {
            previous.state == .done, previous.intent == intent, previous.runID == journal.runID {
             return
         }
-        try context.journalCall { try journal.record(intent: intent, step: "stage-inputs") }
+        // The uploads are idempotent (the same bytes to names derived from the window), so the
+        // intent is held and written with submit's, before the first effect that is not.
+        try context.journalCall { try journal.record(laterIntent: intent, step: "stage-inputs") }
         do throws(ActivityError) {
             for file in files {
                 // The slice was found Ready when it was probed; the file may have been removed or

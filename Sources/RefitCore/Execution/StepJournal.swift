@@ -51,10 +51,11 @@ public protocol StepJournal: Sendable {
     /// the step's outcome is then unknown and it is done again. Implementations without a cheaper
     /// way write at once (the default).
     func record(laterResult: [String: String], step: String) throws
-    /// Records the intent of a step whose effect only reads (a status or an output fetch),
-    /// written like a later result: with the journal's next write or by `flush()`, in order
-    /// with the held results before it. Lookups see it at once. A crash before that write loses
-    /// the intent (and any result held with it); the read is then simply done again, which
+    /// Records the intent of a step whose effect only reads (a status or an output fetch) or
+    /// writes idempotently (the same bytes to a name derived from the window, as input staging
+    /// does), written like a later result: with the journal's next write or by `flush()`, in
+    /// order with the held results before it. Lookups see it at once. A crash before that write
+    /// loses the intent (and any result held with it); the step is then simply done again, which
     /// changes nothing outside. An activity that waits long after such a read (a job still
     /// running) flushes first, so what it did before the wait is on disk during the wait.
     /// Implementations without a cheaper way write at once (the default).
