@@ -65,17 +65,22 @@ struct ActivitiesRunner: ActivityRunner {
     /// model already serves its endpoint (D14). Holding the lock until the run ends keeps the
     /// check, the PATCH and the deployment record of concurrent update attempts from interleaving.
     func claimEndpoint(for attempt: AttemptContext) async throws(ActivityError) -> String? {
-        guard let service = attempt.activity.linkedServiceName.flatMap({ attempt.factory.linkedServices[$0] }),
-              case .azureML(let ml) = service.kind, let setting = ml.updateResourceEndpoint,
-              let endpoint = setting.resolve(environment: environment) else { return nil }
+        guard let endpoint = endpoint(of: attempt.activity, in: attempt.factory) else { return nil }
         let scheduling = database.scheduling
+        // The worker's claim asked once already, in its own transaction: its answer comes first.
+        var claimAnswer = attempt.endpointClaim
         while true {
             let claim: EndpointClaim
-            do {
-                claim = try await scheduling.claimEndpoint(endpoint, runID: attempt.runID,
-                                                           modelWindowStart: attempt.window.start, now: attempt.clock.now())
-            } catch {
-                throw ActivityError(.journal, "Could not read the deployments of the endpoint: \(error)", isRetryable: true)
+            if let answer = claimAnswer {
+                claim = answer
+                claimAnswer = nil
+            } else {
+                do {
+                    claim = try await scheduling.claimEndpoint(endpoint, runID: attempt.runID,
+                                                               modelWindowStart: attempt.window.start, now: attempt.clock.now())
+                } catch {
+                    throw ActivityError(.journal, "Could not read the deployments of the endpoint: \(error)", isRetryable: true)
+                }
             }
             switch claim {
             case .acquired:
@@ -91,6 +96,15 @@ struct ActivitiesRunner: ActivityRunner {
                 }
             }
         }
+    }
+
+    /// The endpoint an update activity PATCHes (its linked service's `updateResourceEndpoint`,
+    /// resolved against the environment); nil for other activities.
+    func endpoint(of activity: Activity, in factory: Factory) -> String? {
+        guard case .azureMLUpdateResource = activity.kind,
+              let service = activity.linkedServiceName.flatMap({ factory.linkedServices[$0] }),
+              case .azureML(let ml) = service.kind, let setting = ml.updateResourceEndpoint else { return nil }
+        return setting.resolve(environment: environment)
     }
 
     /// An `ActivityError` as the worker's outcome: timeouts and cancellations keep their own

@@ -29,9 +29,12 @@ extension InMemorySchedulingStore {
                               workerID: request.workerID, startedAt: now, definitionSHA256: request.definitionSHA256))
             s.runInputs[request.runID] = s.lineage(of: record.id)
             s.audit("attemptStarted", at: now, key: record.key, windowStart: record.window.start, runID: request.runID)
+            let endpointClaim = try request.endpoint.map {
+                try Self.claimEndpoint(&s, $0, runID: request.runID, modelWindowStart: record.window.start, now: now)
+            }
             return ClaimedAttempt(windowID: record.id, key: record.key, window: record.window, runID: request.runID,
                                   attempt: attempt, trigger: trigger, definitionSHA256: request.definitionSHA256,
-                                  leaseExpiresAt: leaseUntil)
+                                  leaseExpiresAt: leaseUntil, endpointClaim: endpointClaim)
         }
     }
 

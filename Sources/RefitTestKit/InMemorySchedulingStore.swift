@@ -347,7 +347,12 @@ public final class InMemorySchedulingStore: SchedulingStore, @unchecked Sendable
     // MARK: Deployments
 
     public func claimEndpoint(_ endpoint: String, runID: String, modelWindowStart: Instant, now: Instant) async throws -> EndpointClaim {
-        try locked { s in
+        try locked { s in try Self.claimEndpoint(&s, endpoint, runID: runID, modelWindowStart: modelWindowStart, now: now) }
+    }
+
+    /// `claimEndpoint` under the caller's lock (also the claim's, for a request that names an endpoint).
+    static func claimEndpoint(_ s: inout State, _ endpoint: String, runID: String, modelWindowStart: Instant,
+                              now: Instant) throws -> EndpointClaim {
             if let holder = s.endpointLocks[endpoint]?.runID, holder != runID, s.run(holder)?.status == .inProgress {
                 return .busy(holderRunID: holder)
             }
@@ -358,6 +363,5 @@ public final class InMemorySchedulingStore: SchedulingStore, @unchecked Sendable
             guard s.run(runID) != nil else { throw Failure.unknownRun(runID) }
             s.endpointLocks[endpoint] = EndpointLock(endpoint: endpoint, runID: runID, acquiredAt: now)
             return .acquired
-        }
     }
 }

@@ -9,14 +9,17 @@ extension Worker {
                now: Instant) async throws -> StartedAttempt? {
         let runID = UUID().uuidString.lowercased()
         let sha = definitionSHA256(pipeline)
+        // An update's endpoint lock is taken in the claim's transaction, not in one of its own.
         let request = ClaimRequest(windowID: candidate.id, workerID: configuration.workerID, runID: runID,
                                    leaseDuration: configuration.leaseDuration, concurrency: activity.policy.concurrency,
-                                   budget: budget(for: candidate.key), definitionSHA256: sha)
+                                   budget: budget(for: candidate.key), definitionSHA256: sha,
+                                   endpoint: runner.endpoint(of: activity, in: factory))
         guard let claim = try await store.claim(request, now: now) else { return nil }
         let deadline = activity.policy.timeout.seconds > 0 ? now + activity.policy.timeout : nil
-        let context = AttemptContext(factory: factory, pipeline: pipeline, activity: activity, window: claim.window,
+        var context = AttemptContext(factory: factory, pipeline: pipeline, activity: activity, window: claim.window,
                                      attempt: claim.attempt, runID: runID, trigger: claim.trigger, definitionSHA256: sha,
                                      deadline: deadline, workerID: configuration.workerID, clock: clock)
+        context.endpointClaim = claim.endpointClaim
         logger.info("attempt started", metadata: metadata(claim.key, claim.window, runID: runID,
                                                           extra: ["attempt": "\(claim.attempt)", "trigger": "\(claim.trigger.rawValue)"]))
         configuration.metrics.attemptStarted(claim.key, trigger: claim.trigger)

@@ -25,6 +25,27 @@ struct EndpointConformanceTests {
                 == .busy(holderRunID: "d3"))
     }
 
+    @Test("a claim naming an endpoint takes its lock in the same transaction, and says how that went", arguments: StoreKind.allCases)
+    func lockWithTheClaim(_ kind: StoreKind) async throws {
+        let f = try kind.make()
+        let records = try await f.runnable(S.deploy, hours: 0..<4, outputs: ["Deployed"])
+        // No endpoint named: no lock asked for.
+        let plain = try #require(try await f.claim(records[0].id, run: "d0"))
+        #expect(plain.endpointClaim == nil)
+        let first = try #require(try await f.claim(records[2].id, run: "d2", endpoint: "score"))
+        #expect(first.endpointClaim == .acquired)
+        #expect(try await f.store.claimEndpoint("score", runID: "d0", modelWindowStart: S.hour(0).start, now: S.now) == .busy(holderRunID: "d2"))
+        // Busy: the window is claimed all the same, and the attempt asks again itself.
+        let waiting = try #require(try await f.claim(records[3].id, run: "d3", endpoint: "score"))
+        #expect(waiting.endpointClaim == .busy(holderRunID: "d2"))
+        let deployed = ProducedDeployment(endpoint: "score", modelLocation: "models/2", modelWindow: S.hour(2), reason: "schedule")
+        try await f.finish("d2", Scenario.success(deploying: deployed))
+        // The window's own start is the model's: an older window than the one serving is superseded.
+        let older = try #require(try await f.claim(records[1].id, run: "d1", endpoint: "score"))
+        #expect(older.endpointClaim == .superseded(servingWindowStart: S.hour(2).start))
+        #expect(try await f.store.claimEndpoint("score", runID: "d3", modelWindowStart: S.hour(3).start, now: S.now) == .acquired)
+    }
+
     @Test("an endpoint lock must name a claimed run", arguments: StoreKind.allCases)
     func unknownRun(_ kind: StoreKind) async throws {
         let f = try kind.make()

@@ -49,9 +49,10 @@ struct StoreFixture: Sendable {
     }
 
     func claim(_ windowID: Int64, run: String, worker: String = "w1", concurrency: Int = 100, budget: RetryBudget = Scenario.once,
-               lease: TimeSpan = .minutes(5), now: Instant = Scenario.now) async throws -> ClaimedAttempt? {
+               lease: TimeSpan = .minutes(5), endpoint: String? = nil, now: Instant = Scenario.now) async throws -> ClaimedAttempt? {
         try await store.claim(ClaimRequest(windowID: windowID, workerID: worker, runID: run, leaseDuration: lease,
-                                           concurrency: concurrency, budget: budget, definitionSHA256: Scenario.sha), now: now)
+                                           concurrency: concurrency, budget: budget, definitionSHA256: Scenario.sha,
+                                           endpoint: endpoint), now: now)
     }
 
     @discardableResult

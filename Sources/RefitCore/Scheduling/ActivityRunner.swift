@@ -9,6 +9,15 @@ import Foundation
 /// of the same window runs again and should resume from its journal.
 public protocol ActivityRunner: Sendable {
     func run(_ attempt: AttemptContext) async -> AttemptOutcome
+    /// The deployment endpoint an attempt of `activity` updates under its lock, when the runner
+    /// can tell before the attempt starts: the worker's claim then takes the lock in its own
+    /// transaction (`ClaimRequest.endpoint`) and hands the result over as
+    /// `AttemptContext.endpointClaim`. nil (the default) when the activity deploys nothing.
+    func endpoint(of activity: Activity, in factory: Factory) -> String?
+}
+
+extension ActivityRunner {
+    public func endpoint(of activity: Activity, in factory: Factory) -> String? { nil }
 }
 
 /// Everything a runner needs to know about the attempt it executes.
@@ -36,6 +45,9 @@ public struct AttemptContext: Sendable {
     /// runner cleans up according to it (an operator's cancel DELETEs the external job; a
     /// shutdown leaves it running for the next attempt to resume).
     public var stop: AttemptStop
+    /// The endpoint lock the claim took for this attempt (see `ActivityRunner.endpoint(of:in:)`);
+    /// nil when it took none, and the runner asks for it itself.
+    public var endpointClaim: EndpointClaim?
 
     public init(factory: Factory, pipeline: Pipeline, activity: Activity, window: Slice, attempt: Int, runID: String,
                 trigger: RunTrigger, definitionSHA256: String, deadline: Instant?, workerID: String,

@@ -7,6 +7,14 @@ import RefitStore
 extension PostgresSchedulingStore {
     public func claimEndpoint(_ endpoint: String, runID: String, modelWindowStart: Instant, now: Instant) async throws -> EndpointClaim {
         try await database.write { c in
+            try Self.claimEndpoint(c, endpoint, runID: runID, modelWindowStart: modelWindowStart, now: now)
+        }
+    }
+
+    /// `claimEndpoint` inside a transaction of the caller's (also the claim's, for a request
+    /// that names an endpoint).
+    static func claimEndpoint(_ c: PostgresConnection, _ endpoint: String, runID: String, modelWindowStart: Instant,
+                              now: Instant) throws -> EndpointClaim {
             // The check and the write below run under the endpoint's lock on every host.
             try c.advisoryLock("refit:endpoint:\(endpoint)")
             if let holder = try c.query("""
@@ -36,7 +44,6 @@ extension PostgresSchedulingStore {
                 ON CONFLICT (endpoint) DO UPDATE SET run_id = excluded.run_id, acquired_at = excluded.acquired_at
                 """, [.text(endpoint), .text(runID), .timestamp(now)])
             return .acquired
-        }
     }
 
     /// The newest window, newer than `start`, whose PATCH to `endpoint` may have taken effect

@@ -44,9 +44,12 @@ extension SQLiteSchedulingStore {
                 at: now.date, kind: "attemptStarted", pipeline: record.key.pipeline, activity: record.key.activity,
                 windowStart: record.window.start.date, runID: request.runID,
                 detail: StoreText.json(["attempt": attempt, "trigger": trigger.rawValue, "worker": request.workerID])))
+            let endpointClaim = try request.endpoint.map {
+                try Self.claimEndpoint(c, $0, runID: request.runID, modelWindowStart: record.window.start, now: now)
+            }
             return ClaimedAttempt(windowID: request.windowID, key: record.key, window: record.window, runID: request.runID,
                                   attempt: attempt, trigger: trigger, definitionSHA256: request.definitionSHA256,
-                                  leaseExpiresAt: leaseUntil)
+                                  leaseExpiresAt: leaseUntil, endpointClaim: endpointClaim)
         }
     }
 

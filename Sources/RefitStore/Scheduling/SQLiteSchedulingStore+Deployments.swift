@@ -6,6 +6,14 @@ import RefitCore
 extension SQLiteSchedulingStore {
     public func claimEndpoint(_ endpoint: String, runID: String, modelWindowStart: Instant, now: Instant) async throws -> EndpointClaim {
         try await database.write { c in
+            try Self.claimEndpoint(c, endpoint, runID: runID, modelWindowStart: modelWindowStart, now: now)
+        }
+    }
+
+    /// `claimEndpoint` inside a transaction of the caller's (also the claim's, for a request
+    /// that names an endpoint).
+    static func claimEndpoint(_ c: SQLiteConnection, _ endpoint: String, runID: String, modelWindowStart: Instant,
+                              now: Instant) throws -> EndpointClaim {
             if let holder = try c.query("""
                 SELECT l.run_id FROM endpoint_locks l JOIN runs r ON r.run_id = l.run_id
                 WHERE l.endpoint = ? AND l.run_id <> ? AND r.status = 'InProgress'
@@ -33,7 +41,6 @@ extension SQLiteSchedulingStore {
                 ON CONFLICT (endpoint) DO UPDATE SET run_id = excluded.run_id, acquired_at = excluded.acquired_at
                 """, [.text(endpoint), .text(runID), StoreText.text(now)])
             return .acquired
-        }
     }
 
     /// The newest window, newer than `start`, whose PATCH to `endpoint` may have taken effect

@@ -124,10 +124,16 @@ public struct ClaimRequest: Hashable, Sendable {
     public var concurrency: Int
     public var budget: RetryBudget
     public var definitionSHA256: String
+    /// The deployment endpoint the attempt will update, if any: the claim then also asks for
+    /// its lock, in the same transaction, as `claimEndpoint` would for the claimed window's
+    /// model, and says how that went in `ClaimedAttempt.endpointClaim`. A busy endpoint does
+    /// not stop the claim; the attempt asks again itself.
+    public var endpoint: String?
     public init(windowID: Int64, workerID: String, runID: String, leaseDuration: TimeSpan, concurrency: Int,
-                budget: RetryBudget, definitionSHA256: String) {
+                budget: RetryBudget, definitionSHA256: String, endpoint: String? = nil) {
         self.windowID = windowID; self.workerID = workerID; self.runID = runID; self.leaseDuration = leaseDuration
         self.concurrency = concurrency; self.budget = budget; self.definitionSHA256 = definitionSHA256
+        self.endpoint = endpoint
     }
 }
 
@@ -141,10 +147,13 @@ public struct ClaimedAttempt: Hashable, Sendable {
     public var trigger: RunTrigger
     public var definitionSHA256: String
     public var leaseExpiresAt: Instant
+    /// How the request's `endpoint` lock went; nil when the request named no endpoint.
+    public var endpointClaim: EndpointClaim?
     public init(windowID: Int64, key: ActivityKey, window: Slice, runID: String, attempt: Int, trigger: RunTrigger,
-                definitionSHA256: String, leaseExpiresAt: Instant) {
+                definitionSHA256: String, leaseExpiresAt: Instant, endpointClaim: EndpointClaim? = nil) {
         self.windowID = windowID; self.key = key; self.window = window; self.runID = runID; self.attempt = attempt
         self.trigger = trigger; self.definitionSHA256 = definitionSHA256; self.leaseExpiresAt = leaseExpiresAt
+        self.endpointClaim = endpointClaim
     }
 }
 
