@@ -597,7 +597,8 @@ def main():
                         help="run the chain on PostgreSQL: a superuser's postgres:// URL; each run gets a database of its own "
                              "($BENCH_POSTGRES; e.g. from scripts/pg-test-server.sh)")
     args = parser.parse_args()
-    bin_dir = args.bin or release_bin()
+    # Absolute: the chain runs refit from its scratch folder.
+    bin_dir = os.path.abspath(args.bin) if args.bin else release_bin()
     for name in ("refit", "refit-mlsim"):
         if not os.access(os.path.join(bin_dir, name), os.X_OK):
             sys.exit(f"bench_chain: {bin_dir}/{name} is missing; build with `swift build -c release`")

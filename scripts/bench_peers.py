@@ -83,7 +83,8 @@ def main():
     parser.add_argument("--venv", default=bench_chain.setting("BENCH_VENV", os.path.join(ROOT, ".venv-bench")))
     parser.add_argument("--format", choices=("table", "json"), default="table")
     args = parser.parse_args()
-    bin_dir = args.bin or bench_chain.release_bin()
+    # Absolute: the chain runs refit from its scratch folder.
+    bin_dir = os.path.abspath(args.bin) if args.bin else bench_chain.release_bin()
     python = ensure_venv(args.venv)
     version = luigi_version(python)
     results = []

@@ -46,18 +46,18 @@ struct SliceTarget: Hashable, Sendable {
                 compiled = PartitionedPath.Template(template, tokens: tokens)
             }
 
-            func expand(_ slice: Slice) -> Result<String, ProbeFailure> {
+            func expand(_ slice: Slice) throws(ProbeFailure) -> String {
                 let expanded: String
                 do {
                     expanded = try compiled.expand(slice)
                 } catch {
-                    return .failure(ProbeFailure("The \(what) '\(template)' cannot be expanded: \(error.message).", retryable: false))
+                    throw ProbeFailure("The \(what) '\(template)' cannot be expanded: \(error.message).", retryable: false)
                 }
                 if PartitionedPath.escapesRoot(expanded) {
-                    return .failure(ProbeFailure("The \(what) '\(expanded)' leaves the store's root (absolute path, '..' or backslash).",
-                                                 retryable: false))
+                    throw ProbeFailure("The \(what) '\(expanded)' leaves the store's root (absolute path, '..' or backslash).",
+                                       retryable: false)
                 }
-                return .success(expanded)
+                return expanded
             }
         }
 
@@ -75,45 +75,29 @@ struct SliceTarget: Hashable, Sendable {
         }
 
         func resolve(_ slice: Slice) -> Result<SliceTarget, ProbeFailure> {
-            if let key {
-                switch key.expand(slice) {
-                case .failure(let failure): return .failure(failure)
-                case .success(let expanded):
-                    let path = normalize(expanded)
-                    guard !path.isEmpty else { return .failure(ProbeFailure("The key is empty.", retryable: false)) }
-                    return withMarker(SliceTarget(folder: parent(of: path), file: path, marker: nil), folder: parent(of: path), slice: slice)
-                }
-            }
-            var folder = ""
-            var file: String?
-            if let folderPath {
-                switch folderPath.expand(slice) {
-                case .failure(let failure): return .failure(failure)
-                case .success(let expanded): folder = normalize(expanded)
-                }
-            }
-            if let fileName {
-                switch fileName.expand(slice) {
-                case .failure(let failure): return .failure(failure)
-                case .success(let expanded):
-                    let name = normalize(expanded)
-                    guard !name.isEmpty else { return .failure(ProbeFailure("The fileName is empty after expansion.", retryable: false)) }
-                    file = folder.isEmpty ? name : folder + "/" + name
-                }
-            }
-            return withMarker(SliceTarget(folder: folder, file: file, marker: nil), folder: folder, slice: slice)
+            Result { () throws(ProbeFailure) in try target(slice) }
         }
 
-        private func withMarker(_ target: SliceTarget, folder: String, slice: Slice) -> Result<SliceTarget, ProbeFailure> {
-            guard let readyMarker else { return .success(target) }
-            switch readyMarker.expand(slice) {
-            case .failure(let failure): return .failure(failure)
-            case .success(let expanded):
-                var copy = target
-                let name = normalize(expanded)
-                copy.marker = folder.isEmpty ? name : folder + "/" + name
-                return .success(copy)
+        private func target(_ slice: Slice) throws(ProbeFailure) -> SliceTarget {
+            var target: SliceTarget
+            if let key {
+                let path = normalize(try key.expand(slice))
+                guard !path.isEmpty else { throw ProbeFailure("The key is empty.", retryable: false) }
+                target = SliceTarget(folder: parent(of: path), file: path, marker: nil)
+            } else {
+                let folder = try folderPath.map { field throws(ProbeFailure) in normalize(try field.expand(slice)) } ?? ""
+                target = SliceTarget(folder: folder, file: nil, marker: nil)
+                if let fileName {
+                    let name = normalize(try fileName.expand(slice))
+                    guard !name.isEmpty else { throw ProbeFailure("The fileName is empty after expansion.", retryable: false) }
+                    target.file = folder.isEmpty ? name : folder + "/" + name
+                }
             }
+            if let readyMarker {
+                let name = normalize(try readyMarker.expand(slice))
+                target.marker = target.folder.isEmpty ? name : target.folder + "/" + name
+            }
+            return target
         }
     }
 
