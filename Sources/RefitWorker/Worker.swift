@@ -39,8 +39,8 @@ public actor Worker {
 
     var running: [String: RunningAttempt] = [:]
     var stopping = false
-    private var sleepTask: Task<Void, any Error>?
-    private var pendingWake = false
+    /// The run loop's sleep and the wakes that end it early.
+    private var loopWake = LoopWake()
     /// Set by `storageChanged()`: the next pass re-checks waiting FileShare slices early, and
     /// looks at the Ready FileShare slices within the change horizon again.
     var recheckWaitingData = false
@@ -288,9 +288,9 @@ public actor Worker {
             }
             if stopping { break }
             // Already woken (an attempt finished meanwhile): no need to work out when to wake.
-            var wakeAt = pendingWake ? clock.now() : await nextWakeTime()
+            var wakeAt = loopWake.isPending ? clock.now() : await nextWakeTime()
             if failedPasses > 0 { wakeAt = min(wakeAt, clock.now() + retryPause) }
-            if running.isEmpty && !pendingWake {
+            if running.isEmpty && !loopWake.isPending {
                 logger.info("idle", metadata: ["until": "\(wakeAt.iso8601)"])
             }
             await sleep(until: wakeAt)
@@ -301,7 +301,7 @@ public actor Worker {
     /// running attempts get `gracePeriod` to finish.
     public func stop() {
         stopping = true
-        sleepTask?.cancel()
+        loopWake.wake()
         let waiters = progressWaiters
         progressWaiters = []
         waiters.forEach { $0.resume() }
@@ -321,7 +321,7 @@ public actor Worker {
     }
 
     private func wakeLoop() {
-        if let sleepTask { sleepTask.cancel() } else { pendingWake = true }
+        loopWake.wake()
     }
 
     /// New data may have landed (a file system watcher saw a change): wake now, and in that pass
@@ -386,15 +386,15 @@ public actor Worker {
     /// Sleeps until `instant`, a `wake()`, or a change another process committed (looked at every
     /// `changePollInterval`), whichever comes first.
     private func sleep(until instant: Instant) async {
-        if pendingWake || stopping { pendingWake = false; return }
+        if loopWake.take() || stopping { return }
         let clock = self.clock
         let token = try? await store.changeToken()
-        while !stopping && !pendingWake {
+        while !stopping && !loopWake.isPending {
             let until = min(instant, clock.now() + configuration.changePollInterval)
             let task = Task { try await clock.sleep(until: until) }
-            sleepTask = task
+            loopWake.sleeping(in: task)
             let result = await task.result
-            sleepTask = nil
+            loopWake.awake()
             // Canceled: a `wake()` (which asked for a full pass) or an attempt's end (which did not).
             if case .failure = result { break }
             if clock.now() >= instant { fullPassDue = true; break }
@@ -403,7 +403,7 @@ public actor Worker {
             health.lastBeatAt = ContinuousClock.now
             if let token, now != token { fullPassDue = true; break }
         }
-        pendingWake = false
+        _ = loopWake.take()
     }
 
     /// After `stop()`: let attempts finish within the grace period (none after `stopNow()`),
