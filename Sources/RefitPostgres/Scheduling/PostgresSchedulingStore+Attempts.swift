@@ -44,13 +44,14 @@ extension PostgresSchedulingStore {
                         WHERE o.dataset = i.dataset ORDER BY r.started_at DESC, r.seq DESC LIMIT 1)
                 FROM window_inputs i WHERE i.window_id = $2
                 """, [.text(request.runID), .integer(request.windowID)])
+            // Before the event: locks are taken activity, endpoint, then the audit chain, on every path.
+            let endpointClaim = try request.endpoint.map {
+                try Self.claimEndpoint(c, $0, runID: request.runID, modelWindowStart: record.window.start, now: now)
+            }
             try c.appendEvent(NewAuditEvent(
                 at: now.date, kind: "attemptStarted", pipeline: record.key.pipeline, activity: record.key.activity,
                 windowStart: record.window.start.date, runID: request.runID,
                 detail: PostgresText.json(["attempt": attempt, "trigger": trigger.rawValue, "worker": request.workerID])))
-            let endpointClaim = try request.endpoint.map {
-                try Self.claimEndpoint(c, $0, runID: request.runID, modelWindowStart: record.window.start, now: now)
-            }
             return ClaimedAttempt(windowID: request.windowID, key: record.key, window: record.window, runID: request.runID,
                                   attempt: attempt, trigger: trigger, definitionSHA256: request.definitionSHA256,
                                   leaseExpiresAt: now + request.leaseDuration, endpointClaim: endpointClaim)
