@@ -29,4 +29,38 @@ struct LazyLibrariesTests {
         #expect(!loaded.contains { $0.contains("file=libcurl") || $0.contains("file=libpq") },
                 "\(loaded.filter { $0.contains("libcurl") || $0.contains("libpq") })")
     }
+
+    @Test("a libcurl without the functions Refit calls fails the attempt with one sentence naming it")
+    func unusableLibrary() async throws {
+        // A library named libcurl.so.4 that defines none of libcurl's functions, found first on
+        // LD_LIBRARY_PATH: the loader opens it and reports the first function it lacks. (clang
+        // ships with every Swift toolchain.)
+        let fake = FileManager.default.temporaryDirectory.appendingPathComponent("refit-fake-curl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: fake, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: fake) }
+        let source = fake.appendingPathComponent("fake.c")
+        try "int refit_fake_curl(void) { return 0; }\n".write(to: source, atomically: true, encoding: .utf8)
+        let compile = try await offPool {
+            try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["clang", "-shared", "-fPIC", "-o", fake.appendingPathComponent("libcurl.so.4").path, source.path])
+        }
+        try #require(compile.exitCode == 0, "cc: \(compile.stderr)")
+
+        let emulator = try await EmulatorProcess.start(arguments: ["--job-duration", "0"])
+        defer { emulator.stop() }
+        let folder = try ScratchSchedules.example()
+        defer { folder.remove() }
+        try folder.writeTrainingSlices(hours: 1)
+        var environment = try demoEnvironment(emulator.info)
+        environment["LD_LIBRARY_PATH"] = fake.path
+        let tick = try await refitOffPool("tick", "--once", "--schedules", folder.root.path, "--db", folder.database,
+                                          environment: environment)
+        #expect(tick.exitCode == 0, "stderr: \(tick.stderr)")
+        environment["LD_LIBRARY_PATH"] = nil
+        let history = try await refitOffPool("history", "--db", folder.database, "--format", "json", environment: environment)
+        let rows = try JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))
+        let retrain = try #require(rows.first { $0.activity == "Retrain" }, "history: \(rows)")
+        #expect(retrain.status == "Failed", "\(retrain)")
+        #expect(retrain.error?.contains("libcurl (libcurl.so.4) has no function curl_global_init; it is older than Refit needs") == true,
+                "\(retrain)")
+    }
 }
