@@ -353,12 +353,13 @@ public final class InMemorySchedulingStore: SchedulingStore, @unchecked Sendable
     /// `claimEndpoint` under the caller's lock (also the claim's, for a request that names an endpoint).
     static func claimEndpoint(_ s: inout State, _ endpoint: String, runID: String, modelWindowStart: Instant,
                               now: Instant) throws -> EndpointClaim {
-        if let holder = s.endpointLocks[endpoint]?.runID, holder != runID, s.run(holder)?.status == .inProgress {
-            return .busy(holderRunID: holder)
-        }
-        if let serving = s.servingWindowStart(endpoint: endpoint), serving > modelWindowStart {
-            return .superseded(servingWindowStart: serving)
-        }
+        // No journal here: no PATCH is ever unsettled or in doubt.
+        let claim = EndpointClaim.decide(modelWindowStart: modelWindowStart, holder: {
+            s.endpointLocks[endpoint].map(\.runID).flatMap { holder in
+                holder != runID && s.run(holder)?.status == .inProgress ? holder : nil
+            }
+        }, unsettledPatch: { nil }, serving: { s.servingWindowStart(endpoint: endpoint) }, inDoubt: { nil })
+        guard claim == .acquired else { return claim }
         // The lock names a run, as the SQL schema's foreign key demands.
         guard s.run(runID) != nil else { throw Failure.unknownRun(runID) }
         s.endpointLocks[endpoint] = EndpointLock(endpoint: endpoint, runID: runID, acquiredAt: now)

@@ -14,28 +14,24 @@ extension SQLiteSchedulingStore {
     /// that names an endpoint).
     static func claimEndpoint(_ c: SQLiteConnection, _ endpoint: String, runID: String, modelWindowStart: Instant,
                               now: Instant) throws -> EndpointClaim {
-        if let holder = try c.query("""
-            SELECT l.run_id FROM endpoint_locks l JOIN runs r ON r.run_id = l.run_id
-            WHERE l.endpoint = ? AND l.run_id <> ? AND r.status = 'InProgress'
-            """, [.text(endpoint), .text(runID)]).first?.string("run_id") {
-            return .busy(holderRunID: holder)
-        }
-        // A PATCH whose outcome is unknown (its worker died, or the call failed) may still be in
-        // flight and land late: nobody PATCHes the endpoint until it has had time to.
-        if let inFlight = try c.query("""
-            SELECT r.run_id FROM steps s INDEXED BY steps_patch_unsettled JOIN runs r ON r.run_id = s.run_id
-            WHERE s.name = 'patch' AND s.state <> 'done' AND r.run_id <> ? AND r.status <> 'InProgress'
-              AND json_extract(s.intent, '$.endpoint') = ? AND coalesce(s.ended_at, r.ended_at) > ?
-            LIMIT 1
-            """, [.text(runID), .text(endpoint), StoreText.text(now - Self.inFlightPatchGrace)]).first?.string("run_id") {
-            return .busy(holderRunID: inFlight)
-        }
-        if let serving = try Self.servingWindowStart(c, endpoint: endpoint), serving > modelWindowStart {
-            return .superseded(servingWindowStart: serving)
-        }
-        if let inDoubt = try Self.inDoubtPatchWindowStart(c, endpoint: endpoint, newerThan: modelWindowStart) {
-            return .superseded(servingWindowStart: inDoubt)
-        }
+        let claim = try EndpointClaim.decide(modelWindowStart: modelWindowStart, holder: {
+            try c.query("""
+                SELECT l.run_id FROM endpoint_locks l JOIN runs r ON r.run_id = l.run_id
+                WHERE l.endpoint = ? AND l.run_id <> ? AND r.status = 'InProgress'
+                """, [.text(endpoint), .text(runID)]).first?.string("run_id")
+        }, unsettledPatch: {
+            try c.query("""
+                SELECT r.run_id FROM steps s INDEXED BY steps_patch_unsettled JOIN runs r ON r.run_id = s.run_id
+                WHERE s.name = 'patch' AND s.state <> 'done' AND r.run_id <> ? AND r.status <> 'InProgress'
+                  AND json_extract(s.intent, '$.endpoint') = ? AND coalesce(s.ended_at, r.ended_at) > ?
+                LIMIT 1
+                """, [.text(runID), .text(endpoint), StoreText.text(now - Self.inFlightPatchGrace)]).first?.string("run_id")
+        }, serving: {
+            try Self.servingWindowStart(c, endpoint: endpoint)
+        }, inDoubt: {
+            try Self.inDoubtPatchWindowStart(c, endpoint: endpoint, newerThan: modelWindowStart)
+        })
+        guard claim == .acquired else { return claim }
         try c.execute("""
             INSERT INTO endpoint_locks (endpoint, run_id, acquired_at) VALUES (?, ?, ?)
             ON CONFLICT (endpoint) DO UPDATE SET run_id = excluded.run_id, acquired_at = excluded.acquired_at

@@ -190,6 +190,27 @@ public enum EndpointClaim: Hashable, Sendable {
     case superseded(servingWindowStart: Instant)
     /// Another InProgress attempt holds the endpoint; ask again shortly.
     case busy(holderRunID: String)
+
+    /// The rule every store applies to an endpoint's lock (D14, D15), from the facts it reads,
+    /// asked in this order and only as far as needed:
+    /// - `holder`: another InProgress run holding the lock → busy;
+    /// - `unsettledPatch`: an ended run whose PATCH to the endpoint has no recorded outcome and
+    ///   may still land → busy;
+    /// - `serving`: the window of the model serving the endpoint, when newer than this one's →
+    ///   superseded;
+    /// - `inDoubt`: a newer window whose PATCH may have taken effect unrecorded → superseded;
+    /// - otherwise acquired (the store then writes the lock in the same transaction).
+    public static func decide(modelWindowStart: Instant,
+                              holder: () throws -> String?,
+                              unsettledPatch: () throws -> String?,
+                              serving: () throws -> Instant?,
+                              inDoubt: () throws -> Instant?) rethrows -> EndpointClaim {
+        if let holder = try holder() { return .busy(holderRunID: holder) }
+        if let inFlight = try unsettledPatch() { return .busy(holderRunID: inFlight) }
+        if let serving = try serving(), serving > modelWindowStart { return .superseded(servingWindowStart: serving) }
+        if let newer = try inDoubt() { return .superseded(servingWindowStart: newer) }
+        return .acquired
+    }
 }
 
 /// An operator's request to cancel a running attempt.
