@@ -26,7 +26,7 @@ struct PostgresMigrator {
 
     func migrate(_ database: PostgresDatabase, now: @escaping @Sendable () -> Date = Date.init) throws {
         let name = database.displayName
-        try database.writeNow { c in
+        let found = try database.writeNow { c in
             try c.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [.text(Self.lockKey)])
             if try c.query("SELECT to_regclass('schema_migrations') AS t").first?.string("t") == nil {
                 let others = try c.query("""
@@ -45,9 +45,11 @@ struct PostgresMigrator {
                     )
                     """)
             }
-            _ = try check(c, displayName: name)
+            return try check(c, displayName: name)
         }
-        for migration in migrations {
+        // An up-to-date database (every open but the first after an upgrade) is done: one
+        // transaction checked it, instead of one more per migration.
+        for migration in migrations where migration.version > found {
             try database.writeNow { c in
                 try c.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [.text(Self.lockKey)])
                 let current = try check(c, displayName: name)

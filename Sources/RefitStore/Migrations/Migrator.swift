@@ -28,7 +28,7 @@ struct Migrator {
 
     /// Applies every pending migration. `displayName` names the database in messages.
     func migrate(_ database: SQLiteDatabase, displayName: String, now: () -> Date) throws {
-        try database.transaction { connection in
+        let found = try database.transaction { connection in
             if try !tableExists("schema_migrations", connection) {
                 let others = try connection.query(
                     "SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
@@ -42,9 +42,11 @@ struct Migrator {
                 }
                 try connection.execute(Self.createTable)
             }
-            _ = try check(connection, displayName: displayName)
+            return try check(connection, displayName: displayName)
         }
-        for migration in migrations {
+        // An up-to-date database (every open but the first after an upgrade) is done: one
+        // transaction checked it, instead of one more per migration.
+        for migration in migrations where migration.version > found {
             try database.transaction { connection in
                 // Another process may have applied it since we looked; re-check under the write lock.
                 let current = try check(connection, displayName: displayName)
