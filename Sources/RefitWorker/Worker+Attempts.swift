@@ -14,6 +14,7 @@ extension Worker {
                                    leaseDuration: configuration.leaseDuration, concurrency: activity.policy.concurrency,
                                    budget: budget(for: candidate.key), definitionSHA256: sha,
                                    endpoint: runner.endpoint(of: activity, in: factory))
+        await registerIfPending()
         guard let claim = try await store.claim(request, now: now) else { return nil }
         let deadline = activity.policy.timeout.seconds > 0 ? now + activity.policy.timeout : nil
         var context = AttemptContext(factory: factory, pipeline: pipeline, activity: activity, window: claim.window,

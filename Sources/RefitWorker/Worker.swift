@@ -77,6 +77,8 @@ public actor Worker {
     /// What this process registered as (`refit status` lists it); nil before `register(as:)`
     /// and after `markStopped()`.
     var registration: WorkerRegistration?
+    /// A registration deferred by `.beforeFirstClaim`, with when it was asked for.
+    var pendingRegistration: (WorkerRegistration, Instant)?
     /// When the last heartbeat was written (a clock instant), so heartbeats stay an interval apart.
     var lastHeartbeatAt: Instant?
 

@@ -42,8 +42,10 @@ struct Tick: AsyncParsableCommand {
         let report: TickReport
         let once = self.once
         let summary: TickSummary
-        // Listed by `refit status` while it works, then marked stopped however the passes ended.
-        await worker.register(as: .tick)
+        // Listed by `refit status` while it works (from its first claim, or after a heartbeat
+        // interval of probing), then marked stopped however the passes ended; a tick that finds
+        // nothing to do writes nothing.
+        await worker.register(as: .tick, timing: .beforeFirstClaim)
         let passes: Result<TickReport, any Error>
         do { passes = .success(once ? try await worker.tickAndWait() : try await worker.tickUntilIdle()) } catch { passes = .failure(error) }
         await worker.markStopped()

@@ -50,7 +50,7 @@ struct PostgresPasswordTests {
         let ownServer = (ProcessInfo.processInfo.environment[PostgresTestServer.urlVariable] ?? "").isEmpty
         #expect(enforced || !ownServer, "the private test server lets refit_pw in without its password")
 
-        // From a file: the worker connects, migrates, registers and ticks.
+        // From a file: the worker connects, migrates and ticks.
         let tick = try await run(["tick", "--schedules", folder.root.path, "--db", url, "--db-password", #"{"file": "\#(secretFile.path)"}"#])
         #expect(tick.exitCode == 0, "stderr: \(tick.stderr)")
         // From a variable, by the option or by REFIT_DB_PASSWORD.
@@ -58,8 +58,11 @@ struct PostgresPasswordTests {
                                     "--db-password", #"{"env": "DB_SECRET"}"#])
         #expect(status.exitCode == 0, "stderr: \(status.stderr)")
         let document = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
-        let workers = try #require(document?["workerDetails"] as? [[String: Any]])
-        #expect(workers.count == 1 && workers.first?["command"] as? String == "tick", "\(workers)")
+        // The tick wrote its windows; it claimed none (no data yet), so it left no worker row.
+        let pipelines = try #require(document?["pipelines"] as? [[String: Any]])
+        let windows = try #require(pipelines.first?["windows"] as? [String: Int], "\(pipelines)")
+        #expect(windows.values.reduce(0, +) > 0, "\(windows)")
+        #expect((document?["workerDetails"] as? [[String: Any]])?.isEmpty == true)
         let history = try await run(["history", "--db", url], ["REFIT_DB_PASSWORD": #"{"env": "DB_SECRET"}"#])
         #expect(history.exitCode == 0, "stderr: \(history.stderr)")
 

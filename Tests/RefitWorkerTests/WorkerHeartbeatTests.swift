@@ -65,4 +65,43 @@ struct WorkerHeartbeatTests {
         let stopped = try #require(try await registry.registeredWorkers().first)
         #expect(stopped.stoppedAt != nil && stopped.state(at: clock.now()) == .stopped)
     }
+
+    @Test("a tick registers before its first claim and ends stopped; a tick with nothing to do writes no row")
+    func tickRegistersBeforeItsFirstClaim() async throws {
+        let db = try TestDatabase()
+        let store = try db.open()
+        let registry = SQLiteSchedulingStore(store)
+        let clock = ManualWallClock(t("2026-01-01T03:00:00Z"))
+        let factory = TestDefinitions.factory(
+            datasets: [TestDefinitions.hourly("Out")],
+            pipelines: [TestDefinitions.pipeline("P", [TestDefinitions.activity("Job", outputs: ["Out"])],
+                                                 start: "2026-01-01T00:00:00Z", end: "2026-01-01T02:00:00Z")])
+        let runner = ScriptedRunner()
+
+        // The first tick runs both windows: its row is written before the first claim.
+        let first = makeWorker(factory, store: store, runner: runner, clock: clock, id: "host-a:10:1-aa")
+        await first.register(as: .tick, timing: .beforeFirstClaim)
+        #expect(try await registry.registeredWorkers().isEmpty)
+        let report = try await first.tickUntilIdle()
+        #expect(report.started.count == 2)
+        #expect(try await registry.registeredWorkers().map(\.workerID) == ["host-a:10:1-aa"])
+        await first.markStopped()
+        let stopped = try #require(try await registry.registeredWorkers().first)
+        #expect(stopped.command == .tick && stopped.stoppedAt != nil)
+
+        // The second finds nothing to do: no row of its own, before or after it stops.
+        let second = makeWorker(factory, store: store, runner: runner, clock: clock, id: "host-a:11:1-bb")
+        await second.register(as: .tick, timing: .beforeFirstClaim)
+        #expect(try await second.tickUntilIdle().started.isEmpty)
+        await second.markStopped()
+        #expect(try await registry.registeredWorkers().map(\.workerID) == ["host-a:10:1-aa"])
+
+        // A tick still working a heartbeat interval after it began (slow storage probes) is listed.
+        let third = makeWorker(factory, store: store, runner: runner, clock: clock, id: "host-a:12:1-cc")
+        await third.register(as: .tick, timing: .beforeFirstClaim)
+        clock.set(t("2026-01-01T03:01:00Z"))
+        _ = try await third.tickUntilIdle()
+        #expect(try await registry.registeredWorkers().map(\.workerID).sorted() == ["host-a:10:1-aa", "host-a:12:1-cc"])
+        await third.markStopped()
+    }
 }
