@@ -30,8 +30,17 @@ extension DataFingerprint {
     }
 
     /// Reads stored text back; nil when it is not a fingerprint.
+    /// `init(storedJSON:)` over UTF-8 bytes (a database column read in place).
+    package init?(storedJSONBytes bytes: UnsafeBufferPointer<UInt8>) {
+        if let parsed = FingerprintParser.parse(Array(bytes)) {
+            self = parsed
+        } else {
+            self.init(storedJSON: String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
     public init?(storedJSON text: String) {
-        if let parsed = FingerprintParser.parse(text) {
+        if let parsed = FingerprintParser.parse(Array(text.utf8)) {
             self = parsed
         } else if let decoded = try? JSONDecoder().decode(DataFingerprint.self, from: Data(text.utf8)) {
             self = decoded
@@ -48,8 +57,8 @@ private struct FingerprintParser {
     private let bytes: [UInt8]
     private var index = 0
 
-    static func parse(_ text: String) -> DataFingerprint? {
-        var parser = FingerprintParser(bytes: Array(text.utf8))
+    static func parse(_ bytes: [UInt8]) -> DataFingerprint? {
+        var parser = FingerprintParser(bytes: bytes)
         return parser.fingerprint()
     }
 

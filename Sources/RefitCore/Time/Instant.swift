@@ -216,24 +216,32 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// `parse` then reads with its general rules (the results agree wherever both accept).
     static func parseCanonical(_ text: String) -> Instant? {
         var text = text
-        return text.withUTF8 { bytes -> Instant? in
-            guard bytes.count == 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
-                  bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "Z") else { return nil }
-            func number(_ offset: Int, _ width: Int) -> Int? {
-                var value = 0
-                for i in offset..<(offset + width) {
-                    let digit = Int(bytes[i]) - Int(UInt8(ascii: "0"))
-                    guard (0...9).contains(digit) else { return nil }
-                    value = value * 10 + digit
-                }
-                return value
+        return text.withUTF8(parseCanonical(utf8:))
+    }
+
+    /// `parseCanonical` over UTF-8 bytes (a database column read in place, without a `String`).
+    package static func parseCanonical(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Instant? {
+        guard bytes.count == 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
+              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "Z") else { return nil }
+        func number(_ offset: Int, _ width: Int) -> Int? {
+            var value = 0
+            for i in offset..<(offset + width) {
+                let digit = Int(bytes[i]) - Int(UInt8(ascii: "0"))
+                guard (0...9).contains(digit) else { return nil }
+                value = value * 10 + digit
             }
-            guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
-                  let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
-                  (1...12).contains(month), day >= 1, Int64(day) <= daysInMonth(year: Int64(year), month: Int64(month)),
-                  hour < 24, minute < 60, second < 60 else { return nil }
-            return Instant(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+            return value
         }
+        guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
+              (1...12).contains(month), day >= 1, Int64(day) <= daysInMonth(year: Int64(year), month: Int64(month)),
+              hour < 24, minute < 60, second < 60 else { return nil }
+        return Instant(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+    }
+
+    /// `parse` over UTF-8 bytes: the canonical form read in place, anything else as a `String`.
+    package static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Instant? {
+        parseCanonical(utf8: bytes) ?? parse(String(decoding: bytes, as: UTF8.self))
     }
 }
 

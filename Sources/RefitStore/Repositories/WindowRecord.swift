@@ -24,6 +24,19 @@ extension WindowRecord {
 extension SliceRecord {
     static let columns = "id, dataset, slice_start, slice_end, state, substate, fingerprint, check_count, next_check_at, message, updated_at, changed_at"
 
+    /// Decodes a row selected with `columns`, in that order, read in place (the changed-data
+    /// sweep reads every recently Ready slice on each pass). Agrees with `init(row:)`.
+    init?(statement s: Statement) {
+        func instant(_ column: Int32) -> Instant? { s.withText(at: column, Instant.parse(utf8:)) }
+        guard let id = s.int64(at: 0), let dataset = s.text(at: 1), let start = instant(2), let end = instant(3),
+              let status = s.withText(at: 4, { WindowStatus(rawValue: String(decoding: $0, as: UTF8.self)) }) else { return nil }
+        self.init(id: id, dataset: dataset, slice: Slice(start: start, end: end), status: status,
+                  substate: s.withText(at: 5) { WindowSubstate(rawValue: String(decoding: $0, as: UTF8.self)) },
+                  fingerprint: s.withText(at: 6, DataFingerprint.init(storedJSONBytes:)),
+                  checkCount: s.int64(at: 7).map { Int($0) } ?? 0, nextCheckAt: instant(8),
+                  message: s.text(at: 9), updatedAt: instant(10), changedAt: instant(11))
+    }
+
     init?(row: Row) {
         guard let id = row.int64("id"), let dataset = row.string("dataset"),
               let start = StoreText.instant(row, "slice_start"), let end = StoreText.instant(row, "slice_end"),

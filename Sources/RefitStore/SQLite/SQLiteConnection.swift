@@ -180,6 +180,18 @@ public final class SQLiteConnection {
         return try statement.rows()
     }
 
+    /// Runs one query with positional bindings and decodes each row in place with `decode`,
+    /// which reads the statement's columns by index (rows it returns nil for are left out).
+    func query<T>(_ sql: String, _ bindings: [SQLiteValue] = [], decode: (Statement) -> T?) throws -> [T] {
+        let statement = try cachedStatement(sql)
+        try statement.bind(bindings)
+        var decoded: [T] = []
+        while try statement.step() {
+            if let value = decode(statement) { decoded.append(value) }
+        }
+        return decoded
+    }
+
     /// Runs one query with named bindings (`:name`) and returns all rows.
     public func query(_ sql: String, named bindings: [String: SQLiteValue]) throws -> [Row] {
         let statement = try cachedStatement(sql)

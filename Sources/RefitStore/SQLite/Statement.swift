@@ -152,6 +152,28 @@ public final class Statement {
         }
     }
 
+    // Typed reads of the current row by column index (0-based), in place: for the hot queries
+    // that decode many rows of a fixed column list, without a `Row` and its name lookups.
+    // nil for NULL (and for a value of another storage class where noted).
+
+    /// The column as a 64-bit integer; nil when NULL or not an integer.
+    func int64(at index: Int32) -> Int64? {
+        sqlite3_column_type(handle, index) == SQLITE_INTEGER ? sqlite3_column_int64(handle, index) : nil
+    }
+
+    /// The column as text; nil when NULL.
+    func text(at index: Int32) -> String? {
+        withText(at: index) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Calls `body` with the column's UTF-8 bytes, valid only during the call; nil when NULL.
+    func withText<T>(at index: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> T?) -> T? {
+        guard sqlite3_column_type(handle, index) != SQLITE_NULL, let bytes = sqlite3_column_text(handle, index) else {
+            return nil
+        }
+        return body(UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, index))))
+    }
+
     /// The current row, copied out of SQLite.
     public func row() -> Row {
         let count = columnCount

@@ -190,7 +190,7 @@ extension SQLiteSchedulingStore: OperatorStore {
             WHERE (state = 'Failed' OR (state = 'Ready' AND changed_at IS NOT NULL)) AND id IN
                 (SELECT s.id FROM window_inputs i JOIN slices s ON s.dataset = i.dataset AND s.slice_start = i.slice_start
                  WHERE i.window_id = ?)
-            """, [.integer(windowID)]).compactMap(SliceRecord.init(row:))
+            """, [.integer(windowID)], decode: SliceRecord.init(statement:))
         var rearmed = 0
         for slice in slices {
             var check = slice.check(policy: nil, validation: nil)

@@ -12,7 +12,8 @@ extension SQLiteSchedulingStore {
                 SELECT \(SliceRecord.columns) FROM slices INDEXED BY slices_waiting_next
                 WHERE state = 'Waiting' AND next_check_at <= ? AND dataset IN (\(Self.marks(datasets.count)))
                 ORDER BY next_check_at, dataset, slice_start LIMIT ?
-                """, [StoreText.text(now)] + datasets.map { .text($0) } + [.integer(Int64(limit))]).compactMap(SliceRecord.init(row:))
+                """, [StoreText.text(now)] + datasets.map { .text($0) } + [.integer(Int64(limit))],
+                decode: SliceRecord.init(statement:))
         }
     }
 
@@ -23,7 +24,8 @@ extension SQLiteSchedulingStore {
                 SELECT \(SliceRecord.columns) FROM slices
                 WHERE state = 'Waiting' AND check_count > 0 AND next_check_at > ? AND dataset IN (\(Self.marks(datasets.count)))
                 ORDER BY dataset, slice_start LIMIT ?
-                """, [StoreText.text(now)] + datasets.map { .text($0) } + [.integer(Int64(limit))]).compactMap(SliceRecord.init(row:))
+                """, [StoreText.text(now)] + datasets.map { .text($0) } + [.integer(Int64(limit))],
+                decode: SliceRecord.init(statement:))
         }
     }
 
@@ -31,8 +33,8 @@ extension SQLiteSchedulingStore {
         guard !checks.isEmpty else { return }
         try await database.write { c in
             for update in checks {
-                guard let record = try c.query("SELECT \(SliceRecord.columns) FROM slices WHERE id = ?", [.integer(update.sliceID)])
-                    .first.flatMap(SliceRecord.init(row:)) else { continue }
+                guard let record = try c.query("SELECT \(SliceRecord.columns) FROM slices WHERE id = ?", [.integer(update.sliceID)],
+                                               decode: SliceRecord.init(statement:)).first else { continue }
                 let check = update.check
                 let changed = try c.execute("""
                     UPDATE slices SET state = ?, substate = ?, fingerprint = ?, check_count = ?, next_check_at = ?, message = ?, updated_at = ?
@@ -80,8 +82,9 @@ extension SQLiteSchedulingStore {
                       AND (? IS NULL OR (updated_at, id) > (?, ?))
                     ORDER BY updated_at, id LIMIT ?
                     """, [.text(dataset), StoreText.text(since), StoreText.text(after?.readyAt), StoreText.text(after?.readyAt),
-                          after.map { .integer($0.sliceID) } ?? .null, .integer(Int64(limit - page.count))])
-                page += rows.compactMap(SliceRecord.init(row:))
+                          after.map { .integer($0.sliceID) } ?? .null, .integer(Int64(limit - page.count))],
+                    decode: SliceRecord.init(statement:))
+                page += rows
                 if page.count >= limit { break }
             }
             return page
@@ -94,8 +97,8 @@ extension SQLiteSchedulingStore {
         return try await database.write { c in
             var marked = 0
             for change in changes {
-                guard let record = try c.query("SELECT \(SliceRecord.columns) FROM slices WHERE id = ?", [.integer(change.sliceID)])
-                    .first.flatMap(SliceRecord.init(row:)),
+                guard let record = try c.query("SELECT \(SliceRecord.columns) FROM slices WHERE id = ?", [.integer(change.sliceID)],
+                                               decode: SliceRecord.init(statement:)).first,
                       record.status == .ready, record.changedAt == nil, record.fingerprint == change.recorded else { continue }
                 marked += try c.execute("""
                     UPDATE slices SET changed_at = ?, changed_fingerprint = ?, message = ?, updated_at = ?
