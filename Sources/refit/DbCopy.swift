@@ -15,7 +15,10 @@ struct DbCopy: ParsableCommand {
     /// identically is skipped, so a second copy changes nothing; a target holding a different
     /// row is refused (exit 1) and left as it was.
     struct Copy: ParsableCommand {
+        // Named here, not derived from the type's name: deriving it costs every command's
+        // start-up a few runtime conformance scans (about a millisecond).
         static let configuration = CommandConfiguration(
+            commandName: "copy",
             abstract: "Copy a whole history from one database to another (SQLite files and postgres:// URLs).",
             discussion: """
                 Both databases are brought to this Refit's schema version first (a database from a newer Refit \
