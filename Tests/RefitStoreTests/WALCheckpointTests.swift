@@ -17,8 +17,9 @@ import RefitCore
         let path = folder.path("refit.sqlite")
         let store = try Store.open(path: path)
         let checkpointer = try #require(store.database.checkpointer)
-        // Thresholds lowered so that a few thousand commits reach them.
-        checkpointer.useThresholds(background: 4_000, inline: 16_000)
+        // Thresholds lowered so that a few thousand commits reach them, and the pause after which
+        // the checkpoints finish the job shortened.
+        checkpointer.useThresholds(background: 4_000, inline: 16_000, pause: .milliseconds(50))
         let count = 12_000
         let at = Date(timeIntervalSince1970: 1_700_000_000)
         for i in 0..<count {
@@ -30,9 +31,11 @@ import RefitCore
         // machine, thousands of pages), so the bound is twice the inline threshold, not one.
         let size = (try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
         #expect(size < 2 * checkpointer.inlineThreshold * 4_200)
-        // Once the checkpoints have caught up, the next commits start the log over.
+        // Once the writes pause and the checkpoints have caught up, the next commits start the
+        // log over.
         for round in 0..<3 {
             checkpointer.waitUntilIdle()
+            Thread.sleep(forTimeInterval: 0.1)
             try store.appendEvent(NewAuditEvent(at: at, kind: "benchEvent", pipeline: "P", activity: "A", detail: "{\"round\":\(round)}"))
         }
         checkpointer.waitUntilIdle()
@@ -69,6 +72,29 @@ import RefitCore
         checkpointer.waitUntilIdle()
         #expect(try walPages(store) < checkpointer.threshold)
         store.close()
+    }
+
+    @Test("pacing: no storm of small checkpoints while commits keep coming; catching up, a backlog or a pause starts one")
+    func pacing() {
+        let now = ContinuousClock.now
+        var state = WALCheckpointer.Pacing()
+        // The first commit past the threshold starts one.
+        #expect(WALCheckpointer.shouldStart(state, pages: 16_000, background: 16_000, now: now))
+        // While it runs, no other.
+        state.scheduled = true
+        #expect(!WALCheckpointer.shouldStart(state, pages: 16_500, background: 16_000, now: now))
+        // It copied 16,000 frames just now, leaving the 40 written meanwhile: catching up, the next
+        // commit starts another.
+        state = WALCheckpointer.Pacing(scheduled: false, backfilled: 16_000, lastCopied: 16_000, lastEnded: now)
+        #expect(WALCheckpointer.shouldStart(state, pages: 16_040, background: 16_000, now: now))
+        // That one copied only those 40: commits that follow do not start one each ...
+        state = WALCheckpointer.Pacing(scheduled: false, backfilled: 16_040, lastCopied: 40, lastEnded: now)
+        #expect(!WALCheckpointer.shouldStart(state, pages: 16_100, background: 16_000, now: now + .milliseconds(5)))
+        #expect(!WALCheckpointer.shouldStart(state, pages: 20_039, background: 16_000, now: now + .milliseconds(500)))
+        // ... until a quarter of the threshold waits to be copied,
+        #expect(WALCheckpointer.shouldStart(state, pages: 20_040, background: 16_000, now: now + .milliseconds(500)))
+        // or the commits slowed down (a second since the last one ended).
+        #expect(WALCheckpointer.shouldStart(state, pages: 16_100, background: 16_000, now: now + .seconds(1)))
     }
 
     @Test("read-only and in-memory databases have no checkpointer")

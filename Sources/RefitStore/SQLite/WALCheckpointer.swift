@@ -26,21 +26,36 @@ final class WALCheckpointer: @unchecked Sendable {
     static let defaultThreshold = 16_000
     /// Pages of log past which a commit checkpoints inline (the writes outran the checkpoints).
     static let defaultInlineThreshold = 64_000
-    private let thresholds = Mutex((background: WALCheckpointer.defaultThreshold, inline: WALCheckpointer.defaultInlineThreshold))
+    /// How long after a checkpoint the writes count as paused (see `shouldStart`).
+    static let defaultPause = Duration.seconds(1)
+    private let thresholds = Mutex((background: WALCheckpointer.defaultThreshold, inline: WALCheckpointer.defaultInlineThreshold,
+                                    pause: WALCheckpointer.defaultPause))
     var threshold: Int { thresholds.withLock { $0.background } }
     var inlineThreshold: Int { thresholds.withLock { $0.inline } }
 
-    /// Lowers (or raises) the thresholds: tests reach them with fewer commits.
-    func useThresholds(background: Int, inline: Int) {
-        thresholds.withLock { $0 = (background, inline) }
+    /// Lowers (or raises) the thresholds and the pause: tests reach them with fewer commits.
+    func useThresholds(background: Int, inline: Int, pause: Duration = WALCheckpointer.defaultPause) {
+        thresholds.withLock { $0 = (background, inline, pause) }
     }
 
     private let path: String
     private let busyTimeoutMilliseconds: Int
     private let queue = DispatchQueue(label: "refit.sqlite.checkpoint", qos: .utility)
-    private let scheduled = Atomic<Bool>(false)
     private var connection: SQLiteConnection?
     private var closed = false
+
+    /// What the pacing rule (`shouldStart`) knows of the checkpoints so far.
+    struct Pacing: Sendable {
+        /// A checkpoint is scheduled or running.
+        var scheduled = false
+        /// How far into the log the last checkpoint copied (frames; 0 before the first).
+        var backfilled = 0
+        /// How many frames the last checkpoint copied.
+        var lastCopied = 0
+        /// When the last checkpoint ended.
+        var lastEnded: ContinuousClock.Instant?
+    }
+    private let pacing = Mutex(Pacing())
 
     init(path: String, busyTimeoutMilliseconds: Int) {
         self.path = path
@@ -50,15 +65,48 @@ final class WALCheckpointer: @unchecked Sendable {
     /// Called by the writer's connection after each commit with the log's size in pages. Returns
     /// true when the caller should checkpoint inline (the log has grown past `inlineThreshold`).
     func logGrew(to pages: Int) -> Bool {
-        let (background, inline) = thresholds.withLock { $0 }
+        let (background, inline, pause) = thresholds.withLock { $0 }
         if pages >= inline { return true }
-        guard pages >= background,
-              scheduled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return false }
+        guard pages >= background else { return false }
+        let now = ContinuousClock.now
+        let start = pacing.withLock { state in
+            guard Self.shouldStart(state, pages: pages, background: background, pause: pause, now: now) else { return false }
+            state.scheduled = true
+            return true
+        }
+        guard start else { return false }
         queue.async {
-            self.checkpoint()
-            self.scheduled.store(false, ordering: .releasing)
+            let result = self.checkpoint()
+            self.pacing.withLock { state in
+                state.scheduled = false
+                state.lastEnded = ContinuousClock.now
+                if let (log, copied) = result {
+                    // The log starts over after a complete checkpoint: count from its start then.
+                    let before = copied < state.backfilled || log < state.backfilled ? 0 : state.backfilled
+                    state.lastCopied = copied - before
+                    state.backfilled = copied
+                }
+            }
         }
         return false
+    }
+
+    /// Whether a commit that left `pages` frames in the log (past the background threshold)
+    /// starts a checkpoint. A checkpoint that copied everything lets the next commit start the
+    /// log over; but while commits keep coming, each checkpoint leaves behind the frames written
+    /// as it copied, so the log never starts over and every commit found it past the threshold.
+    /// Starting a checkpoint at each of them made a storm of checkpoints of a few frames, each
+    /// waiting for the disk twice (184 in the 720-slice chain). So a new one starts when the
+    /// last one copied much (it is catching up), when a quarter of the threshold is waiting to be
+    /// copied, or when the last one ended `pause` ago (a second: the writes slowed down, so finish
+    /// the job and let the log start over).
+    static func shouldStart(_ state: Pacing, pages: Int, background: Int, pause: Duration = defaultPause,
+                            now: ContinuousClock.Instant) -> Bool {
+        guard !state.scheduled else { return false }
+        let step = max(1, background / 4)
+        let waiting = pages >= state.backfilled ? pages - state.backfilled : pages
+        let idle = state.lastEnded.map { now - $0 >= pause } ?? true
+        return state.lastCopied >= step || waiting >= step || idle
     }
 
     /// Waits for a checkpoint that is running or scheduled (tests, and `close`).
@@ -79,17 +127,19 @@ final class WALCheckpointer: @unchecked Sendable {
         }
     }
 
-    private func checkpoint() {
-        guard !closed else { return }
+    /// One background checkpoint: the log's size and how far into it the database file now
+    /// holds (frames), or nil when it failed.
+    private func checkpoint() -> (log: Int, copied: Int)? {
+        guard !closed else { return nil }
         do {
             if connection == nil {
                 connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
             }
             // Failures (another process checkpointing, a full disk) leave the log as it is: the
             // next commit past the threshold tries again.
-            _ = connection?.checkpointPassive()
+            return connection?.checkpointPassive()
         } catch {
-            return
+            return nil
         }
     }
 }
@@ -109,9 +159,13 @@ extension SQLiteConnection {
         }, Unmanaged.passUnretained(checkpointer).toOpaque())
     }
 
-    /// One PASSIVE checkpoint: copies what it can without waiting for any lock.
+    /// One PASSIVE checkpoint: copies what it can without waiting for any lock. Returns the
+    /// log's size and how many of its frames the database file now holds, or nil on failure.
     @discardableResult
-    func checkpointPassive() -> Bool {
-        sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil) == SQLITE_OK
+    func checkpointPassive() -> (log: Int, copied: Int)? {
+        var log: Int32 = 0
+        var copied: Int32 = 0
+        guard sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK else { return nil }
+        return (Int(log), Int(copied))
     }
 }
