@@ -74,27 +74,37 @@ import RefitCore
         store.close()
     }
 
-    @Test("pacing: no storm of small checkpoints while commits keep coming; catching up, a backlog or a pause starts one")
+    @Test("pacing: the commit after a background checkpoint copies its remainder inline; no storm of small checkpoints")
     func pacing() {
         let now = ContinuousClock.now
+        func decide(_ state: WALCheckpointer.Pacing, _ pages: Int, after: Duration = .zero) -> WALCheckpointer.Action {
+            WALCheckpointer.decide(state, pages: pages, background: 16_000, inline: 64_000, now: now + after)
+        }
         var state = WALCheckpointer.Pacing()
-        // The first commit past the threshold starts one.
-        #expect(WALCheckpointer.shouldStart(state, pages: 16_000, background: 16_000, now: now))
-        // While it runs, no other.
+        #expect(decide(state, 15_999) == .nothing)
+        // The first commit past the threshold starts one in the background; while it runs, no other.
+        #expect(decide(state, 16_000) == .background)
         state.scheduled = true
-        #expect(!WALCheckpointer.shouldStart(state, pages: 16_500, background: 16_000, now: now))
-        // It copied 16,000 frames just now, leaving the 40 written meanwhile: catching up, the next
-        // commit starts another.
-        state = WALCheckpointer.Pacing(scheduled: false, backfilled: 16_000, lastCopied: 16_000, lastEnded: now)
-        #expect(WALCheckpointer.shouldStart(state, pages: 16_040, background: 16_000, now: now))
-        // That one copied only those 40: commits that follow do not start one each ...
-        state = WALCheckpointer.Pacing(scheduled: false, backfilled: 16_040, lastCopied: 40, lastEnded: now)
-        #expect(!WALCheckpointer.shouldStart(state, pages: 16_100, background: 16_000, now: now + .milliseconds(5)))
-        #expect(!WALCheckpointer.shouldStart(state, pages: 20_039, background: 16_000, now: now + .milliseconds(500)))
+        #expect(decide(state, 16_500) == .nothing)
+        // It copied the 16,000 frames it saw; 600 were committed meanwhile: the next commit copies
+        // them inline (so the one after starts the log over).
+        state = WALCheckpointer.Pacing(scheduled: false, backfilled: 16_000, finishInline: true, lastEnded: now)
+        #expect(decide(state, 16_600) == .inline)
+        // Had 4,000 or more piled up meanwhile, another background checkpoint goes first.
+        #expect(decide(state, 20_000) == .background)
+        // With the remainder copied and the log not started over (a reader held it), commits do
+        // not start a checkpoint each ...
+        state.finishInline = false
+        state.backfilled = 16_600
+        #expect(decide(state, 16_700, after: .milliseconds(5)) == .nothing)
+        #expect(decide(state, 20_599, after: .milliseconds(500)) == .nothing)
         // ... until a quarter of the threshold waits to be copied,
-        #expect(WALCheckpointer.shouldStart(state, pages: 20_040, background: 16_000, now: now + .milliseconds(500)))
-        // or the commits slowed down (a second since the last one ended).
-        #expect(WALCheckpointer.shouldStart(state, pages: 16_100, background: 16_000, now: now + .seconds(1)))
+        #expect(decide(state, 20_600, after: .milliseconds(500)) == .background)
+        // or the writes slowed down (a second since the last one ended).
+        #expect(decide(state, 16_700, after: .seconds(1)) == .background)
+        // Past the inline threshold a commit always copies inline.
+        state.scheduled = true
+        #expect(decide(state, 64_000) == .inline)
     }
 
     @Test("read-only and in-memory databases have no checkpointer")

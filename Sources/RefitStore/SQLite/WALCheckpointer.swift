@@ -11,8 +11,9 @@ import Synchronization
 /// time of a busy run. Here the commit only notes the log's size (the connection's WAL hook);
 /// past `threshold` pages a second connection runs a PASSIVE checkpoint on a utility queue,
 /// which never blocks the writer or the readers. SQLite starts the log over from its beginning
-/// at the first write after a checkpoint copied all of it, so the file stays about as small as
-/// with the automatic checkpoint.
+/// at the first write after a checkpoint copied all of it; under a stream of commits only the
+/// writer can copy all of it, so the commit after each background checkpoint copies the few
+/// frames it left (`decide`), and the log stays bounded.
 ///
 /// Durability is the same: a commit is durable once it is in the log, checkpointed or not. If
 /// the log still grows past `inlineThreshold` pages (writes faster than the checkpoints, for a
@@ -44,18 +45,27 @@ final class WALCheckpointer: @unchecked Sendable {
     private var connection: SQLiteConnection?
     private var closed = false
 
-    /// What the pacing rule (`shouldStart`) knows of the checkpoints so far.
+    /// What the pacing rules (`decide`) know of the checkpoints so far.
     struct Pacing: Sendable {
-        /// A checkpoint is scheduled or running.
+        /// A background checkpoint is scheduled or running.
         var scheduled = false
         /// How far into the log the last checkpoint copied (frames; 0 before the first).
         var backfilled = 0
-        /// How many frames the last checkpoint copied.
-        var lastCopied = 0
-        /// When the last checkpoint ended.
+        /// A background checkpoint ended: the writer's next commit copies what it left.
+        var finishInline = false
+        /// When the last background checkpoint ended.
         var lastEnded: ContinuousClock.Instant?
     }
     private let pacing = Mutex(Pacing())
+
+    /// What a commit does about the log (`decide`).
+    enum Action: Equatable {
+        case nothing
+        /// Start a background checkpoint.
+        case background
+        /// Checkpoint now, on the writer's connection.
+        case inline
+    }
 
     init(path: String, busyTimeoutMilliseconds: Int) {
         self.path = path
@@ -63,50 +73,68 @@ final class WALCheckpointer: @unchecked Sendable {
     }
 
     /// Called by the writer's connection after each commit with the log's size in pages. Returns
-    /// true when the caller should checkpoint inline (the log has grown past `inlineThreshold`).
+    /// true when the caller should checkpoint inline, then tell `checkpointedInline`.
     func logGrew(to pages: Int) -> Bool {
         let (background, inline, pause) = thresholds.withLock { $0 }
-        if pages >= inline { return true }
-        guard pages >= background else { return false }
         let now = ContinuousClock.now
-        let start = pacing.withLock { state in
-            guard Self.shouldStart(state, pages: pages, background: background, pause: pause, now: now) else { return false }
-            state.scheduled = true
-            return true
+        let action = pacing.withLock { state in
+            let action = Self.decide(state, pages: pages, background: background, inline: inline, pause: pause, now: now)
+            switch action {
+            case .nothing: break
+            case .background: state.scheduled = true
+            case .inline: state.finishInline = false
+            }
+            return action
         }
-        guard start else { return false }
-        queue.async {
-            let result = self.checkpoint()
-            self.pacing.withLock { state in
-                state.scheduled = false
-                state.lastEnded = ContinuousClock.now
-                if let (log, copied) = result {
-                    // The log starts over after a complete checkpoint: count from its start then.
-                    let before = copied < state.backfilled || log < state.backfilled ? 0 : state.backfilled
-                    state.lastCopied = copied - before
+        switch action {
+        case .nothing:
+            return false
+        case .inline:
+            return true
+        case .background:
+            queue.async {
+                let result = self.checkpoint()
+                self.pacing.withLock { state in
+                    state.scheduled = false
+                    state.lastEnded = ContinuousClock.now
+                    guard let (_, copied) = result else { return }
                     state.backfilled = copied
+                    state.finishInline = true
                 }
             }
+            return false
         }
-        return false
     }
 
-    /// Whether a commit that left `pages` frames in the log (past the background threshold)
-    /// starts a checkpoint. A checkpoint that copied everything lets the next commit start the
-    /// log over; but while commits keep coming, each checkpoint leaves behind the frames written
-    /// as it copied, so the log never starts over and every commit found it past the threshold.
-    /// Starting a checkpoint at each of them made a storm of checkpoints of a few frames, each
-    /// waiting for the disk twice (184 in the 720-slice chain). So a new one starts when the
-    /// last one copied much (it is catching up), when a quarter of the threshold is waiting to be
-    /// copied, or when the last one ended `pause` ago (a second: the writes slowed down, so finish
-    /// the job and let the log start over).
-    static func shouldStart(_ state: Pacing, pages: Int, background: Int, pause: Duration = defaultPause,
-                            now: ContinuousClock.Instant) -> Bool {
-        guard !state.scheduled else { return false }
+    /// The writer's connection checkpointed inline: `copied` of the log's frames are in the file.
+    func checkpointedInline(log: Int, copied: Int) {
+        pacing.withLock { $0.backfilled = copied }
+    }
+
+    /// What a commit that left `pages` frames in the log does. Below the background threshold,
+    /// nothing; past the inline one, an inline checkpoint (the writes outran the background).
+    ///
+    /// In between: SQLite starts the log over at a write that began with the whole log copied,
+    /// and a checkpoint on another connection never copies the frames the writer commits while
+    /// it runs, so under a stream of commits the log never started over. It grew to the inline
+    /// threshold (64,000 pages, 264 MB) in the 720-slice chain, and every commit past the
+    /// background threshold started another background checkpoint of a few frames, each waiting
+    /// for the disk twice (184 of them). Now the commit after a background checkpoint copies what
+    /// it left inline (a few hundred frames, once per background checkpoint), and the commit after
+    /// that starts the log over; if more than a quarter of the threshold piled up meanwhile,
+    /// another background checkpoint goes first. Otherwise a background checkpoint starts when a
+    /// quarter of the threshold waits to be copied, or when the last one ended `pause` ago (a
+    /// reader held the log when it should have started over, and the writes slowed down).
+    static func decide(_ state: Pacing, pages: Int, background: Int, inline: Int, pause: Duration = defaultPause,
+                       now: ContinuousClock.Instant) -> Action {
+        if pages >= inline { return .inline }
+        guard !state.scheduled else { return .nothing }
         let step = max(1, background / 4)
         let waiting = pages >= state.backfilled ? pages - state.backfilled : pages
+        if state.finishInline { return waiting < step || pages < background ? .inline : .background }
+        guard pages >= background else { return .nothing }
         let idle = state.lastEnded.map { now - $0 >= pause } ?? true
-        return state.lastCopied >= step || waiting >= step || idle
+        return waiting >= step || idle ? .background : .nothing
     }
 
     /// Waits for a checkpoint that is running or scheduled (tests, and `close`).
@@ -152,8 +180,13 @@ extension SQLiteConnection {
             guard let context else { return SQLITE_OK }
             let checkpointer = Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue()
             if checkpointer.logGrew(to: Int(pages)), let db {
-                // The log outgrew the background checkpoints: copy what can be copied now.
-                sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                // A remainder the background checkpoint left, or a log that outgrew them: copy
+                // what can be copied now.
+                var log: Int32 = 0
+                var copied: Int32 = 0
+                if sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK {
+                    checkpointer.checkpointedInline(log: Int(log), copied: Int(copied))
+                }
             }
             return SQLITE_OK
         }, Unmanaged.passUnretained(checkpointer).toOpaque())
