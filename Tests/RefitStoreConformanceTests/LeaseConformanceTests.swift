@@ -57,6 +57,22 @@ struct LeaseConformanceTests {
         #expect(try await f.record(S.train, 0).attempts == 2)
     }
 
+    @Test("a dead owner's windows are recovered before their leases expire; a live owner's are not",
+          arguments: StoreKind.allCases)
+    func recoverDeadOwner(_ kind: StoreKind) async throws {
+        let f = try kind.make()
+        let twice = RetryBudget(ActivityPolicy(retry: 1))
+        let records = try await f.runnable(S.train, hours: 0..<3, outputs: ["Model"], budget: twice)
+        _ = try #require(try await f.claim(records[0].id, run: "a", worker: "host:10:1-aa", budget: twice, lease: .minutes(30)))
+        _ = try #require(try await f.claim(records[1].id, run: "b", worker: "host:11:1-bb", budget: twice, lease: .minutes(30)))
+        _ = try #require(try await f.claim(records[2].id, run: "c", worker: "host:10:1-aa", budget: twice, lease: .minutes(30)))
+        let recovered = try await f.store.recoverLeases(now: S.now + .minutes(1), deadOwners: ["host:10:1-aa"]) { _ in twice }
+        #expect(recovered.map(\.id).sorted() == [records[0].id, records[2].id].sorted())
+        #expect(try await f.record(S.train, 0).status == .waiting)
+        #expect(try await f.record(S.train, 2).status == .waiting)
+        #expect(try await f.record(S.train, 1).leaseOwner == "host:11:1-bb")
+    }
+
     @Test("renewLease extends only the holder's live lease", arguments: StoreKind.allCases)
     func renew(_ kind: StoreKind) async throws {
         let f = try kind.make()

@@ -154,8 +154,11 @@ extension SQLiteSchedulingStore {
                 WHERE lease_owner IS NOT NULL AND lease_expires_at < ? ORDER BY id
                 """, [StoreText.text(now)]).compactMap(WindowRecord.init(row:))
             for owner in deadOwners.sorted() {
-                lost += try c.query("SELECT \(WindowRecord.columns) FROM windows WHERE lease_owner = ? ORDER BY id", [.text(owner)])
-                    .compactMap(WindowRecord.init(row:))
+                // Along windows_leases (the leased windows only), not a scan of every window.
+                lost += try c.query("""
+                    SELECT \(WindowRecord.columns) FROM windows INDEXED BY windows_leases
+                    WHERE lease_owner IS NOT NULL AND lease_owner = ? ORDER BY id
+                    """, [.text(owner)]).compactMap(WindowRecord.init(row:))
             }
             var recovered: [WindowRecord] = []
             var seen = Set<Int64>()

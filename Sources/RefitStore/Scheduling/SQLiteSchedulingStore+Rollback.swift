@@ -14,10 +14,7 @@ extension SQLiteSchedulingStore: RollbackStore {
             guard let window = try Self.window(c, key, start: start) else { return .noWindow }
             guard window.status != .inProgress else { return .busy }
             if let modelDataset {
-                let trained = try c.query("""
-                    SELECT 1 FROM activity_outputs o JOIN windows w ON w.pipeline = o.pipeline AND w.activity = o.activity
-                    WHERE o.dataset = ? AND w.window_start = ? AND w.state = 'Ready' LIMIT 1
-                    """, [.text(modelDataset), StoreText.text(start)])
+                let trained = try c.query(Self.producedReadySQL, [.text(modelDataset), StoreText.text(start)])
                 guard !trained.isEmpty else { return .neverTrained(dataset: modelDataset) }
             }
             let attempt = (try c.query("SELECT max(attempt) AS n FROM runs WHERE window_id = ?", [.integer(window.id)]).first?.int("n") ?? 0) + 1

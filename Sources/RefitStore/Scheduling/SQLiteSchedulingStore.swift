@@ -86,6 +86,17 @@ public final class SQLiteSchedulingStore: SchedulingStore {
         }
     }
 
+    /// Whether a window of an activity that outputs dataset `?1` is Ready for the slice starting
+    /// `?2`. Written as EXISTS so that SQLite reads the few producing activities first and looks
+    /// each window up by (pipeline, activity, window_start): as a join without statistics it
+    /// scanned every Ready window for each produced input of each new window, a cost that grew
+    /// with the history (`QueryPlanTests`).
+    static let producedReadySQL = """
+        SELECT 1 FROM activity_outputs o WHERE o.dataset = ? AND EXISTS (
+            SELECT 1 FROM windows w WHERE w.pipeline = o.pipeline AND w.activity = o.activity
+            AND w.window_start = ? AND w.state = 'Ready') LIMIT 1
+        """
+
     public func recordInputs(_ inputs: [WindowInputs], now: Instant) async throws {
         guard !inputs.isEmpty else { return }
         try await database.write { c in
@@ -95,10 +106,7 @@ public final class SQLiteSchedulingStore: SchedulingStore {
                 VALUES (?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (dataset, slice_start) DO NOTHING
                 """)
             let sliceState = try c.prepare("SELECT state FROM slices WHERE dataset = ? AND slice_start = ?")
-            let producedReady = try c.prepare("""
-                SELECT 1 FROM activity_outputs o JOIN windows w ON w.pipeline = o.pipeline AND w.activity = o.activity
-                WHERE o.dataset = ? AND w.window_start = ? AND w.state = 'Ready' LIMIT 1
-                """)
+            let producedReady = try c.prepare(Self.producedReadySQL)
             let insertInput = try c.prepare("""
                 INSERT INTO window_inputs (window_id, dataset, slice_start, slice_end, ready) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (window_id, dataset, slice_start) DO NOTHING
