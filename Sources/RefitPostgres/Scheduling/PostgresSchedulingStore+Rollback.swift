@@ -11,10 +11,7 @@ extension PostgresSchedulingStore: RollbackStore {
             guard let window = try Self.window(c, key, start: start, lock: true) else { return .noWindow }
             guard window.status != .inProgress else { return .busy }
             if let modelDataset {
-                let trained = try c.query("""
-                    SELECT 1 AS one FROM activity_outputs o JOIN windows w ON w.pipeline = o.pipeline AND w.activity = o.activity
-                    WHERE o.dataset = $1 AND w.window_start = $2 AND w.state = 'Ready' LIMIT 1
-                    """, [.text(modelDataset), .timestamp(start)])
+                let trained = try c.query(Self.producedReadySQL, [.text(modelDataset), .timestamp(start)])
                 guard !trained.isEmpty else { return .neverTrained(dataset: modelDataset) }
             }
             let attempt = (try c.query("SELECT max(attempt) AS n FROM runs WHERE window_id = $1", [.integer(window.id)])

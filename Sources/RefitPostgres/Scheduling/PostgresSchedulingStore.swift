@@ -116,6 +116,16 @@ public final class PostgresSchedulingStore: SchedulingStore {
         }
     }
 
+    /// Whether a window of an activity that outputs dataset `$1` is Ready for the slice starting
+    /// `$2`: the producing activities first, then each window by (pipeline, activity,
+    /// window_start), as in the SQLite store, whose planner scanned every Ready window for the
+    /// join form.
+    static let producedReadySQL = """
+        SELECT 1 AS one FROM activity_outputs o WHERE o.dataset = $1 AND EXISTS (
+            SELECT 1 FROM windows w WHERE w.pipeline = o.pipeline AND w.activity = o.activity
+            AND w.window_start = $2 AND w.state = 'Ready') LIMIT 1
+        """
+
     public func recordInputs(_ inputs: [WindowInputs], now: Instant) async throws {
         guard !inputs.isEmpty else { return }
         try await database.write { c in
@@ -139,10 +149,7 @@ public final class PostgresSchedulingStore: SchedulingStore {
                                                 [.text(input.dataset), .timestamp(input.slice.start)]).first?.string("state")
                                 == WindowStatus.ready.rawValue
                         } else {
-                            ready = try !c.query("""
-                                SELECT 1 FROM activity_outputs o JOIN windows w ON w.pipeline = o.pipeline AND w.activity = o.activity
-                                WHERE o.dataset = $1 AND w.window_start = $2 AND w.state = 'Ready' LIMIT 1
-                                """, [.text(input.dataset), .timestamp(input.slice.start)]).isEmpty
+                            ready = try !c.query(Self.producedReadySQL, [.text(input.dataset), .timestamp(input.slice.start)]).isEmpty
                         }
                         let added = try c.execute("""
                             INSERT INTO window_inputs (window_id, dataset, slice_start, slice_end, ready) VALUES ($1, $2, $3, $4, $5)
