@@ -117,9 +117,9 @@ public final class PostgresSchedulingStore: SchedulingStore {
     }
 
     /// Whether a window of an activity that outputs dataset `$1` is Ready for the slice starting
-    /// `$2`: the producing activities first, then each window by (pipeline, activity,
-    /// window_start), as in the SQLite store, whose planner scanned every Ready window for the
-    /// join form.
+    /// `$2`, in the SQLite store's form. PostgreSQL plans it as it planned the join: by the unique
+    /// (pipeline, activity, window_start) index once the table has statistics (autovacuum
+    /// analyzes it as it grows), by the Ready windows before.
     static let producedReadySQL = """
         SELECT 1 AS one FROM activity_outputs o WHERE o.dataset = $1 AND EXISTS (
             SELECT 1 FROM windows w WHERE w.pipeline = o.pipeline AND w.activity = o.activity
