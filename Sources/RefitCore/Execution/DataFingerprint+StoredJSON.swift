@@ -30,19 +30,19 @@ extension DataFingerprint {
     }
 
     /// Reads stored text back; nil when it is not a fingerprint.
-    /// `init(storedJSON:)` over UTF-8 bytes (a database column read in place).
-    package init?(storedJSONBytes bytes: UnsafeBufferPointer<UInt8>) {
-        if let parsed = FingerprintParser.parse(Array(bytes)) {
-            self = parsed
-        } else {
-            self.init(storedJSON: String(decoding: bytes, as: UTF8.self))
-        }
+    public init?(storedJSON text: String) {
+        self.init(storedUTF8: Array(text.utf8))
     }
 
-    public init?(storedJSON text: String) {
-        if let parsed = FingerprintParser.parse(Array(text.utf8)) {
+    /// `init(storedJSON:)` over UTF-8 bytes (a database column read in place).
+    package init?(storedJSONBytes bytes: UnsafeBufferPointer<UInt8>) {
+        self.init(storedUTF8: Array(bytes))
+    }
+
+    private init?(storedUTF8 bytes: [UInt8]) {
+        if let parsed = FingerprintParser.parse(bytes) {
             self = parsed
-        } else if let decoded = try? JSONDecoder().decode(DataFingerprint.self, from: Data(text.utf8)) {
+        } else if let decoded = try? JSONDecoder().decode(DataFingerprint.self, from: Data(bytes)) {
             self = decoded
         } else {
             return nil

@@ -93,11 +93,11 @@ final class WALCheckpointer: @unchecked Sendable {
             return true
         case .background:
             queue.async {
-                let result = self.checkpoint()
+                let copied = self.checkpoint()
                 self.pacing.withLock { state in
                     state.scheduled = false
                     state.lastEnded = ContinuousClock.now
-                    guard let (_, copied) = result else { return }
+                    guard let copied else { return }
                     state.backfilled = copied
                     state.finishInline = true
                 }
@@ -107,7 +107,7 @@ final class WALCheckpointer: @unchecked Sendable {
     }
 
     /// The writer's connection checkpointed inline: `copied` of the log's frames are in the file.
-    func checkpointedInline(log: Int, copied: Int) {
+    func checkpointedInline(copied: Int) {
         pacing.withLock { $0.backfilled = copied }
     }
 
@@ -155,9 +155,9 @@ final class WALCheckpointer: @unchecked Sendable {
         }
     }
 
-    /// One background checkpoint: the log's size and how far into it the database file now
-    /// holds (frames), or nil when it failed.
-    private func checkpoint() -> (log: Int, copied: Int)? {
+    /// One background checkpoint: how far into the log the database file now holds (frames), or
+    /// nil when it failed.
+    private func checkpoint() -> Int? {
         guard !closed else { return nil }
         do {
             if connection == nil {
@@ -182,23 +182,25 @@ extension SQLiteConnection {
             if checkpointer.logGrew(to: Int(pages)), let db {
                 // A remainder the background checkpoint left, or a log that outgrew them: copy
                 // what can be copied now.
-                var log: Int32 = 0
-                var copied: Int32 = 0
-                if sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK {
-                    checkpointer.checkpointedInline(log: Int(log), copied: Int(copied))
+                if let copied = SQLiteConnection.checkpointPassive(db, schema: schema) {
+                    checkpointer.checkpointedInline(copied: copied)
                 }
             }
             return SQLITE_OK
         }, Unmanaged.passUnretained(checkpointer).toOpaque())
     }
 
-    /// One PASSIVE checkpoint: copies what it can without waiting for any lock. Returns the
-    /// log's size and how many of its frames the database file now holds, or nil on failure.
+    /// One PASSIVE checkpoint on this connection (see `checkpointPassive(_:schema:)`).
     @discardableResult
-    func checkpointPassive() -> (log: Int, copied: Int)? {
+    func checkpointPassive() -> Int? { Self.checkpointPassive(handle, schema: nil) }
+
+    /// One PASSIVE checkpoint of `schema` (nil: every database of the connection) on `db`:
+    /// copies what it can without waiting for any lock. Returns how many of the log's frames the
+    /// database file now holds, or nil on failure.
+    static func checkpointPassive(_ db: OpaquePointer, schema: UnsafePointer<CChar>?) -> Int? {
         var log: Int32 = 0
         var copied: Int32 = 0
-        guard sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK else { return nil }
-        return (Int(log), Int(copied))
+        guard sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK else { return nil }
+        return Int(copied)
     }
 }
