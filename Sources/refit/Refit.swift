@@ -30,23 +30,32 @@ struct Refit: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            leave(0)
         } catch let failure as CLIFailure {
             Console.error(failure.message)
-            Foundation.exit(failure.exitCode)
+            leave(failure.exitCode)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 print(fullMessage(for: error))
-                Foundation.exit(0)
+                leave(0)
             }
             if code == .validationFailure {
                 Console.error(usageSentence(fullMessage(for: error)))
-                Foundation.exit(CLIFailure.usageExitCode)
+                leave(CLIFailure.usageExitCode)
             }
-            if let code = error as? ExitCode { Foundation.exit(code.rawValue) }
+            if let code = error as? ExitCode { leave(code.rawValue) }
             Console.error("refit: \(error)")
-            Foundation.exit(CLIFailure.internalExitCode)
+            leave(CLIFailure.internalExitCode)
         }
+    }
+
+    /// Ends the process once the command is done: its stores are closed and its output is
+    /// written, so after flushing standard I/O it leaves without the exit handlers and static
+    /// destructors of the linked runtime and libraries, about 0.4 ms of every short command.
+    private static func leave(_ code: Int32) -> Never {
+        fflush(nil)
+        _exit(code)
     }
 }
 

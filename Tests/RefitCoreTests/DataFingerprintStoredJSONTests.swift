@@ -36,4 +36,19 @@ import Testing
     func notFingerprints(_ text: String) {
         #expect(DataFingerprint(storedJSON: text) == nil)
     }
+
+    @Test("numbers at the edges of Int64, and escapes inside names, read back exactly")
+    func edges() {
+        let extremes = DataFingerprint(files: [
+            .init(name: "a", size: Int64.max, modified: Int64.min),
+            .init(name: "b\\\"c/d", size: 0, etag: "", modified: -1),
+        ])
+        #expect(DataFingerprint(storedJSON: extremes.storedJSON) == extremes)
+        // One past Int64: not a fingerprint either way.
+        #expect(DataFingerprint(storedJSON: #"{"files":[{"name":"a","size":9223372036854775808}]}"#) == nil)
+        #expect(DataFingerprint(storedJSON: #"{"files":[{"name":"a","size":-}]}"#) == nil)
+        // Keys in another order than the writers use: read by the general decoder, same result.
+        #expect(DataFingerprint(storedJSON: #"{"files":[{"name":"a","etag":"e","size":1}]}"#)
+                == DataFingerprint(files: [.init(name: "a", size: 1, etag: "e")]))
+    }
 }

@@ -65,4 +65,21 @@ import Testing
             try DotNetDateFormat.format(Instant.dotNetMin, "H")
         }
     }
+
+    @Test("a pattern read once formats every instant as the one-off call does, and its errors surface when it is read")
+    func patternReadOnce() throws {
+        let patterns = ["yyyy/MM/dd/HH", "'Hour' h tt, dddd d MMMM yy", "ss.FFF", "o", "%d%M", "yyyyMMddHH'.csv'"]
+        for text in patterns {
+            let pattern = try DotNetDateFormat.Pattern(text)
+            var instant = Instant(year: 2023, month: 12, day: 31, hour: 20)
+            for _ in 0..<30 {
+                #expect(pattern.format(instant) == (try f(text, instant)))
+                instant = instant + .hours(1)
+            }
+        }
+        #expect(try DotNetDateFormat.Pattern("yyyy/MM/dd/HH").format(Instant(year: 2024, month: 1, day: 1, hour: 7)) == "2024/01/01/07")
+        #expect(throws: DotNetFormatError(offset: 4, message: "the quoted literal starting with ' is not closed")) {
+            try DotNetDateFormat.Pattern("yyyy'abc")
+        }
+    }
 }

@@ -31,18 +31,20 @@ extension DataFingerprint {
 
     /// Reads stored text back; nil when it is not a fingerprint.
     public init?(storedJSON text: String) {
-        self.init(storedUTF8: Array(text.utf8))
+        var text = text
+        guard let parsed = text.withUTF8({ DataFingerprint(storedUTF8: $0) }) else { return nil }
+        self = parsed
     }
 
     /// `init(storedJSON:)` over UTF-8 bytes (a database column read in place).
     package init?(storedJSONBytes bytes: UnsafeBufferPointer<UInt8>) {
-        self.init(storedUTF8: Array(bytes))
+        self.init(storedUTF8: bytes)
     }
 
-    private init?(storedUTF8 bytes: [UInt8]) {
+    private init?(storedUTF8 bytes: UnsafeBufferPointer<UInt8>) {
         if let parsed = FingerprintParser.parse(bytes) {
             self = parsed
-        } else if let decoded = try? JSONDecoder().decode(DataFingerprint.self, from: Data(bytes)) {
+        } else if let decoded = try? JSONDecoder().decode(DataFingerprint.self, from: Data(buffer: bytes)) {
             self = decoded
         } else {
             return nil
@@ -51,18 +53,18 @@ extension DataFingerprint {
 }
 
 /// The fast path of `DataFingerprint(storedJSON:)`: exactly the shape `storedJSON` (or
-/// `JSONEncoder` with sorted keys) writes. Any surprise returns nil and the caller decodes with
-/// `JSONDecoder` instead.
+/// `JSONEncoder` with sorted keys) writes, read from the bytes in place. Any surprise returns nil
+/// and the caller decodes with `JSONDecoder` instead.
 private struct FingerprintParser {
-    private let bytes: [UInt8]
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
 
-    static func parse(_ bytes: [UInt8]) -> DataFingerprint? {
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> DataFingerprint? {
         var parser = FingerprintParser(bytes: bytes)
         return parser.fingerprint()
     }
 
-    private init(bytes: [UInt8]) { self.bytes = bytes }
+    private init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     private mutating func fingerprint() -> DataFingerprint? {
         guard literal("{\"files\":[") else { return nil }
@@ -78,20 +80,19 @@ private struct FingerprintParser {
         return DataFingerprint(files: files)
     }
 
+    /// One file object; its keys in sorted order, as both writers put them.
     private mutating func file() -> DataFingerprint.File? {
         guard literal("{") else { return nil }
-        var etag: String?, modified: Int64?, name: String?, size: Int64?
-        repeat {
-            guard let key = string(), literal(":") else { return nil }
-            switch key {
-            case "etag": guard let value = string() else { return nil }; etag = value
-            case "modified": guard let value = integer() else { return nil }; modified = value
-            case "name": guard let value = string() else { return nil }; name = value
-            case "size": guard let value = integer() else { return nil }; size = value
-            default: return nil
-            }
-        } while literal(",")
-        guard literal("}"), let name, let size else { return nil }
+        var etag: String?, modified: Int64?
+        if literal("\"etag\":") {
+            guard let value = string(), literal(",") else { return nil }
+            etag = value
+        }
+        if literal("\"modified\":") {
+            guard let value = integer(), literal(",") else { return nil }
+            modified = value
+        }
+        guard literal("\"name\":"), let name = string(), literal(",\"size\":"), let size = integer(), literal("}") else { return nil }
         return DataFingerprint.File(name: name, size: size, etag: etag, modified: modified)
     }
 
@@ -106,11 +107,19 @@ private struct FingerprintParser {
     }
 
     private mutating func integer() -> Int64? {
+        let negative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
         let start = index
-        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
-        guard index > start else { return nil }
-        return Int64(String(decoding: bytes[start..<index], as: UTF8.self))
+        var value: Int64 = 0
+        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+            let digit = Int64(bytes[index] &- UInt8(ascii: "0"))
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
+            guard !overflow1, !overflow2 else { return nil }
+            value = next
+            index += 1
+        }
+        return index > start ? value : nil
     }
 
     /// A string with the escapes `JSONString` and `JSONEncoder` write; `\u` escapes (other than
@@ -118,6 +127,13 @@ private struct FingerprintParser {
     private mutating func string() -> String? {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
         index += 1
+        // Without escapes (the usual case): the string is the bytes up to the closing quote.
+        var end = index
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            defer { index = end + 1 }
+            return String(validating: UnsafeBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self)
+        }
         var out: [UInt8] = []
         while index < bytes.count {
             let byte = bytes[index]

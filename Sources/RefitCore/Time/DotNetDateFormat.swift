@@ -38,129 +38,187 @@ public enum DotNetDateFormat {
     /// Formats `instant` (UTC) with a .NET custom or standard date/time format string.
     /// An empty pattern means `G`, as in .NET.
     public static func format(_ instant: Instant, _ pattern: String) throws(DotNetFormatError) -> String {
-        let chars = Array(pattern)
-        if chars.isEmpty { return try formatCustom(instant, Array(standardFormats["G"] ?? "")) }
-        if chars.count == 1 {
-            guard let expansion = standardFormats[chars[0]] else {
-                throw DotNetFormatError(offset: 0, message:
-                    "format '\(pattern)' is a single character, which .NET reads as a standard format, and '\(pattern)' is not one; write '%\(pattern)' for the specifier on its own")
-            }
-            return try formatCustom(instant, Array(expansion))
-        }
-        return try formatCustom(instant, chars)
+        try Pattern(pattern).format(instant)
     }
 
     /// Checks a pattern without formatting anything (for the definitions loader).
     public static func validate(_ pattern: String) throws(DotNetFormatError) {
-        _ = try format(Instant.dotNetMin, pattern)
+        _ = try Pattern(pattern)
     }
 
-    private static func formatCustom(_ instant: Instant, _ p: [Character]) throws(DotNetFormatError) -> String {
-        let c = instant.components
-        var out = ""
-        var i = 0
-        func runLength(_ ch: Character, from start: Int) -> Int {
-            var n = 0
-            while start + n < p.count && p[start + n] == ch { n += 1 }
-            return n
+    /// A format string read once: what formats many instants (a dataset path for every slice of
+    /// a backlog) without reading the pattern again. Whether .NET accepts a pattern does not
+    /// depend on the date, so every error is found here.
+    public struct Pattern: Sendable {
+        private enum Part: Sendable {
+            case text(String)
+            /// `d`/`dd`, `M`/`MM`, `H`/`HH`, `h`/`hh`, `m`/`mm`, `s`/`ss`: the number, at least `width` digits.
+            case number(Field, width: Int)
+            /// `y` and `yy`: the year of the century; `yyy…`: the year, at least that many digits.
+            case yearOfCentury(width: Int)
+            case year(width: Int)
+            case dayName(short: Bool)
+            case monthName(short: Bool)
+            case designator(short: Bool)
+            /// An `F` run, which prints nothing and drops a `.` printed just before it.
+            case dropTrailingDot
         }
-        func pad(_ value: Int, _ width: Int) -> String {
-            let s = String(abs(value))
-            return (value < 0 ? "-" : "") + String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        while i < p.count {
-            let ch = p[i]
-            var n = runLength(ch, from: i)
-            switch ch {
-            case "d":
-                switch n {
-                case 1: out += String(c.day)
-                case 2: out += pad(c.day, 2)
-                case 3: out += String(dayNames[c.weekday].prefix(3))
-                default: out += dayNames[c.weekday]
+
+        private enum Field: Sendable { case day, month, hour24, hour12, minute, second }
+
+        private let parts: [Part]
+
+        public init(_ pattern: String) throws(DotNetFormatError) {
+            let chars = Array(pattern)
+            if chars.isEmpty {
+                parts = try Pattern.compile(Array(standardFormats["G"] ?? ""))
+            } else if chars.count == 1 {
+                guard let expansion = standardFormats[chars[0]] else {
+                    throw DotNetFormatError(offset: 0, message:
+                        "format '\(pattern)' is a single character, which .NET reads as a standard format, and '\(pattern)' is not one; write '%\(pattern)' for the specifier on its own")
                 }
-            case "M":
-                switch n {
-                case 1: out += String(c.month)
-                case 2: out += pad(c.month, 2)
-                case 3: out += String(monthNames[c.month - 1].prefix(3))
-                default: out += monthNames[c.month - 1]
-                }
-            case "y":
-                switch n {
-                case 1: out += String(c.year % 100)
-                case 2: out += pad(c.year % 100, 2)
-                default: out += pad(c.year, n)
-                }
-            case "h":
-                let hour12 = c.hour % 12 == 0 ? 12 : c.hour % 12
-                out += n == 1 ? String(hour12) : pad(hour12, 2)
-            case "H": out += n == 1 ? String(c.hour) : pad(c.hour, 2)
-            case "m": out += n == 1 ? String(c.minute) : pad(c.minute, 2)
-            case "s": out += n == 1 ? String(c.second) : pad(c.second, 2)
-            case "f", "F":
-                guard n <= 7 else {
-                    throw DotNetFormatError(offset: i, message: "'\(String(repeating: ch, count: n))' asks for more than 7 fraction digits")
-                }
-                if ch == "f" {
-                    out += String(repeating: "0", count: n)
-                } else if out.last == "." {
-                    // .NET drops a '.' directly before an 'F' run that prints nothing.
-                    out.removeLast()
-                }
-            case "t":
-                let designator = c.hour < 12 ? "AM" : "PM"
-                out += n == 1 ? String(designator.prefix(1)) : designator
-            case "g": out += "A.D."
-            case "K":
-                n = 1
-                out += "Z"
-            case "z":
-                switch n {
-                case 1: out += "+0"
-                case 2: out += "+00"
-                default: out += "+00:00"
-                }
-            case ":", "/":
-                n = 1
-                out.append(ch)
-            case "'", "\"":
-                // Quoted literal; a backslash inside escapes the next character.
-                var j = i + 1
-                var closed = false
-                while j < p.count {
-                    if p[j] == ch { closed = true; break }
-                    if p[j] == "\\" {
-                        j += 1
-                        guard j < p.count else { break }
-                    }
-                    out.append(p[j])
-                    j += 1
-                }
-                guard closed else {
-                    throw DotNetFormatError(offset: i, message: "the quoted literal starting with \(ch) is not closed")
-                }
-                n = j - i + 1
-            case "\\":
-                guard i + 1 < p.count else {
-                    throw DotNetFormatError(offset: i, message: "the format ends with a lone backslash")
-                }
-                out.append(p[i + 1])
-                n = 2
-            case "%":
-                guard i + 1 < p.count, p[i + 1] != "%" else {
-                    throw DotNetFormatError(offset: i, message: "'%' must be followed by one format specifier")
-                }
-                // "%x" formats the single specifier x; the rest of the pattern carries on after it.
-                out += try formatCustom(instant, [p[i + 1]])
-                n = 2
-            default:
-                n = 1
-                out.append(ch)
+                parts = try Pattern.compile(Array(expansion))
+            } else {
+                parts = try Pattern.compile(chars)
             }
-            i += n
         }
-        return out
+
+        public func format(_ instant: Instant) -> String {
+            let c = instant.components
+            var out = ""
+            for part in parts {
+                switch part {
+                case .text(let text): out += text
+                case .number(let field, let width):
+                    let value: Int
+                    switch field {
+                    case .day: value = c.day
+                    case .month: value = c.month
+                    case .hour24: value = c.hour
+                    case .hour12: value = c.hour % 12 == 0 ? 12 : c.hour % 12
+                    case .minute: value = c.minute
+                    case .second: value = c.second
+                    }
+                    Pattern.append(value, width: width, to: &out)
+                case .yearOfCentury(let width): Pattern.append(c.year % 100, width: width, to: &out)
+                case .year(let width): Pattern.append(c.year, width: width, to: &out)
+                case .dayName(let short): out += short ? String(dayNames[c.weekday].prefix(3)) : dayNames[c.weekday]
+                case .monthName(let short): out += short ? String(monthNames[c.month - 1].prefix(3)) : monthNames[c.month - 1]
+                case .designator(let short): out += c.hour < 12 ? (short ? "A" : "AM") : (short ? "P" : "PM")
+                case .dropTrailingDot:
+                    // .NET drops a '.' directly before an 'F' run that prints nothing.
+                    if out.last == "." { out.removeLast() }
+                }
+            }
+            return out
+        }
+
+        /// `value` in decimal, zero-padded to `width` digits, with a leading '-' when negative.
+        private static func append(_ value: Int, width: Int, to out: inout String) {
+            if value < 0 { out += "-" }
+            let digits = String(value.magnitude)
+            if digits.utf8.count < width { out += String(repeating: "0", count: width - digits.utf8.count) }
+            out += digits
+        }
+
+        private static func compile(_ p: [Character]) throws(DotNetFormatError) -> [Part] {
+            var parts: [Part] = []
+            var literal = ""
+            func flush() {
+                if !literal.isEmpty { parts.append(.text(literal)); literal = "" }
+            }
+            func add(_ part: Part) { flush(); parts.append(part) }
+            func runLength(_ ch: Character, from start: Int) -> Int {
+                var n = 0
+                while start + n < p.count && p[start + n] == ch { n += 1 }
+                return n
+            }
+            var i = 0
+            while i < p.count {
+                let ch = p[i]
+                var n = runLength(ch, from: i)
+                switch ch {
+                case "d":
+                    switch n {
+                    case 1, 2: add(.number(.day, width: n))
+                    case 3: add(.dayName(short: true))
+                    default: add(.dayName(short: false))
+                    }
+                case "M":
+                    switch n {
+                    case 1, 2: add(.number(.month, width: n))
+                    case 3: add(.monthName(short: true))
+                    default: add(.monthName(short: false))
+                    }
+                case "y": add(n <= 2 ? .yearOfCentury(width: n) : .year(width: n))
+                case "h": add(.number(.hour12, width: min(n, 2)))
+                case "H": add(.number(.hour24, width: min(n, 2)))
+                case "m": add(.number(.minute, width: min(n, 2)))
+                case "s": add(.number(.second, width: min(n, 2)))
+                case "f", "F":
+                    guard n <= 7 else {
+                        throw DotNetFormatError(offset: i, message: "'\(String(repeating: ch, count: n))' asks for more than 7 fraction digits")
+                    }
+                    // Refit's instants are whole seconds: 'f' prints zeros, 'F' nothing.
+                    if ch == "f" { literal += String(repeating: "0", count: n) } else { add(.dropTrailingDot) }
+                case "t": add(.designator(short: n == 1))
+                case "g": literal += "A.D."
+                case "K":
+                    n = 1
+                    literal += "Z"
+                case "z":
+                    switch n {
+                    case 1: literal += "+0"
+                    case 2: literal += "+00"
+                    default: literal += "+00:00"
+                    }
+                case ":", "/":
+                    n = 1
+                    literal.append(ch)
+                case "'", "\"":
+                    // Quoted literal; a backslash inside escapes the next character.
+                    var j = i + 1
+                    var closed = false
+                    while j < p.count {
+                        if p[j] == ch { closed = true; break }
+                        if p[j] == "\\" {
+                            j += 1
+                            guard j < p.count else { break }
+                        }
+                        literal.append(p[j])
+                        j += 1
+                    }
+                    guard closed else {
+                        throw DotNetFormatError(offset: i, message: "the quoted literal starting with \(ch) is not closed")
+                    }
+                    n = j - i + 1
+                case "\\":
+                    guard i + 1 < p.count else {
+                        throw DotNetFormatError(offset: i, message: "the format ends with a lone backslash")
+                    }
+                    literal.append(p[i + 1])
+                    n = 2
+                case "%":
+                    guard i + 1 < p.count, p[i + 1] != "%" else {
+                        throw DotNetFormatError(offset: i, message: "'%' must be followed by one format specifier")
+                    }
+                    // "%x" formats the single specifier x; the rest of the pattern carries on after it.
+                    // The specifier is formatted on its own, so an 'F' there drops no '.' before it.
+                    flush()
+                    parts += try compile([p[i + 1]]).filter {
+                        if case .dropTrailingDot = $0 { return false }
+                        return true
+                    }
+                    n = 2
+                default:
+                    n = 1
+                    literal.append(ch)
+                }
+                i += n
+            }
+            flush()
+            return parts
+        }
     }
 }
 

@@ -58,7 +58,7 @@ public enum PartitionedPath {
     public struct Template: Sendable {
         private enum Piece: Sendable {
             case text(String)
-            case token(PartitionToken)
+            case token(PartitionToken, DotNetDateFormat.Pattern)
         }
 
         private let pieces: [Piece]
@@ -79,13 +79,14 @@ public enum PartitionedPath {
                     problem = PartitionedPathError(offset: reference.offset, message: unknownTokenMessage(reference.name, tokens))
                     break
                 }
-                // Whether .NET accepts a format does not depend on the date: checked once here.
-                do { try DotNetDateFormat.validate(token.format) } catch {
+                // Whether .NET accepts a format does not depend on the date: read once here.
+                let pattern: DotNetDateFormat.Pattern
+                do { pattern = try DotNetDateFormat.Pattern(token.format) } catch {
                     problem = PartitionedPathError(offset: reference.offset,
                                                    message: "partition token {\(token.name)} has an invalid format: \(error.message)")
                     break
                 }
-                pieces.append(.token(token))
+                pieces.append(.token(token, pattern))
                 let length = reference.name.unicodeScalars.count + 2
                 cursor = scalars.index(referenceStart, offsetBy: length)
                 position = reference.offset + length
@@ -105,13 +106,8 @@ public enum PartitionedPath {
                 switch piece {
                 case .text(let text):
                     out += text
-                case .token(let token):
-                    do {
-                        out += try DotNetDateFormat.format(token.date == .sliceStart ? slice.start : slice.end, token.format)
-                    } catch {
-                        // Not reached: the format was checked when the template was scanned.
-                        throw PartitionedPathError(offset: 0, message: "partition token {\(token.name)} has an invalid format: \(error.message)")
-                    }
+                case .token(let token, let pattern):
+                    out += pattern.format(token.date == .sliceStart ? slice.start : slice.end)
                 }
             }
             return out

@@ -125,7 +125,8 @@ struct SliceTarget: Hashable, Sendable {
     }
 
     static func parent(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "" }
+        // '/' is one byte that never occurs inside a multi-byte character.
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "" }
         return String(path[..<slash])
     }
 
