@@ -77,8 +77,9 @@ let package = Package(
                 dependencies: ["CCurl", "CLazyLibraries", "RefitCore", .product(name: "Logging", package: "swift-log"), coreMetrics],
                 swiftSettings: swiftSettings),
 
-        // Storage clients: Azure Blob (Shared Key, SAS), signed with RefitCore's HMACSHA256.
-        .target(name: "RefitStorage", dependencies: ["RefitCore", "RefitHTTP", "RefitDefinitions"], swiftSettings: swiftSettings),
+        // Storage clients: Azure Blob (Shared Key, SAS), signed with RefitCore's HMACSHA256; listings
+        // read with libxml2 through CLazyLibraries.
+        .target(name: "RefitStorage", dependencies: ["CLazyLibraries", "RefitCore", "RefitHTTP", "RefitDefinitions"], swiftSettings: swiftSettings),
         // Activity kinds: AzureMLBatchExecution, AzureMLUpdateResource, Command; journaled steps.
         .target(name: "RefitActivities", dependencies: ["RefitCore", "RefitDefinitions", "RefitHTTP", "RefitStorage", coreMetrics],
                 swiftSettings: swiftSettings),

@@ -3,7 +3,7 @@
 # Debian/Ubuntu packages through apt-get; test tools from PyPI through pip.
 set -euo pipefail
 
-apt_packages=(libsqlite3-dev libcurl4-openssl-dev libpq-dev postgresql pkg-config openssl chromium)   # chromium: the report page's browser test; postgresql: the PostgreSQL tests' server
+apt_packages=(libsqlite3-dev libcurl4-openssl-dev libpq-dev libxml2 postgresql pkg-config openssl chromium)   # chromium: the report page's browser test; postgresql: the PostgreSQL tests' server; libxml2: S3 and Azure listings (opened on first use)
 pip_packages=("azure.storage.blob:azure-storage-blob" "moto.server:moto[server]" "prometheus_client:prometheus-client")   # "module:requirement" pairs, added by the tests that need them
 
 missing=()

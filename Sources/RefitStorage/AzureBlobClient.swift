@@ -1,8 +1,5 @@
 import Foundation
 import RefitHTTP
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 
 /// What Get Blob Properties and List Blobs report about a blob.
 public struct BlobProperties: Hashable, Sendable {
@@ -68,7 +65,9 @@ public struct AzureBlobClient: Sendable {
             if let prefix { url += "&prefix=\(BlobPath.encodeQueryValue(prefix))" }
             if let marker { url += "&marker=\(BlobPath.encodeQueryValue(marker))" }
             let response = try await perform(.get, url: url, operation: "Listing blobs in '\(container)'")
-            guard let page = BlobListParser.parse(response.body) else {
+            let parsed: BlobListParser.Page?
+            do { parsed = try BlobListParser.parse(response.body) } catch { throw StorageError(.configuration, error.message) }
+            guard let page = parsed else {
                 throw StorageError(.malformedResponse, "Listing blobs in '\(container)' returned unreadable XML.")
             }
             result += page.blobs
@@ -111,47 +110,40 @@ public struct AzureBlobClient: Sendable {
 enum BlobListParser {
     struct Page { var blobs: [BlobProperties]; var nextMarker: String? }
 
-    static func parse(_ data: Data) -> Page? {
-        let delegate = Delegate()
-        let parser = XMLParser(data: data)
-        parser.delegate = delegate
-        // A truncated body can parse without error on some platforms: require the closed root.
-        guard parser.parse(), delegate.sawRoot, delegate.closedRoot else { return nil }
-        return Page(blobs: delegate.blobs, nextMarker: delegate.nextMarker?.isEmpty == false ? delegate.nextMarker : nil)
-    }
-
-    private final class Delegate: NSObject, XMLParserDelegate {
+    /// The page, or nil when `data` is not a well-formed, closed `EnumerationResults`.
+    static func parse(_ data: Data) throws(XMLStream.Unavailable) -> Page? {
         var blobs: [BlobProperties] = []
         var nextMarker: String?
         var sawRoot = false
         var closedRoot = false
-        private var path: [String] = []
-        private var text = ""
-        private var current: BlobProperties?
-
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                    attributes: [String: String] = [:]) {
-            if name == "EnumerationResults" { sawRoot = true }
-            if name == "Blob" { current = BlobProperties(name: "", size: 0) }
-            path.append(name)
-            text = ""
-        }
-
-        func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
-
-        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-            path.removeLast()
-            switch name {
-            case "Name" where path.last == "Blob": current?.name = text
-            case "Content-Length": current?.size = Int64(text) ?? 0
-            case "Etag": current?.etag = text
-            case "Last-Modified": current?.lastModified = text
-            case "Blob": if let current { blobs.append(current) }; current = nil
-            case "NextMarker" where path.last == "EnumerationResults": nextMarker = text
-            case "EnumerationResults" where path.isEmpty: closedRoot = true
-            default: break
+        var path: [String] = []
+        var text = ""
+        var current: BlobProperties?
+        let wellFormed = try XMLStream.read(data) { event in
+            switch event {
+            case .start(let name):
+                if name == "EnumerationResults" { sawRoot = true }
+                if name == "Blob" { current = BlobProperties(name: "", size: 0) }
+                path.append(name)
+                text = ""
+            case .text(let run):
+                text += run
+            case .end(let name):
+                path.removeLast()
+                switch name {
+                case "Name" where path.last == "Blob": current?.name = text
+                case "Content-Length": current?.size = Int64(text) ?? 0
+                case "Etag": current?.etag = text
+                case "Last-Modified": current?.lastModified = text
+                case "Blob": if let current { blobs.append(current) }; current = nil
+                case "NextMarker" where path.last == "EnumerationResults": nextMarker = text
+                case "EnumerationResults" where path.isEmpty: closedRoot = true
+                default: break
+                }
+                text = ""
             }
-            text = ""
         }
+        guard wellFormed, sawRoot, closedRoot else { return nil }
+        return Page(blobs: blobs, nextMarker: nextMarker?.isEmpty == false ? nextMarker : nil)
     }
 }

@@ -19,7 +19,7 @@ import Testing
               <NextMarker>2!48!MDAwMDIy</NextMarker>
             </EnumerationResults>
             """
-        let page = try #require(BlobListParser.parse(Data(xml.utf8)))
+        let page = try #require(try BlobListParser.parse(Data(xml.utf8)))
         #expect(page.blobs == [
             BlobProperties(name: "20240305/model.ilearner", size: 812, etag: "\"0x1\"", lastModified: "Tue, 05 Mar 2024 10:00:00 GMT"),
             BlobProperties(name: "20240305/a & b.csv", size: 64),
@@ -30,16 +30,33 @@ import Testing
     @Test func lastPageHasNoMarker() throws {
         for tail in ["<NextMarker />", "<NextMarker></NextMarker>", ""] {
             let xml = "<EnumerationResults><Blobs><Blob><Name>x</Name></Blob></Blobs>\(tail)</EnumerationResults>"
-            let page = try #require(BlobListParser.parse(Data(xml.utf8)))
+            let page = try #require(try BlobListParser.parse(Data(xml.utf8)))
             #expect(page.blobs.map(\.name) == ["x"] && page.nextMarker == nil)
         }
-        let empty = try #require(BlobListParser.parse(Data("<EnumerationResults><Blobs /><NextMarker/></EnumerationResults>".utf8)))
+        let empty = try #require(try BlobListParser.parse(Data("<EnumerationResults><Blobs /><NextMarker/></EnumerationResults>".utf8)))
         #expect(empty.blobs.isEmpty && empty.nextMarker == nil)
     }
 
-    @Test func unreadableListingsAreRejected() {
+    @Test func unreadableListingsAreRejected() throws {
         for bad in ["", "not xml", "<Error><Code>AuthenticationFailed</Code></Error>", "<EnumerationResults><Blobs>"] {
-            #expect(BlobListParser.parse(Data(bad.utf8)) == nil, "accepted \(bad)")
+            #expect(try BlobListParser.parse(Data(bad.utf8)) == nil, "accepted \(bad)")
+        }
+    }
+
+    @Test("the XML stream: entities and CDATA decoded, empty elements opened and closed, broken XML refused")
+    func xmlStream() throws {
+        var events: [XMLEvent] = []
+        let xml = #"<?xml version="1.0" encoding="utf-8"?><r a="1"><k>a &amp; b&#233;<![CDATA[<c>]]></k><e/></r>"#
+        #expect(try XMLStream.read(Data(xml.utf8)) { events.append($0) })
+        #expect(events == [.start("r"), .start("k"), .text("a & bé"), .text("<c>"), .end("k"), .start("e"), .end("e"), .end("r")])
+        // An external entity is never fetched or expanded.
+        var texts: [String] = []
+        _ = try XMLStream.read(Data(#"<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>"#.utf8)) { event in
+            if case .text(let text) = event { texts.append(text) }
+        }
+        #expect(!texts.joined().contains("root:"))
+        for bad in ["", "<r>", "<r></s>", "text", "<r>&undefined;</r>"] {
+            #expect(try !XMLStream.read(Data(bad.utf8)) { _ in }, "accepted \(bad)")
         }
     }
 

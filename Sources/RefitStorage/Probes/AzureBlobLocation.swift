@@ -79,7 +79,9 @@ public struct AzureBlobLocation: StorageLocation {
                 }
                 return .failure(StoreFailure.status(response.status, body: response.body, operation: operation))
             }
-            guard let page = BlobListParser.parse(response.body) else {
+            let parsed: BlobListParser.Page?
+            do { parsed = try BlobListParser.parse(response.body) } catch { return .failure(ProbeFailure(error.message, retryable: false)) }
+            guard let page = parsed else {
                 return .failure(ProbeFailure("\(operation) returned a response that is not a blob listing.", retryable: true))
             }
             files += page.blobs.map { blob in

@@ -1,9 +1,6 @@
 import Foundation
 import RefitCore
 import RefitHTTP
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 
 /// AmazonS3 datasets: objects under `bucketName` at the key prefix `folderPath` (plus `fileName`),
 /// or one object `key`. Probed with ListObjectsV2 (all pages) and, for a single object, HEAD,
@@ -79,7 +76,9 @@ public struct S3Location: StorageLocation {
                 }
                 return .failure(StoreFailure.status(response.status, body: response.body, operation: operation))
             }
-            guard let page = S3ListParser.parse(response.body) else {
+            let parsed: S3ListParser.Page?
+            do { parsed = try S3ListParser.parse(response.body) } catch { return .failure(ProbeFailure(error.message, retryable: false)) }
+            guard let page = parsed else {
                 return .failure(ProbeFailure("\(operation) returned a response that is not a ListObjectsV2 result.",
                                              retryable: true))
             }
@@ -118,48 +117,41 @@ public struct S3Location: StorageLocation {
 enum S3ListParser {
     struct Page { var files: [DataFingerprint.File]; var isTruncated: Bool; var nextToken: String? }
 
-    static func parse(_ data: Data) -> Page? {
-        let delegate = Delegate()
-        let parser = XMLParser(data: data)
-        parser.delegate = delegate
-        guard parser.parse(), delegate.sawRoot else { return nil }
-        return Page(files: delegate.files, isTruncated: delegate.isTruncated,
-                    nextToken: delegate.nextToken.flatMap { $0.isEmpty ? nil : $0 })
-    }
-
-    private final class Delegate: NSObject, XMLParserDelegate {
+    /// The page, or nil when `data` is not a well-formed `ListBucketResult`.
+    static func parse(_ data: Data) throws(XMLStream.Unavailable) -> Page? {
         var files: [DataFingerprint.File] = []
         var isTruncated = false
         var nextToken: String?
         var sawRoot = false
-        private var path: [String] = []
-        private var text = ""
-        private var current: DataFingerprint.File?
-
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                    attributes: [String: String] = [:]) {
-            if name == "ListBucketResult" && path.isEmpty { sawRoot = true }
-            if name == "Contents" { current = DataFingerprint.File(name: "", size: 0) }
-            path.append(name)
-            text = ""
-        }
-
-        func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
-
-        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-            path.removeLast()
-            let inContents = path.last == "Contents"
-            switch name {
-            case "Key" where inContents: current?.name = text
-            case "Size" where inContents: current?.size = Int64(text.trimmingCharacters(in: .whitespaces)) ?? 0
-            case "ETag" where inContents: current?.etag = ProbeText.etag(text)
-            case "LastModified" where inContents: current?.modified = ProbeText.seconds(fromTimestamp: text)
-            case "Contents": if let current, !current.name.isEmpty { files.append(current) }; current = nil
-            case "IsTruncated" where path.last == "ListBucketResult": isTruncated = text.lowercased() == "true"
-            case "NextContinuationToken" where path.last == "ListBucketResult": nextToken = text
-            default: break
+        var path: [String] = []
+        var text = ""
+        var current: DataFingerprint.File?
+        let wellFormed = try XMLStream.read(data) { event in
+            switch event {
+            case .start(let name):
+                if name == "ListBucketResult" && path.isEmpty { sawRoot = true }
+                if name == "Contents" { current = DataFingerprint.File(name: "", size: 0) }
+                path.append(name)
+                text = ""
+            case .text(let run):
+                text += run
+            case .end(let name):
+                path.removeLast()
+                let inContents = path.last == "Contents"
+                switch name {
+                case "Key" where inContents: current?.name = text
+                case "Size" where inContents: current?.size = Int64(text.trimmingCharacters(in: .whitespaces)) ?? 0
+                case "ETag" where inContents: current?.etag = ProbeText.etag(text)
+                case "LastModified" where inContents: current?.modified = ProbeText.seconds(fromTimestamp: text)
+                case "Contents": if let current, !current.name.isEmpty { files.append(current) }; current = nil
+                case "IsTruncated" where path.last == "ListBucketResult": isTruncated = text.lowercased() == "true"
+                case "NextContinuationToken" where path.last == "ListBucketResult": nextToken = text
+                default: break
+                }
+                text = ""
             }
-            text = ""
         }
+        guard wellFormed, sawRoot else { return nil }
+        return Page(files: files, isTruncated: isTruncated, nextToken: nextToken.flatMap { $0.isEmpty ? nil : $0 })
     }
 }
