@@ -116,33 +116,22 @@ enum BlobListParser {
         var nextMarker: String?
         var sawRoot = false
         var closedRoot = false
-        var path: [String] = []
-        var text = ""
         var current: BlobProperties?
-        let wellFormed = try XMLStream.read(data) { event in
-            switch event {
-            case .start(let name):
-                if name == "EnumerationResults" { sawRoot = true }
-                if name == "Blob" { current = BlobProperties(name: "", size: 0) }
-                path.append(name)
-                text = ""
-            case .text(let run):
-                text += run
-            case .end(let name):
-                path.removeLast()
-                switch name {
-                case "Name" where path.last == "Blob": current?.name = text
-                case "Content-Length": current?.size = Int64(text) ?? 0
-                case "Etag": current?.etag = text
-                case "Last-Modified": current?.lastModified = text
-                case "Blob": if let current { blobs.append(current) }; current = nil
-                case "NextMarker" where path.last == "EnumerationResults": nextMarker = text
-                case "EnumerationResults" where path.isEmpty: closedRoot = true
-                default: break
-                }
-                text = ""
+        let wellFormed = try XMLStream.readElements(data, start: { name, _ in
+            if name == "EnumerationResults" { sawRoot = true }
+            if name == "Blob" { current = BlobProperties(name: "", size: 0) }
+        }, end: { name, text, parents in
+            switch name {
+            case "Name" where parents.last == "Blob": current?.name = text
+            case "Content-Length": current?.size = Int64(text) ?? 0
+            case "Etag": current?.etag = text
+            case "Last-Modified": current?.lastModified = text
+            case "Blob": if let current { blobs.append(current) }; current = nil
+            case "NextMarker" where parents.last == "EnumerationResults": nextMarker = text
+            case "EnumerationResults" where parents.isEmpty: closedRoot = true
+            default: break
             }
-        }
+        })
         guard wellFormed, sawRoot, closedRoot else { return nil }
         return Page(blobs: blobs, nextMarker: nextMarker?.isEmpty == false ? nextMarker : nil)
     }

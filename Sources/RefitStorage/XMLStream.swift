@@ -52,6 +52,29 @@ enum XMLStream {
         }
     }
 
+    /// `read` for documents whose values sit in leaf elements (the listings): `start` gets each
+    /// element's name and the names of the elements around it, outermost first; `end` gets the
+    /// same with the element's own character data.
+    static func readElements(_ data: Data, start: (_ name: String, _ parents: [String]) -> Void,
+                             end: (_ name: String, _ text: String, _ parents: [String]) -> Void) throws(Unavailable) -> Bool {
+        var path: [String] = []
+        var text = ""
+        return try read(data) { event in
+            switch event {
+            case .start(let name):
+                start(name, path)
+                path.append(name)
+                text = ""
+            case .text(let run):
+                text += run
+            case .end(let name):
+                path.removeLast()
+                end(name, text, path)
+                text = ""
+            }
+        }
+    }
+
     private static func string(_ pointer: UnsafePointer<UInt8>?) -> String {
         pointer.map { String(cString: $0) } ?? ""
     }

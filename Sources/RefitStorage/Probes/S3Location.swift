@@ -123,34 +123,23 @@ enum S3ListParser {
         var isTruncated = false
         var nextToken: String?
         var sawRoot = false
-        var path: [String] = []
-        var text = ""
         var current: DataFingerprint.File?
-        let wellFormed = try XMLStream.read(data) { event in
-            switch event {
-            case .start(let name):
-                if name == "ListBucketResult" && path.isEmpty { sawRoot = true }
-                if name == "Contents" { current = DataFingerprint.File(name: "", size: 0) }
-                path.append(name)
-                text = ""
-            case .text(let run):
-                text += run
-            case .end(let name):
-                path.removeLast()
-                let inContents = path.last == "Contents"
-                switch name {
-                case "Key" where inContents: current?.name = text
-                case "Size" where inContents: current?.size = Int64(text.trimmingCharacters(in: .whitespaces)) ?? 0
-                case "ETag" where inContents: current?.etag = ProbeText.etag(text)
-                case "LastModified" where inContents: current?.modified = ProbeText.seconds(fromTimestamp: text)
-                case "Contents": if let current, !current.name.isEmpty { files.append(current) }; current = nil
-                case "IsTruncated" where path.last == "ListBucketResult": isTruncated = text.lowercased() == "true"
-                case "NextContinuationToken" where path.last == "ListBucketResult": nextToken = text
-                default: break
-                }
-                text = ""
+        let wellFormed = try XMLStream.readElements(data, start: { name, parents in
+            if name == "ListBucketResult" && parents.isEmpty { sawRoot = true }
+            if name == "Contents" { current = DataFingerprint.File(name: "", size: 0) }
+        }, end: { name, text, parents in
+            let inContents = parents.last == "Contents"
+            switch name {
+            case "Key" where inContents: current?.name = text
+            case "Size" where inContents: current?.size = Int64(text.trimmingCharacters(in: .whitespaces)) ?? 0
+            case "ETag" where inContents: current?.etag = ProbeText.etag(text)
+            case "LastModified" where inContents: current?.modified = ProbeText.seconds(fromTimestamp: text)
+            case "Contents": if let current, !current.name.isEmpty { files.append(current) }; current = nil
+            case "IsTruncated" where parents.last == "ListBucketResult": isTruncated = text.lowercased() == "true"
+            case "NextContinuationToken" where parents.last == "ListBucketResult": nextToken = text
+            default: break
             }
-        }
+        })
         guard wellFormed, sawRoot else { return nil }
         return Page(files: files, isTruncated: isTruncated, nextToken: nextToken.flatMap { $0.isEmpty ? nil : $0 })
     }
