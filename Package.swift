@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-algorithms", from: "1.2.0"),
     ],
     targets: [
         // System libraries, linked from Debian's -dev packages.
@@ -85,7 +86,8 @@ let package = Package(
                 swiftSettings: swiftSettings),
         // The engine: tick loop, dispatch, retries, timeouts, leases, recovery (activities via ActivityRunner).
         .target(name: "RefitWorker",
-                dependencies: ["RefitCore", .product(name: "Logging", package: "swift-log"), coreMetrics],
+                dependencies: ["RefitCore", .product(name: "Logging", package: "swift-log"), coreMetrics,
+                               .product(name: "Algorithms", package: "swift-algorithms")],
                 exclude: ["Decisions.md"], swiftSettings: swiftSettings),
         // `refit run --metrics-address`: /metrics, /status and /healthz over HTTP/1.1 (Hummingbird),
         // run as a swift-service-lifecycle Service beside the worker. Only `refit` links it (D16).

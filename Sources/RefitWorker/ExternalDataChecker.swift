@@ -1,3 +1,4 @@
+import Algorithms
 import Logging
 import RefitCore
 
@@ -47,8 +48,8 @@ struct ExternalDataChecker {
             var changes: [SliceDataChange] = []
             var changedSlices: [SliceRecord] = []
             // The page comes ordered by dataset: one probe per run of one dataset's slices.
-            for records in page.runs(by: \.dataset) {
-                guard let dataset = factory.datasets[records[records.startIndex].dataset], let location = locations(dataset),
+            for (name, records) in page.chunked(on: \.dataset) {
+                guard let dataset = factory.datasets[name], let location = locations(dataset),
                       let outcomes = await probe(location, records.map(\.slice), dataset: dataset) else { continue }
                 for record in records {
                     guard let outcome = outcomes[record.slice],
@@ -128,20 +129,4 @@ struct ExternalDataChecker {
 extension Factory {
     /// The names of the external datasets, sorted: the slices the worker probes.
     var externalDatasetNames: [String] { datasets.values.filter(\.external).map(\.name).sorted() }
-}
-
-extension Array {
-    /// The array cut into runs of consecutive elements with the same `key`, in order.
-    func runs<Key: Equatable>(by key: (Element) -> Key) -> [ArraySlice<Element>] {
-        var runs: [ArraySlice<Element>] = []
-        var start = startIndex
-        while start < endIndex {
-            let first = key(self[start])
-            var end = start + 1
-            while end < endIndex, key(self[end]) == first { end += 1 }
-            runs.append(self[start..<end])
-            start = end
-        }
-        return runs
-    }
 }
