@@ -56,8 +56,7 @@ struct RunWorker: AsyncParsableCommand {
         }
         let exposition = address.map { _ in MetricsExposition() }
         exposition?.bootstrap()
-        let factory = try definitions.loadFactory(logFormat: options.logFormat)
-        let store = try database.openWorker()
+        let (factory, store) = try await database.openWorker(loading: definitions, logFormat: options.logFormat)
         defer { store.close() }
         let worker = try WorkerSetup.make(factory: factory, database: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat,
                                          leaseSeconds: Int64(leaseSeconds), heartbeatSeconds: Int64(heartbeatSeconds))

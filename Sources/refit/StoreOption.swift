@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RefitCore
 import RefitPostgres
 import RefitRuntime
 import RefitStore
@@ -25,6 +26,27 @@ struct StoreOption: ParsableArguments {
             help: ArgumentHelp("The PostgreSQL password as {\"file\": \"/path\"} or {\"env\": \"NAME\"}, never the password itself (default: $REFIT_DB_PASSWORD; PGPASSWORD and ~/.pgpass work too).",
                                valueName: "secret"))
     var dbPassword: String?
+
+    /// The definitions of `schedules` and the database `refit run` and `refit tick` work on
+    /// (`openWorker`). An existing SQLite file is opened on a second thread while the
+    /// definitions are read, the two largest steps of a worker's start; any other database is
+    /// opened after them, so that invalid definitions never create a file or reach a server.
+    /// Invalid definitions are reported first (exit 1), as if the database had not been opened.
+    func openWorker(loading schedules: SchedulesOption, logFormat: LogFormat) async throws -> (Factory, WorkerDatabase) {
+        guard !isPostgres, access(path, F_OK) == 0 else {
+            let factory = try schedules.loadFactory(logFormat: logFormat)
+            return (factory, try openWorker())
+        }
+        async let opening = Result { try openWorker() }
+        let factory: Factory
+        do {
+            factory = try schedules.loadFactory(logFormat: logFormat)
+        } catch {
+            if case .success(let database) = await opening { database.close() }
+            throw error
+        }
+        return (factory, try await opening.get())
+    }
 
     /// Opens the database `refit run` and `refit tick` work on: a SQLite file, or a PostgreSQL
     /// server (connected and migrated). An unusable one is an internal failure (exit 3).

@@ -33,8 +33,7 @@ struct Tick: AsyncParsableCommand {
 
     func run() async throws {
         Console.logFormat = options.logFormat
-        let factory = try definitions.loadFactory(logFormat: options.logFormat)
-        let store = try database.openWorker()
+        let (factory, store) = try await database.openWorker(loading: definitions, logFormat: options.logFormat)
         defer { store.close() }
         let worker = try WorkerSetup.make(factory: factory, database: store, schedulesDirectory: definitions.schedules, maxParallel: options.maxParallel, logFormat: options.logFormat)
         let signals = await ShutdownSignals(worker: worker)

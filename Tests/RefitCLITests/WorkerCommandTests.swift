@@ -75,4 +75,35 @@ struct WorkerCommandTests {
         #expect(folderAsDB.exitCode == 3)
         #expect(try refit("history", "--db", folder.root.appendingPathComponent("missing.sqlite").path).exitCode == 1)
     }
+
+    /// `tick` reads the definitions and opens an existing database side by side; what it reports
+    /// must not depend on that: bad definitions first (exit 1, the database untouched), then an
+    /// unusable database (exit 3), and no file created for bad definitions.
+    @Test("bad definitions win over the database, which they leave as it was")
+    func definitionsBeforeDatabase() throws {
+        let folder = try schedules()
+        defer { folder.remove() }
+        let db = folder.root.appendingPathComponent("refit.sqlite").path
+        #expect(try refit("tick", "--schedules", folder.root.path, "--db", db).exitCode == 0)
+        let before = try refit("history", "--db", db, "--format", "csv").stdout
+
+        try folder.write("broken.json", #"{"name": "Broken", "properties": {"type": "AzureBlob"}}"#)
+        let bad = try refit("tick", "--schedules", folder.root.path, "--db", db)
+        #expect(bad.exitCode == 1, "stderr: \(bad.stderr)")
+        #expect(bad.stderr.contains("broken.json") && bad.stderr.contains("in the definitions."))
+        #expect(try refit("history", "--db", db, "--format", "csv").stdout == before)
+
+        let notADatabase = folder.root.appendingPathComponent("notes.txt").path
+        try Data(String(repeating: "not a database\n", count: 400).utf8).write(to: URL(fileURLWithPath: notADatabase))
+        let both = try refit("tick", "--schedules", folder.root.path, "--db", notADatabase)
+        #expect(both.exitCode == 1, "stderr: \(both.stderr)")
+        #expect(!both.stderr.contains("database"), "stderr: \(both.stderr)")
+        let missing = folder.root.appendingPathComponent("new.sqlite").path
+        #expect(try refit("tick", "--schedules", folder.root.path, "--db", missing).exitCode == 1)
+        #expect(!FileManager.default.fileExists(atPath: missing))
+
+        try FileManager.default.removeItem(at: folder.root.appendingPathComponent("broken.json"))
+        let unusable = try refit("tick", "--schedules", folder.root.path, "--db", notADatabase)
+        #expect(unusable.exitCode == 3, "stderr: \(unusable.stderr)")
+    }
 }

@@ -37,6 +37,35 @@ public struct LocalFolderLocation: StorageLocation {
     }
 
     public func probe(_ slices: [Slice], of dataset: Dataset) async -> [Slice: ProbeOutcome] {
+        let runs = Self.runs(of: slices, processors: Self.processors)
+        guard runs.count > 1 else { return probe(run: slices, of: dataset) }
+        return await withTaskGroup(of: [Slice: ProbeOutcome].self) { group in
+            for run in runs { group.addTask { self.probe(run: run, of: dataset) } }
+            var result: [Slice: ProbeOutcome] = [:]
+            result.reserveCapacity(slices.count)
+            for await part in group { result.merge(part) { first, _ in first } }
+            return result
+        }
+    }
+
+    /// A large probe (a backlog, or the changed-data sweep of a day's Ready slices) is cut into
+    /// contiguous runs of slices in time order, one per processor and at least `minimumRun`
+    /// long, walked side by side: most of a walk is one `fstatat` per file, and the processors
+    /// are otherwise idle while a tick waits for it. Consecutive slices share their folders, so
+    /// only a folder on the border of two runs is listed twice.
+    static func runs(of slices: [Slice], processors: Int) -> [ArraySlice<Slice>] {
+        let count = min(processors, slices.count / minimumRun)
+        guard count > 1 else { return [slices[...]] }
+        let sorted = slices.sorted()
+        let size = (sorted.count + count - 1) / count
+        return stride(from: 0, to: sorted.count, by: size).map { sorted[$0..<min($0 + size, sorted.count)] }
+    }
+
+    static let minimumRun = 256
+    private static let processors = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
+    /// One walk for `slices`: their paths, the folders on the way to them, one index of the files.
+    private func probe<Slices: Collection<Slice>>(run slices: Slices, of dataset: Dataset) -> [Slice: ProbeOutcome] {
         var result: [Slice: ProbeOutcome] = [:]
         var targets: [Slice: SliceTarget] = [:]
         let resolver = SliceTarget.Resolver(dataset.location)
