@@ -109,7 +109,7 @@ public struct ActivityContext: Sendable {
         }
         let folder = try expand(dataset.location.folderPath ?? dataset.location.key)
         let file = try expand(dataset.location.fileName)
-        let joined = [folder, file].filter { !$0.isEmpty }.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "/")) }
+        let joined = [folder, file].filter { !$0.isEmpty }.map { $0.trimming(while: { $0 == "/" }) }
             .joined(separator: "/")
         guard !joined.isEmpty else {
             throw ActivityError(.configuration, "Dataset '\(dataset.name)' has no folderPath or fileName.")

@@ -380,7 +380,7 @@ public struct BatchExecutionActivity: Sendable {
         var metrics: [String: Double] = [:]
         for line in csv.split(whereSeparator: \.isNewline) {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-                .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"")) }
+                .map { $0.trimming(while: { $0 == " " || $0 == "\t" || $0 == "\"" }) }
             guard fields.count >= 2, !fields[0].isEmpty, let value = Double(fields[1]) else { continue }
             metrics[fields[0]] = value
         }

@@ -54,4 +54,14 @@ struct InstantTextTests {
         #expect(Instant.parse("2024-01-01t00:00:00z") == Instant(year: 2024, month: 1, day: 1))
         #expect(Instant.parse("2024-01-01") == Instant(year: 2024, month: 1, day: 1))
     }
+
+    @Test("trimming: only the ends, any characters the predicate names, empty when all go")
+    func trimming() {
+        #expect(" \t a b \n".trimmingCharacters() == "a b")
+        #expect("//a/b//".trimming(while: { $0 == "/" }) == "a/b")
+        #expect("\" 0.5\t\"".trimming(while: { $0 == " " || $0 == "\t" || $0 == "\"" }) == "0.5")
+        #expect("///".trimming(while: { $0 == "/" }) == "")
+        #expect("".trimmingCharacters() == "")
+        #expect("x".dropFirst(0).trimming(while: \.isWhitespace) == "x")
+    }
 }
