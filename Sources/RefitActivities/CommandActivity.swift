@@ -55,7 +55,9 @@ public struct CommandActivity: Sendable {
         }
         guard run.status == 0 else {
             try? journal.record(failure: result, step: "command")
-            throw ActivityError(.commandFailed, "Command '\(program)' exited with status \(run.status).")
+            // Like any failed activity run in ADF, a failed command is retried within the
+            // window's retry policy (`retry`, `longRetry`); a program that cannot be started is not.
+            throw ActivityError(.commandFailed, "Command '\(program)' exited with status \(run.status).", isRetryable: true)
         }
         try context.journalCall { try journal.record(result: result, step: "command") }
         return CommandOutcome(exitStatus: run.status, outputTail: run.tail)

@@ -6,7 +6,8 @@ import RefitWorker
 
 /// `refit slices`: a pipeline's activity windows (one per output slice) and the external input
 /// slices they wait for, with ADF states and substates, and for a window waiting on its data,
-/// which input slices hold it back (`blockedBy`). A Ready external slice whose data changed
+/// which input slices hold it back (`blockedBy`); for a window that failed or waits to retry,
+/// its last attempt's error (`message`). A Ready external slice whose data changed
 /// since it became Ready shows substatus `Changed`, when (`changedAt`) and how (`message`).
 ///
 /// It reads the database read-only and works without definitions: windows come from the
@@ -20,8 +21,8 @@ struct Slices: ParsableCommand {
         abstract: "List a pipeline's activity windows and external input slices with their states.",
         discussion: """
             Reads the database read-only; definitions are optional (--schedules, else ./schedules if valid). With them, \
-            a window waiting on its data names the input slices that are not Ready (blockedBy). An unknown pipeline is \
-            invalid input (exit 1).
+            a window waiting on its data names the input slices that are not Ready (blockedBy). A window that failed or \
+            waits to retry shows its last attempt's error (message). An unknown pipeline is invalid input (exit 1).
             """)
 
     @Option(name: .long, help: ArgumentHelp("The folder of definitions (optional; default ./schedules when it holds valid ones).",
@@ -59,7 +60,9 @@ struct Slices: ParsableCommand {
                                               + (factory == nil ? "" : " or \(schedules ?? "./schedules")") + known + ".")
             }
             var blockers = factory.map { WindowBlockers(factory: $0, store: reader) }
-            for window in try reader.windows(pipeline: pipeline, status: state, from: from, to: to) {
+            let windows = try reader.windows(pipeline: pipeline, status: state, from: from, to: to)
+            let lastErrors = try Self.lastErrors(of: windows, pipeline: pipeline, history: store.runHistory)
+            for window in windows {
                 let dataset = definition?.activity(named: window.key.activity)?.outputs.first
                 let blockedBy = try blockers?.blockers(of: window) ?? []
                 rows.append((window.window.start, 1, ListingRow(fields: [
@@ -69,7 +72,8 @@ struct Slices: ParsableCommand {
                     ("sliceStart", .string(window.window.start.iso8601)), ("sliceEnd", .string(window.window.end.iso8601)),
                     ("status", .string(window.status.rawValue)), ("substatus", .orNull(window.substate?.rawValue)),
                     ("attempts", .int(Int64(window.attempts))),
-                    ("nextAt", .orNull(window.status == .waiting ? window.nextAttemptAt?.iso8601 : nil)), ("message", .null),
+                    ("nextAt", .orNull(window.status == .waiting ? window.nextAttemptAt?.iso8601 : nil)),
+                    ("message", .orNull(lastErrors[window.id])),
                     ("blockedBy", blockedBy.isEmpty ? .null : .string(blockedBy.joined(separator: "; "))),
                     ("leaseOwner", .orNull(window.leaseOwner)), ("leaseExpiresAt", .orNull(window.leaseExpiresAt?.iso8601)),
                     ("ownerGone", window.leaseOwner.map { .bool(WorkerIdentity(parsing: $0)?.isKnownDead() ?? false) } ?? .null),
@@ -104,5 +108,19 @@ struct Slices: ParsableCommand {
         ListingRow.print(sorted, format: format, header: Self.header,
                          table: ["kind", "activity", "dataset", "sliceStart", "sliceEnd", "status", "substatus", "attempts", "nextAt",
                                  "message", "blockedBy", "leaseOwner"])
+    }
+
+    /// The error of the last attempt of each window that failed or waits to retry (what a window's
+    /// `message` shows), from the run history; nothing is read when no window needs it.
+    static func lastErrors(of windows: [WindowRecord], pipeline: String, history: any RunHistoryReading) throws -> [Int64: String] {
+        let wanted = Set(windows.filter { $0.status == .failed || ($0.status == .waiting && $0.attempts > 0) }.map(\.id))
+        guard !wanted.isEmpty else { return [:] }
+        var errors: [Int64: String] = [:]
+        var seen: Set<Int64> = []
+        for run in try history.history(RunQuery(filter: RunFilter(pipeline: pipeline), order: .newest))
+        where wanted.contains(run.windowID) && seen.insert(run.windowID).inserted {
+            if let message = run.errorMessage { errors[run.windowID] = message }
+        }
+        return errors
     }
 }

@@ -50,7 +50,7 @@ func commandContext(_ script: String, timeout: Duration? = nil, journal: InMemor
                 "i=0; while [ $i -lt 2000 ]; do echo line-$i; i=$((i+1)); done; exit 3", journal: journal))
             Issue.record("a failing command succeeded")
         } catch {
-            #expect(error.code == .commandFailed && error.message.contains("status 3"))
+            #expect(error.code == .commandFailed && error.message.contains("status 3") && error.isRetryable)
         }
         let record = try #require(try journal.lookup(step: "command"))
         #expect(record.state == .failed && record.result?["exitStatus"] == "3")
@@ -120,7 +120,7 @@ func commandContext(_ script: String, timeout: Duration? = nil, journal: InMemor
             _ = try await CommandActivity().execute(context)
             Issue.record("a missing program succeeded")
         } catch {
-            #expect(error.code == .commandFailed)
+            #expect(error.code == .commandFailed && !error.isRetryable)
         }
     }
 }

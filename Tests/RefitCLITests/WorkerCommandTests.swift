@@ -4,7 +4,8 @@ import RefitTestKit
 
 @Suite("refit tick / history / slices / show")
 struct WorkerCommandTests {
-    /// Two daily windows of a Command activity without inputs, both in the past; the command fails.
+    /// Two daily windows of a Command activity without inputs, both in the past; the command fails
+    /// every time, and `retry: 2` tries each window three times.
     func schedules() throws -> ScratchSchedules {
         let folder = try ScratchSchedules()
         try folder.write("storage.json", #"{"name": "Storage", "properties": {"type": "AzureStorage", "typeProperties": {"connectionString": "UseDevelopmentStorage=true"}}}"#)
@@ -13,7 +14,7 @@ struct WorkerCommandTests {
         return folder
     }
 
-    @Test("tick exits 0 although every window fails; history, slices and show describe the failures")
+    @Test("tick exits 0 although every window fails after its retries; history, slices and show describe the failures")
     func tickAndListings() throws {
         let folder = try schedules()
         defer { folder.remove() }
@@ -24,11 +25,16 @@ struct WorkerCommandTests {
         let history = try refit("history", "--db", db, "--format", "json")
         #expect(history.exitCode == 0, "stderr: \(history.stderr)")
         let rows = try JSONDecoder().decode([HistoryRow].self, from: Data(history.stdout.utf8))
-        #expect(rows.count == 2)
-        #expect(rows.map(\.windowStart).sorted() == ["2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"])
+        #expect(rows.count == 6)
+        #expect(Set(rows.map(\.windowStart)) == ["2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"])
+        for start in ["2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"] {
+            let attempts = rows.filter { $0.windowStart == start }
+            #expect(attempts.map(\.attempt).sorted() == [1, 2, 3])
+            #expect(attempts.map(\.trigger).sorted() == ["backfill", "retry", "retry"])
+        }
         for row in rows {
-            #expect(row.pipeline == "Nightly" && row.activity == "Train" && row.attempt == 1)
-            #expect(row.status == "Failed" && row.trigger == "backfill")
+            #expect(row.pipeline == "Nightly" && row.activity == "Train")
+            #expect(row.status == "Failed")
             #expect(row.error == "Command 'false' exited with status 1.")
             #expect(row.endedAt != nil && row.externalJobId == nil)
         }
@@ -37,7 +43,7 @@ struct WorkerCommandTests {
         #expect(csv.exitCode == 0)
         let lines = csv.stdout.split(separator: "\n")
         #expect(lines.first?.hasPrefix("runId,pipeline,activity,windowStart,windowEnd,attempt,trigger,status") == true)
-        #expect(lines.count == 3)
+        #expect(lines.count == 7)
         let none = try refit("history", "--db", db, "--format", "json", "--status", "Succeeded")
         #expect(none.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
 
@@ -45,7 +51,9 @@ struct WorkerCommandTests {
         #expect(slices.exitCode == 0, "stderr: \(slices.stderr)")
         let sliceRows = try JSONDecoder().decode([SliceRow].self, from: Data(slices.stdout.utf8))
         #expect(sliceRows.map(\.status) == ["Failed", "Failed"])
-        #expect(sliceRows.allSatisfy { $0.kind == "window" && $0.activity == "Train" })
+        #expect(sliceRows.allSatisfy { $0.kind == "window" && $0.activity == "Train" && $0.attempts == 3 })
+        // A failed window says why: its last attempt's error.
+        #expect(sliceRows.map(\.message) == ["Command 'false' exited with status 1.", "Command 'false' exited with status 1."])
 
         let table = try refit("slices", "--schedules", folder.root.path, "--db", db, "--pipeline", "Nightly")
         #expect(table.stdout.split(separator: "\n").first?.hasPrefix("KIND") == true)
@@ -54,11 +62,11 @@ struct WorkerCommandTests {
         #expect(show.exitCode == 0, "stderr: \(show.stderr)")
         #expect(show.stdout.contains("attemptStarted") && show.stdout.contains("attemptFinished"))
 
-        // A second tick starts nothing new: terminal failures are final.
+        // A second tick starts nothing new: a window that used up its retries is Failed for good.
         let again = try refit("tick", "--schedules", folder.root.path, "--db", db)
         #expect(again.exitCode == 0)
         let after = try JSONDecoder().decode([HistoryRow].self, from: Data(try refit("history", "--db", db, "--format", "json").stdout.utf8))
-        #expect(after.count == 2)
+        #expect(after.count == 6)
     }
 
     @Test("bad input: unknown run 1, bad status 2, unusable database 3")
