@@ -71,8 +71,8 @@ GOAL_NOOP_MS = 20
 
 def refit_noop_tick(bin_dir, schedules, db, env):
     """A second `refit tick` over the finished database: wall including process start, and what it
-    did; then NOOP_REPEATS more, whose median is the no-op tick's figure (the first one after a
-    run is not typical: it records the sweep's first look at the slices that just became Ready)."""
+    did; then NOOP_REPEATS more, whose median is the no-op tick's figure (a single run of a
+    20-odd-millisecond process says little on a machine whose speed drifts)."""
     def tick():
         t0 = time.monotonic()
         proc = subprocess.run([os.path.join(bin_dir, "refit"), "tick", "--db", db, "--schedules", schedules],
