@@ -28,10 +28,11 @@ struct StoreOption: ParsableArguments {
     var dbPassword: String?
 
     /// The definitions of `schedules` and the database `refit run` and `refit tick` work on
-    /// (`openWorker`). An existing SQLite file is opened on a second thread while the
-    /// definitions are read, the two largest steps of a worker's start; any other database is
-    /// opened after them, so that invalid definitions never create a file or reach a server.
-    /// Invalid definitions are reported first (exit 1), as if the database had not been opened.
+    /// (`openWorker`). An existing SQLite file is opened (and migrated, as any worker would) on a
+    /// second thread while the definitions are read, the two largest steps of a worker's start;
+    /// any other database is opened after them, so that invalid definitions never create a file
+    /// or reach a server. Invalid definitions are reported first (exit 1), as if the database had
+    /// not been opened.
     func openWorker(loading schedules: SchedulesOption, logFormat: LogFormat) async throws -> (Factory, WorkerDatabase) {
         guard !isPostgres, access(path, F_OK) == 0 else {
             let factory = try schedules.loadFactory(logFormat: logFormat)
