@@ -21,7 +21,7 @@ struct ActivitiesRunner: ActivityRunner {
             factory: attempt.factory, pipelineName: attempt.pipeline.name, activity: attempt.activity,
             window: attempt.window, journal: database.journal(runID: attempt.runID),
             http: http, secrets: SecretResolver(environment: environment, baseDirectory: baseDirectory),
-            clock: attempt.clock, deadline: attempt.deadline.map(WallInstant.init),
+            clock: attempt.clock, deadline: attempt.deadline,
             canceledByOperator: { [stop = attempt.stop] in stop.isCanceledByOperator })
         do {
             switch attempt.activity.kind {

@@ -199,6 +199,38 @@ struct WorkerTests {
         #expect(run?.status == "TimedOut" && run?.errorClass == "timeout")
     }
 
+    /// Refit's times are whole seconds, but an attempt's timeout counts from the moment of its
+    /// claim: started 0.9 s into a second, a 1 s timeout must not end it 0.1 s later.
+    @Test("policy.timeout counts from the claim's moment, not from the start of its second")
+    func timeoutFromTheClaimsMoment() async throws {
+        let db = try TestDatabase()
+        let store = try db.open()
+        let clock = ManualWallClock(WallInstant(t("2026-01-01T01:00:00Z")).advanced(by: .milliseconds(900)))
+        let factory = TestDefinitions.factory(
+            datasets: [TestDefinitions.hourly("Out")],
+            pipelines: [TestDefinitions.pipeline("P", [TestDefinitions.activity("Job", outputs: ["Out"], policy: ActivityPolicy(
+                timeout: TimeSpan(seconds: 1)))], start: "2026-01-01T00:00:00Z", end: "2026-01-01T01:00:00Z")])
+        let runner = ScriptedRunner { _, _ in
+            while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(1)) }
+            return .canceled(message: "stopped")
+        }
+        let worker = makeWorker(factory, store: store, runner: runner, clock: clock, leaseDuration: .hours(1))
+        async let pass = worker.tickAndWait()
+        while await worker.runningCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        clock.advance(by: .milliseconds(500))
+        // Past the end of the claim's second, 0.6 s before the deadline: the attempt still runs.
+        for _ in 0..<100 {
+            try await Task.sleep(for: .milliseconds(2))
+            if await worker.runningCount == 0 { break }
+        }
+        #expect(await worker.runningCount == 1)
+        clock.advance(by: .milliseconds(500))
+        let report = try await pass
+        #expect(report.started.count == 1)
+        let run = try RunRepository(store).history().first
+        #expect(run?.status == "TimedOut")
+    }
+
     @Test("external data: checks every retryInterval, TimedOut after maximumRetry; data arriving between checks is found")
     func externalData() async throws {
         let db = try TestDatabase()

@@ -33,10 +33,11 @@ public struct AttemptContext: Sendable {
     public var trigger: RunTrigger
     /// sha256 of the pipeline definition the window runs with.
     public var definitionSHA256: String
-    /// `policy.timeout` after the start, on `clock`; nil when the timeout is infinite. The worker
-    /// enforces it (cancels the runner and records TimedOut); runners may use it to bound their
-    /// polling.
-    public var deadline: Instant?
+    /// `policy.timeout` after the moment of the claim, on `clock` (to the clock's precision, not
+    /// Refit's whole seconds, so an attempt gets its whole timeout); nil when the timeout is
+    /// infinite. The worker enforces it (cancels the runner and records TimedOut); runners may
+    /// use it to bound their polling.
+    public var deadline: WallInstant?
     public var workerID: String
     /// The worker's clock: runners wait, poll and check the deadline on it (never on another
     /// clock, so their view of the deadline is the worker's).
@@ -50,7 +51,7 @@ public struct AttemptContext: Sendable {
     public var endpointClaim: EndpointClaim?
 
     public init(factory: Factory, pipeline: Pipeline, activity: Activity, window: Slice, attempt: Int, runID: String,
-                trigger: RunTrigger, definitionSHA256: String, deadline: Instant?, workerID: String,
+                trigger: RunTrigger, definitionSHA256: String, deadline: WallInstant?, workerID: String,
                 clock: any WallClock = SystemWallClock(), stop: AttemptStop = AttemptStop()) {
         self.factory = factory; self.pipeline = pipeline; self.activity = activity; self.window = window
         self.attempt = attempt; self.runID = runID; self.trigger = trigger
