@@ -110,7 +110,7 @@ struct ExternalDataChecker {
     private func probe(_ location: any StorageLocation, _ wanted: [Slice], dataset: Dataset) async -> [Slice: ProbeOutcome]? {
         let timeout = (dataset.externalData ?? Dataset.ExternalDataPolicy()).retryTimeout
         let clock = self.clock
-        let deadline = clock.now() + timeout
+        let deadline = clock.deadline(after: timeout)
         return await withTaskGroup(of: [Slice: ProbeOutcome]?.self) { group in
             group.addTask { await location.probe(wanted, of: dataset) }
             if timeout.seconds > 0 {

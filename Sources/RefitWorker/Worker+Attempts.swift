@@ -16,8 +16,7 @@ extension Worker {
                                    endpoint: runner.endpoint(of: activity, in: factory))
         await registerIfPending()
         guard let claim = try await store.claim(request, now: now) else { return nil }
-        let timeout = activity.policy.timeout.seconds
-        let deadline = timeout > 0 ? clock.now.advanced(by: .seconds(timeout)) : nil
+        let deadline = activity.policy.timeout.seconds > 0 ? clock.deadline(after: activity.policy.timeout) : nil
         var context = AttemptContext(factory: factory, pipeline: pipeline, activity: activity, window: claim.window,
                                      attempt: claim.attempt, runID: runID, trigger: claim.trigger, definitionSHA256: sha,
                                      deadline: deadline, workerID: configuration.workerID, clock: clock)

@@ -416,7 +416,7 @@ public actor Worker {
         defer { group.cancelAll() }
         guard !running.isEmpty else { return }
         logger.info("waiting for running attempts to finish", metadata: ["running": "\(running.count)"])
-        let deadline = clock.now() + configuration.gracePeriod
+        let deadline = clock.deadline(after: configuration.gracePeriod)
         let clock = self.clock
         graceOver = false
         group.addTask {

@@ -88,4 +88,12 @@ import Testing
         sleeper.cancel()
         await #expect(throws: CancellationError.self) { try await sleeper.value }
     }
+
+    @Test("deadline(after:) keeps the part of the current second already gone; now() + span does not")
+    func deadlineKeepsTheFraction() {
+        let start = WallInstant(Instant(year: 2026, month: 1, day: 1)).advanced(by: .milliseconds(900))
+        let clock = ManualWallClock(start)
+        #expect(clock.deadline(after: TimeSpan(seconds: 1)) == start.advanced(by: .seconds(1)))
+        #expect(WallInstant(clock.now() + TimeSpan(seconds: 1)) == start.advanced(by: .milliseconds(100)))
+    }
 }

@@ -65,6 +65,11 @@ extension WallClock {
     /// Now, in Refit's whole seconds (truncated down): what scheduling code works with.
     public func now() -> RefitCore.Instant { now.instant }
 
+    /// `span` from this very moment, to the clock's precision: the end of a time limit (an
+    /// attempt's timeout, a probe's, the grace period), which must not lose the part of the
+    /// current second already gone, as `now() + span` would.
+    public func deadline(after span: TimeSpan) -> WallInstant { now.advanced(by: .seconds(span.seconds)) }
+
     /// Returns once the clock has reached `deadline`; throws `CancellationError` when canceled.
     public func sleep(until deadline: WallInstant) async throws {
         try await sleep(until: deadline, tolerance: nil)
