@@ -52,4 +52,26 @@ import Testing
         let written = (0..<slices.count).filter { $0 % 7 != 3 && !(24 * 12..<24 * 13).contains($0) }.count
         #expect(present == written)
     }
+
+    /// The host folder is worked out on the text; it must be what Foundation's URL made of it.
+    @Test func hostFoldersAsFoundationStandardizesThem() {
+        let hosts = ["/a/b", "/a//b", "/a/./b", "/a/../b", "/../a", "/a/b/..", "/a/b/../../..", "/", "//", "/a/", "/a/b/./",
+                     "/.", "/..", "/a/...", "/a/.b/../c", "/a/b//../c", "/tmp/x y/z", "/a/%20b", "/a/b?c", "/a#b/c", "/a:b/c",
+                     "data", "./data", "../data", "data/", "", ".", "a//b", "a/../../..", "~/x/../y", "é/ü"]
+        for base in ["/s", "/s/", "/s/t/..", "rel", "rel/../x", "/"] {
+            for host in hosts {
+                let resolved: String
+                if host.hasPrefix("/") {
+                    resolved = host
+                } else if host.hasPrefix("~/") {
+                    resolved = (host as NSString).expandingTildeInPath
+                } else {
+                    resolved = URL(fileURLWithPath: base).appendingPathComponent(host).path
+                }
+                var expected = URL(fileURLWithPath: resolved).standardizedFileURL.path
+                while expected.count > 1 && expected.hasSuffix("/") { expected.removeLast() }
+                #expect(LocalFolderLocation(host: host, baseDirectory: base).root == expected, "host '\(host)' in '\(base)'")
+            }
+        }
+    }
 }

@@ -28,12 +28,33 @@ public struct LocalFolderLocation: StorageLocation {
         } else if host.hasPrefix("~/") {
             resolved = (host as NSString).expandingTildeInPath
         } else {
-            resolved = URL(fileURLWithPath: baseDirectory).appendingPathComponent(host).path
+            resolved = Self.absolute(baseDirectory) + "/" + host
         }
-        var path = URL(fileURLWithPath: resolved).standardizedFileURL.path
-        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-        self.root = path
+        self.root = Self.standardized(Self.absolute(resolved))
         self.observer = observer
+    }
+
+    /// `path` against the current directory when it is relative.
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        guard let cwd = getcwd(nil, 0) else { return "/" + path }
+        defer { free(cwd) }
+        return String(cString: cwd) + "/" + path
+    }
+
+    /// An absolute path without empty, `.` and `..` components (`..` of the root is the root) and
+    /// without a trailing `/`: what `URL.standardizedFileURL` gives, worked out on the text, as
+    /// nothing here may follow a link. `URL` costs a few tenths of a millisecond on first use.
+    static func standardized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") {
+            switch part {
+            case ".": continue
+            case "..": _ = parts.popLast()
+            default: parts.append(part)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
     }
 
     public func probe(_ slices: [Slice], of dataset: Dataset) async -> [Slice: ProbeOutcome] {
