@@ -174,20 +174,25 @@ struct WorkerTests {
         #expect(runner.recorded.count == 6)
     }
 
+    /// A worker over one window of 00:00–01:00 whose activity has `timeout` and runs until canceled.
+    static func workerRunningUntilCanceled(timeout: TimeSpan, store: Store, clock: ManualWallClock) -> Worker {
+        let factory = TestDefinitions.factory(
+            datasets: [TestDefinitions.hourly("Out")],
+            pipelines: [TestDefinitions.pipeline("P", [TestDefinitions.activity("Job", outputs: ["Out"], policy: ActivityPolicy(
+                timeout: timeout))], start: "2026-01-01T00:00:00Z", end: "2026-01-01T01:00:00Z")])
+        let runner = ScriptedRunner { _, _ in
+            while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(1)) }
+            return .canceled(message: "stopped")
+        }
+        return makeWorker(factory, store: store, runner: runner, clock: clock, leaseDuration: .hours(1))
+    }
+
     @Test("an attempt past policy.timeout is canceled and recorded TimedOut")
     func timeout() async throws {
         let db = try TestDatabase()
         let store = try db.open()
         let clock = ManualWallClock(t("2026-01-01T01:00:00Z"))
-        let factory = TestDefinitions.factory(
-            datasets: [TestDefinitions.hourly("Out")],
-            pipelines: [TestDefinitions.pipeline("P", [TestDefinitions.activity("Job", outputs: ["Out"], policy: ActivityPolicy(
-                timeout: .minutes(10)))], start: "2026-01-01T00:00:00Z", end: "2026-01-01T01:00:00Z")])
-        let runner = ScriptedRunner { _, _ in
-            while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(1)) }
-            return .canceled(message: "stopped")
-        }
-        let worker = makeWorker(factory, store: store, runner: runner, clock: clock, leaseDuration: .hours(1))
+        let worker = Self.workerRunningUntilCanceled(timeout: .minutes(10), store: store, clock: clock)
         async let pass = worker.tickAndWait()
         while await worker.runningCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
         clock.advance(by: .minutes(11))
@@ -206,15 +211,7 @@ struct WorkerTests {
         let db = try TestDatabase()
         let store = try db.open()
         let clock = ManualWallClock(WallInstant(t("2026-01-01T01:00:00Z")).advanced(by: .milliseconds(900)))
-        let factory = TestDefinitions.factory(
-            datasets: [TestDefinitions.hourly("Out")],
-            pipelines: [TestDefinitions.pipeline("P", [TestDefinitions.activity("Job", outputs: ["Out"], policy: ActivityPolicy(
-                timeout: TimeSpan(seconds: 1)))], start: "2026-01-01T00:00:00Z", end: "2026-01-01T01:00:00Z")])
-        let runner = ScriptedRunner { _, _ in
-            while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(1)) }
-            return .canceled(message: "stopped")
-        }
-        let worker = makeWorker(factory, store: store, runner: runner, clock: clock, leaseDuration: .hours(1))
+        let worker = Self.workerRunningUntilCanceled(timeout: TimeSpan(seconds: 1), store: store, clock: clock)
         async let pass = worker.tickAndWait()
         while await worker.runningCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
         clock.advance(by: .milliseconds(500))
