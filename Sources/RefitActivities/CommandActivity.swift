@@ -111,7 +111,16 @@ enum ProcessGroupRunner {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        // The command starts as from a shell: no signal blocked, every signal's action the
+        // default. Otherwise it would inherit the spawning thread's mask (the worker's threads
+        // block SIGCHLD, SIGTERM, SIGINT and most others), so a script's `wait` could hang and
+        // `timeout` or `kill -TERM` inside it would do nothing.
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         posix_spawnattr_setpgroup(&attributes, 0)
 
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
@@ -158,7 +167,15 @@ enum ProcessGroupRunner {
                 kill(-child, SIGKILL)
             }
         }
-        let raw = await waiter.value
+        // The attempt's task is canceled when the attempt is given up: an operator's cancel, a
+        // shutdown past its grace period, a lost lease, the worker's own timeout. The command
+        // must not outlive it (it would run on as an orphan while another attempt starts), so
+        // its group is killed then, as at the deadline.
+        let raw = await withTaskCancellationHandler {
+            await waiter.value
+        } onCancel: {
+            kill(-child, SIGKILL)
+        }
         killer?.cancel()
         timedOut = tail.timedOut
         // Strays left in the group may still hold the pipe open; kill the group so the reader ends.

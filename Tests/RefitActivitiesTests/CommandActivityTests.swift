@@ -123,4 +123,77 @@ func commandContext(_ script: String, timeout: Duration? = nil, journal: InMemor
             #expect(error.code == .commandFailed && !error.isRetryable)
         }
     }
+
+    /// The command starts as from a shell: nothing blocked, nothing ignored, whatever the
+    /// worker's threads block.
+    @Test func signalsStartUnblockedWithTheirDefaultActions() async throws {
+        // Several at once, from whichever threads the pool gives them (they differ in what they block).
+        let tails = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    // The program itself, not a shell (a shell clears the mask of what it starts).
+                    var context = commandContext("true")
+                    context.activity.kind = .command(.init(arguments: ["grep", "-E", "^(SigBlk|SigIgn)", "/proc/self/status"]))
+                    return try await CommandActivity().execute(context).outputTail
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for tail in tails {
+            func mask(_ name: String) -> UInt64? {
+                tail.split(separator: "\n").first { $0.hasPrefix(name + ":") }
+                    .flatMap { UInt64($0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces), radix: 16) }
+            }
+            #expect(mask("SigBlk") == 0, "\(tail)")
+            // Signals 1–31; glibc keeps its own real-time signals (32, 33) out of reach.
+            #expect(mask("SigIgn").map { $0 & 0x7fff_ffff } == 0, "\(tail)")
+        }
+    }
+
+    /// A shell's `wait` needs SIGCHLD: with it blocked the script never ended (the timeout here
+    /// only turns such a hang into a failure). Several at once, from whichever threads the pool
+    /// gives them: the pool's threads differ in what they block.
+    @Test func scriptsWaitingForTheirJobsEnd() async throws {
+        let outcomes = try await withThrowingTaskGroup(of: CommandOutcome.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    try await CommandActivity().execute(commandContext("sleep 0.1 & sleep 0.1 & wait; echo both-done", timeout: .seconds(20)))
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.count == 6 && outcomes.allSatisfy { $0.exitStatus == 0 && $0.outputTail.contains("both-done") })
+    }
+
+    /// An attempt given up (an operator's cancel, a shutdown) cancels the runner's task: the
+    /// command's whole group must die then, not run on until it exits by itself.
+    @Test func cancelingTheTaskKillsTheCommandsGroup() async throws {
+        let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("refit-cancel-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: pidFile) }
+        let context = commandContext("sleep 300 & echo $! > \(pidFile); wait")
+        let attempt = Task { try await CommandActivity().execute(context) }
+        var pid: Int32?
+        while pid == nil {
+            try await Task.sleep(for: .milliseconds(20))
+            pid = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        let sleeper = try #require(pid)
+        attempt.cancel()
+        let dead = await Self.isDead(sleeper)
+        if !dead { kill(sleeper, SIGKILL) }   // so that a broken build fails here rather than waits 300 s
+        _ = try? await attempt.value
+        #expect(dead, "the command's child \(sleeper) outlived the canceled attempt")
+    }
+
+    /// Gone, or a zombie waiting for whoever inherited it (killed, not yet reaped); waits a little
+    /// for the kill to land.
+    static func isDead(_ pid: Int32) async -> Bool {
+        for _ in 0..<250 {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return true }
+            if stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z") { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
 }
