@@ -13,12 +13,13 @@ struct Pause: ParsableCommand {
 
     @OptionGroup var definitions: SchedulesOption
     @OptionGroup var database: StoreOption
-    @Argument(help: "The pipeline.") var pipeline: String
+    @OptionGroup var name: PipelineName
     @OptionGroup var operatorOptions: OperatorOptions
     @Flag(help: "Also cancel the pipeline's running attempts (their batch jobs are deleted; they end Canceled).")
     var terminate = false
 
     func run() throws {
+        let pipeline = name.pipeline
         try PauseControl.set(paused: true, pipeline: pipeline, definitions: definitions, database: database, options: operatorOptions)
         guard terminate else { return }
         let store = try database.openWorker()

@@ -6,10 +6,29 @@ struct Resume: ParsableCommand {
 
     @OptionGroup var definitions: SchedulesOption
     @OptionGroup var database: StoreOption
-    @Argument(help: "The pipeline.") var pipeline: String
+    @OptionGroup var name: PipelineName
     @OptionGroup var operatorOptions: OperatorOptions
 
     func run() throws {
-        try PauseControl.set(paused: false, pipeline: pipeline, definitions: definitions, database: database, options: operatorOptions)
+        try PauseControl.set(paused: false, pipeline: name.pipeline, definitions: definitions, database: database, options: operatorOptions)
+    }
+}
+
+/// The pipeline `pause` and `resume` act on: an argument, or `--pipeline` as the other commands
+/// take it (one of the two; both only if they agree).
+struct PipelineName: ParsableArguments {
+    @Argument(help: ArgumentHelp("The pipeline (or --pipeline).", valueName: "pipeline")) var positional: String?
+    @Option(name: .customLong("pipeline"), help: ArgumentHelp("The pipeline, as `slices`, `rerun` or `backfill` take it.", valueName: "pipeline"))
+    var option: String?
+
+    var pipeline: String { option ?? positional ?? "" }
+
+    func validate() throws {
+        switch (positional, option) {
+        case (nil, nil): throw ValidationError("Missing the pipeline: give it as an argument or with --pipeline.")
+        case let (argument?, option?) where argument != option:
+            throw ValidationError("Two pipelines given: '\(argument)' and --pipeline '\(option)'.")
+        default: break
+        }
     }
 }

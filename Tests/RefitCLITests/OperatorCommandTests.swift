@@ -63,7 +63,13 @@ struct OperatorCommandTests {
         #expect(paused.stderr.contains("0 attempts started"), "stderr: \(paused.stderr)")
         #expect(try await fixture.window("Retrain", "2026-01-01T00:00:00Z")?.status == "Waiting")
 
-        let resume = try await fixture.refitWithDefinitions("resume", "RetrainPipeline")
+        // `--pipeline`, as the other commands take it, works too; the two forms must agree.
+        let twoNames = try await fixture.refitWithDefinitions("resume", "RetrainPipeline", "--pipeline", "Other")
+        #expect(twoNames.exitCode == 2 && twoNames.stderr.contains("Two pipelines given"), "stderr: \(twoNames.stderr)")
+        let noName = try await fixture.refitWithDefinitions("resume")
+        #expect(noName.exitCode == 2 && noName.stderr.contains("Missing the pipeline"), "stderr: \(noName.stderr)")
+        #expect(try await fixture.tick().stderr.contains("0 attempts started"))
+        let resume = try await fixture.refitWithDefinitions("resume", "--pipeline", "RetrainPipeline")
         #expect(resume.exitCode == 0, "stderr: \(resume.stderr)")
         #expect(try await fixture.tick().exitCode == 0)
         #expect(try await fixture.window("Retrain", "2026-01-01T00:00:00Z")?.status == "Ready")
