@@ -235,6 +235,9 @@ final class CrashScenario: @unchecked Sendable {
             finished = done("Retrain", ["Succeeded"]) == hours && done("UpdateScoringEndpoint", ["Succeeded", "Skipped"]) == hours
         }
         let live = workers.filter { $0.isRunning }
+        // A worker started just now may not have its signal handlers yet (a SIGTERM before them
+        // ends it by the signal's default action, not with exit 0): wait until it says it started.
+        for worker in live { await worker.waitUntilStarted() }
         let statuses = try await offPool { live.map { $0.stop() } }
         #expect(statuses.allSatisfy { $0 == 0 }, "a worker did not exit 0 on SIGTERM: \(statuses)")
         #expect(finished, "not converged; history: \(rows.map { "\($0.activity) \($0.windowStart) #\($0.attempt) \($0.status)" })")
@@ -370,6 +373,16 @@ final class WorkerProcess: @unchecked Sendable {
         if let status = ChildExit.wait(for: process, timeout: .milliseconds(Int(grace * 1000))) { return status }
         kill(process.processIdentifier, SIGKILL)
         return ChildExit.wait(for: process, timeout: .seconds(30)) ?? -1
+    }
+
+    /// Until its log says "worker started" (its service group, and with it the SIGTERM handling,
+    /// is running), at most `seconds`.
+    func waitUntilStarted(seconds: Double = 30) async {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end, process.isRunning {
+            if ((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").contains("worker started") { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     /// The end of its log, for failure messages.
