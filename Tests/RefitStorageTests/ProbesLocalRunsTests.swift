@@ -1,5 +1,6 @@
 import Foundation
 import RefitCore
+import RefitDefinitions
 @testable import RefitStorage
 import Testing
 
@@ -67,6 +68,7 @@ import Testing
                     resolved = (host as NSString).expandingTildeInPath
                 } else {
                     resolved = URL(fileURLWithPath: base).appendingPathComponent(host).path
+                    #expect(SecretResolver.resolvePath(host, base: base) == resolved, "resolvePath '\(host)' in '\(base)'")
                 }
                 var expected = URL(fileURLWithPath: resolved).standardizedFileURL.path
                 while expected.count > 1 && expected.hasSuffix("/") { expected.removeLast() }

@@ -1,5 +1,6 @@
 import Foundation
 import RefitCore
+import RefitDefinitions
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -22,24 +23,10 @@ public struct LocalFolderLocation: StorageLocation {
     ///   - baseDirectory: the schedules folder.
     ///   - observer: told about each directory walk (debug logs, tests).
     public init(host: String, baseDirectory: String, observer: ProbeObserver? = nil) {
-        let resolved: String
-        if host.hasPrefix("/") {
-            resolved = host
-        } else if host.hasPrefix("~/") {
-            resolved = (host as NSString).expandingTildeInPath
-        } else {
-            resolved = Self.absolute(baseDirectory) + "/" + host
-        }
-        self.root = Self.standardized(Self.absolute(resolved))
+        // Resolved as the activities resolve the same host (`ActivityContext`), then standardized.
+        let base = SecretResolver.absolutePath(baseDirectory)
+        root = Self.standardized(SecretResolver.absolutePath(SecretResolver.resolvePath(host, base: base)))
         self.observer = observer
-    }
-
-    /// `path` against the current directory when it is relative.
-    static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
-        guard let cwd = getcwd(nil, 0) else { return "/" + path }
-        defer { free(cwd) }
-        return String(cString: cwd) + "/" + path
     }
 
     /// An absolute path without empty, `.` and `..` components (`..` of the root is the root) and
