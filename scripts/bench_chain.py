@@ -8,7 +8,7 @@ schedules/ spanning the N hours before the current hour, retrain concurrency 4, 
 concurrency 1) and N FileShare CSV slices of 20 rows, runs the release `refit run` and stops it
 (SIGTERM) once all 2N windows are terminal (Ready, Failed or Skipped; the database is polled
 read-only every 100 ms). Reports the wall time (start of `refit run` -> all terminal), refit's CPU
-(user + system, /proc at that moment) per slice, its peak RSS (wait4), and a sanity line from the
+(user + system, /proc at that moment) per slice, its peak RSS (VmHWM in /proc at that moment), and a sanity line from the
 database and the emulator's operations log (every window Ready, one submit per retrain window, the
 last window's model serving on the patched endpoint).
 
@@ -314,11 +314,15 @@ def run_chain(bin_dir, n, timeout, poll=0.1, keep=False, emulator_args=("0",), a
         exited_early = refit.returncode is not None
         status, usage = stop_group(refit)
         stderr.close()
-        if usage is not None:
-            result["peak_rss_mib"] = usage.ru_maxrss / 1024
-            result["cpu_total_s"] = usage.ru_utime + usage.ru_stime
-        elif rss_live is not None:
+        # The peak is the process's own high-water mark (VmHWM) once every window is terminal. wait4's
+        # ru_maxrss is only the fallback: Linux carries the forking parent's resident size across exec
+        # into it, so it reads at least this script's own size.
+        if rss_live is not None:
             result["peak_rss_mib"] = rss_live
+        elif usage is not None:
+            result["peak_rss_mib"] = usage.ru_maxrss / 1024
+        if usage is not None:
+            result["cpu_total_s"] = usage.ru_utime + usage.ru_stime
         terminal = sum(c for (a, s), c in states.items() if s in TERMINAL)
         result.update(finished=done, wall_s=wall, terminal=terminal, states={f"{a}/{s}": c for (a, s), c in sorted(states.items())},
                       mlsim_cpu_s=mlsim_cpu)
@@ -580,6 +584,19 @@ def sizes_from(text):
     return [int(s) for s in text.split(",") if s.strip()]
 
 
+def order_file_coverage(binary, order_file=os.path.join(os.path.dirname(os.path.abspath(__file__)), "refit.order")):
+    """How many of scripts/refit.order's functions the binary still defines (decision record 32):
+    (defined, listed), or None without `nm` or the list."""
+    try:
+        with open(order_file) as f:
+            listed = {line.strip() for line in f if line.strip() and not line.startswith("#")}
+        out = subprocess.run(["nm", binary], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    defined = {parts[2] for parts in (line.split() for line in out.splitlines()) if len(parts) == 3}
+    return len(listed & defined), len(listed)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bin", help="folder of the release binaries (default: swift build -c release --show-bin-path)")
@@ -605,6 +622,10 @@ def main():
 
     results = []
     sizes = sizes_from(args.sizes)
+    coverage = order_file_coverage(os.path.join(bin_dir, "refit"))
+    if args.format == "table" and coverage:
+        print(f"\nrelease layout: {coverage[0]} of the {coverage[1]} functions in scripts/refit.order are defined in refit "
+              f"({100 * coverage[0] / max(coverage[1], 1):.0f}%; regenerate with `make order-file` when this falls)", flush=True)
     if args.format == "table" and sizes:
         print(f"\nchain: N hourly slices retrain -> update through refit-mlsim --job-duration 0 (release; "
               f"retrain concurrency 4, update 1; cap {args.timeout:.0f} s each)", flush=True)
