@@ -48,6 +48,8 @@ let package = Package(
         // make no HTTP request and open no PostgreSQL store do not load their thirty-odd shared
         // libraries at start (decision record 31).
         .systemLibrary(name: "CLibPQ"),
+        // glibc's mallopt, for `refit`'s limit on malloc arenas (decision record 33). Header only.
+        .systemLibrary(name: "CMalloc"),
         .systemLibrary(name: "CCurl"),
         // Their functions, reached through pointers resolved at first use; also typed, non-variadic
         // wrappers for curl_easy_setopt/getinfo (Swift cannot call variadics).
@@ -110,7 +112,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
 
         .executableTarget(name: "refit",
-                          dependencies: ["RefitCore", "RefitDefinitions", "RefitStore", "RefitPostgres", "RefitWorker", "RefitReport", "RefitRuntime",
+                          dependencies: ["CMalloc", "RefitCore", "RefitDefinitions", "RefitStore", "RefitPostgres", "RefitWorker", "RefitReport", "RefitRuntime",
                                          "RefitActivities", "RefitStorage", "RefitHTTP", "RefitMetricsServer",
                                          .product(name: "Logging", package: "swift-log"), coreMetrics,
                                          .product(name: "Prometheus", package: "swift-prometheus"),

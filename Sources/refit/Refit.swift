@@ -20,6 +20,7 @@ struct Refit: AsyncParsableCommand {
 
     /// Parses, runs and maps every failure to one sentence on stderr and a documented exit code.
     static func main() async {
+        MallocArenas.limit()
         // A file size limit (ulimit -f) must fail the write like a full disk (SQLite reports
         // SQLITE_FULL, one sentence, exit 3), not kill the process with SIGXFSZ mid-transaction.
         signal(SIGXFSZ, SIG_IGN)

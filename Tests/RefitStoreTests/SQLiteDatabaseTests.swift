@@ -11,6 +11,8 @@ struct SQLiteDatabaseTests {
         #expect(try db.query("PRAGMA foreign_keys").first?[0]?.intValue == 1)
         #expect(try db.query("PRAGMA busy_timeout").first?[0]?.intValue == 5000)
         #expect(try db.query("PRAGMA synchronous").first?[0]?.intValue == 1)  // NORMAL
+        // A page cache of 512 KiB (negative: KiB, not pages), not SQLite's 2,000 KiB.
+        #expect(try db.query("PRAGMA cache_size").first?[0]?.intValue == -512)
     }
 
     @Test func busyTimeoutIsConfigurable() throws {
