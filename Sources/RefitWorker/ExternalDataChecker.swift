@@ -85,21 +85,27 @@ struct ExternalDataChecker {
                 outcomes = Dictionary(uniqueKeysWithValues: records.map { ($0.slice, ProbeOutcome.failed(message: message, retryable: false)) })
             }
             let checkedAt = clock.now()
-            var results: [(record: SliceRecord, check: ExternalSliceCheck)] = []
+            // Only what is recorded, counted and logged is kept, not the page's records again: a
+            // page of first checks was the largest allocation of a long backfill's first pass.
+            var updates: [SliceCheckUpdate] = []
+            updates.reserveCapacity(onlyReady ? 0 : records.count)
+            var counts: [String: Int] = [:]
+            var settled: [(start: Instant, check: ExternalSliceCheck)] = []
             for record in records {
                 var check = record.check(policy: dataset.externalData, validation: dataset.validation)
                 let action = outcomes.map { check.checked($0[record.slice] ?? .absent(detail: "the probe gave no answer for this slice"), at: checkedAt) }
                     ?? check.checkTimedOut(at: checkedAt)
-                if !onlyReady || action == .markReady { results.append((record, check)) }
+                guard !onlyReady || action == .markReady else { continue }
+                updates.append(SliceCheckUpdate(sliceID: record.id, seenCheckCount: record.checkCount, check: check))
+                counts[check.status.rawValue, default: 0] += 1
+                if check.status != .waiting { settled.append((record.slice.start, check)) }
             }
-            try await store.recordChecks(results.map { SliceCheckUpdate(sliceID: $0.record.id, seenCheckCount: $0.record.checkCount,
-                                                                         check: $0.check) }, now: checkedAt)
-            checks += results.count
-            metrics.sliceChecks(kind: dataset.kind, results: Dictionary(grouping: results, by: { $0.check.status.rawValue }).mapValues(\.count),
-                                duration: ContinuousClock.now - began)
-            for (record, check) in results where check.status != .waiting {
+            try await store.recordChecks(updates, now: checkedAt)
+            checks += updates.count
+            metrics.sliceChecks(kind: dataset.kind, results: counts, duration: ContinuousClock.now - began)
+            for (start, check) in settled {
                 logger.info("external slice \(check.status.rawValue)",
-                            metadata: ["dataset": "\(name)", "slice": "\(record.slice.start)", "early": "\(onlyReady)",
+                            metadata: ["dataset": "\(name)", "slice": "\(start)", "early": "\(onlyReady)",
                                        "substate": "\(check.substate?.rawValue ?? "-")", "reason": "\(check.lastMessage ?? "-")"])
             }
         }
