@@ -15,6 +15,25 @@ struct SQLiteDatabaseTests {
         #expect(try db.query("PRAGMA cache_size").first?[0]?.intValue == -512)
     }
 
+    @Test func compiledStatementsAreReusedAndBounded() throws {
+        let folder = try TemporaryDirectory()
+        let store = try Store.open(path: folder.path("refit.sqlite"))
+        try store.database.withConnection { c in
+            try c.execute("CREATE TABLE t (n INTEGER)")
+            let before = c.cachedStatements
+            // The same text again and again: one compiled statement, taken and given back.
+            for n in 0..<50 { _ = try c.execute("INSERT INTO t (n) VALUES (?)", [.integer(Int64(n))]) }
+            #expect(c.cachedStatements <= before + 1)
+            #expect(try c.query("SELECT count(*) FROM t").first?[0]?.intValue == 50)
+            // More distinct texts than the cache holds: it stays at its limit, and answers stay right.
+            for n in 0..<(SQLiteConnection.statementCacheLimit + 40) {
+                #expect(try c.query("SELECT \(n) + count(*) FROM t").first?[0]?.intValue == n + 50)
+            }
+            #expect(c.cachedStatements <= SQLiteConnection.statementCacheLimit)
+            #expect(try c.query("SELECT sum(n) FROM t").first?[0]?.intValue == 1225)
+        }
+    }
+
     @Test func busyTimeoutIsConfigurable() throws {
         let folder = try TemporaryDirectory()
         let store = try Store.open(path: folder.path("refit.sqlite"), busyTimeoutMilliseconds: 1234)

@@ -13,7 +13,7 @@ public final class SQLiteConnection {
     /// Several handles per text, because a statement may run while another with the same text is
     /// still being read. Bounded: when full, the statements of one text are finalized to make room.
     private var statementCache: [String: [OpaquePointer]] = [:]
-    private var cachedStatements = 0
+    private(set) var cachedStatements = 0
     static let statementCacheLimit = 256
     /// The page cache of a connection that writes, in KiB (SQLite's default is 2,000). The worker's
     /// working set is the right-hand edge of a few B-trees plus their upper levels, a few hundred KiB;
@@ -136,8 +136,9 @@ public final class SQLiteConnection {
     /// its bindings cleared, and it goes back to the cache.
     func cachedStatement(_ sql: String) throws -> Statement {
         guard !closed else { throw StoreError(.other, "The database '\(path)' was already closed.") }
-        if var handles = statementCache[sql], let handle = handles.popLast() {
-            statementCache[sql] = handles.isEmpty ? nil : handles
+        // One lookup, in place: an emptied entry stays (its text is likely to come back), rather
+        // than hashing the text again to remove it and once more to add it back.
+        if let handle = statementCache[sql]?.popLast() {
             cachedStatements -= 1
             return Statement(connection: self, handle: handle, cacheKey: sql)
         }
@@ -148,8 +149,9 @@ public final class SQLiteConnection {
     /// instead (the connection is closed).
     func recycle(_ statement: OpaquePointer, sql: String) -> Bool {
         guard !closed else { return false }
-        if cachedStatements >= Self.statementCacheLimit, let victim = statementCache.first {
-            // Full (statements whose text varies, such as IN lists): make room by dropping one text.
+        while cachedStatements >= Self.statementCacheLimit, let victim = statementCache.first {
+            // Full (statements whose text varies, such as IN lists): make room by dropping one text
+            // (and any emptied entries met on the way).
             victim.value.forEach { sqlite3_finalize($0) }
             cachedStatements -= victim.value.count
             statementCache.removeValue(forKey: victim.key)
