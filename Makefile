@@ -1,7 +1,7 @@
 # Refit — the two commands a newcomer needs are `make test` and (with the worker) `make demo`.
 SWIFT ?= swift
 
-.PHONY: setup build test soak bench bench-chain bench-peers bench-throughput demo release migrations clean fuzz order-file
+.PHONY: setup build test soak bench bench-chain bench-peers bench-throughput demo release migrations clean fuzz order-file release-flags
 
 setup:
 	@bash scripts/setup.sh
@@ -21,7 +21,12 @@ RELEASE = -c release --static-swift-stdlib -Xswiftc -use-ld=lld \
 	-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
 	-Xlinker --symbol-ordering-file=$(CURDIR)/scripts/refit.order -Xlinker --no-warn-symbol-ordering
 
-release: setup
+# SwiftPM does not compile objects again when only compiler flags change; a release build made with
+# other RELEASE flags is removed first (scripts/release-flags.sh).
+release-flags:
+	@SWIFT=$(SWIFT) bash scripts/release-flags.sh '$(RELEASE)'
+
+release: setup release-flags
 	$(SWIFT) build $(RELEASE)
 
 # Builds everything and runs every test (unit, store, HTTP, emulator, activities, worker, CLI).
@@ -58,7 +63,7 @@ export BENCH_CHAIN_SIZES BENCH_CHAIN_TIMEOUT BENCH_LATENCY_DROPS BENCH_LATENCY_S
 export BENCH_THROUGHPUT_WINDOWS BENCH_THROUGHPUT_WORKERS BENCH_THROUGHPUT_REPEAT BENCH_THROUGHPUT_STORES
 RELEASE_BIN = $$($(SWIFT) build $(RELEASE) --show-bin-path)
 
-bench: setup
+bench: setup release-flags
 	$(SWIFT) build $(RELEASE) --product refit-bench
 	$(SWIFT) build $(RELEASE) --product refit
 	$(SWIFT) build $(RELEASE) --product refit-mlsim
@@ -66,11 +71,11 @@ bench: setup
 	bash scripts/bench_throughput.sh "$(RELEASE_BIN)/refit-bench"
 	python3 scripts/bench_chain.py --bin "$(RELEASE_BIN)"
 
-bench-throughput: setup
+bench-throughput: setup release-flags
 	$(SWIFT) build $(RELEASE) --product refit-bench
 	bash scripts/bench_throughput.sh "$(RELEASE_BIN)/refit-bench"
 
-bench-chain: setup
+bench-chain: setup release-flags
 	$(SWIFT) build $(RELEASE) --product refit
 	$(SWIFT) build $(RELEASE) --product refit-mlsim
 	python3 scripts/bench_chain.py --bin "$(RELEASE_BIN)"
@@ -78,7 +83,7 @@ bench-chain: setup
 # The same chain in Luigi 3.8 (zero-work tasks, local scheduler, 4 workers; installed from PyPI into
 # .venv-bench when missing) and in Refit, for PEER_SIZES=720 (comma-separated), in one run: both walls,
 # refit/luigi, and the no-op re-run of each over the finished work.
-bench-peers: setup
+bench-peers: setup release-flags
 	$(SWIFT) build $(RELEASE) --product refit
 	$(SWIFT) build $(RELEASE) --product refit-mlsim
 	python3 scripts/bench_peers.py --bin "$(RELEASE_BIN)"
@@ -103,7 +108,7 @@ migrations:
 
 # Regenerates scripts/refit.order (release builds' function order, decision record 32) by running
 # the worker, `refit tick` and the read commands under valgrind's callgrind; needs valgrind.
-order-file: setup
+order-file: setup release-flags
 	$(SWIFT) build $(RELEASE) --product refit
 	$(SWIFT) build $(RELEASE) --product refit-mlsim
 	python3 scripts/order_file.py --bin "$(RELEASE_BIN)"
