@@ -22,7 +22,7 @@ data landing -> submit p50 / p99, with refit's own view of the same path from it
 The binaries are built by make (`swift build -c release`); this script builds nothing. Only the
 Python standard library; every process it starts is stopped (process groups) on exit or failure.
 """
-import argparse, datetime as dt, json, os, random, re, shutil, signal, sqlite3, statistics, subprocess, sys, tempfile, time
+import argparse, collections, datetime as dt, json, os, random, re, shutil, signal, sqlite3, statistics, subprocess, sys, tempfile, time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -584,17 +584,26 @@ def sizes_from(text):
     return [int(s) for s in text.split(",") if s.strip()]
 
 
-def order_file_coverage(binary, order_file=os.path.join(os.path.dirname(os.path.abspath(__file__)), "refit.order")):
+ORDER_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "refit.order")
+
+
+def function_symbols(binary):
+    """How many times each function name is defined in the binary's symbol table (`nm`)."""
+    out = subprocess.run(["nm", binary], capture_output=True, text=True, check=True).stdout
+    return collections.Counter(parts[2] for parts in (line.split() for line in out.splitlines())
+                               if len(parts) == 3 and parts[1] in "tTwW")
+
+
+def order_file_coverage(binary, order_file=ORDER_FILE):
     """How many of scripts/refit.order's functions the binary still defines (decision record 32):
     (defined, listed), or None without `nm` or the list."""
     try:
         with open(order_file) as f:
             listed = {line.strip() for line in f if line.strip() and not line.startswith("#")}
-        out = subprocess.run(["nm", binary], capture_output=True, text=True, check=True).stdout
+        defined = function_symbols(binary)
     except (OSError, subprocess.CalledProcessError):
         return None
-    defined = {parts[2] for parts in (line.split() for line in out.splitlines()) if len(parts) == 3}
-    return len(listed & defined), len(listed)
+    return len(listed & defined.keys()), len(listed)
 
 
 def main():

@@ -23,9 +23,9 @@ public struct LocalFolderLocation: StorageLocation {
     ///   - baseDirectory: the schedules folder.
     ///   - observer: told about each directory walk (debug logs, tests).
     public init(host: String, baseDirectory: String, observer: ProbeObserver? = nil) {
-        // Resolved as the activities resolve the same host (`ActivityContext`), then standardized.
-        let base = SecretResolver.absolutePath(baseDirectory)
-        root = Self.standardized(SecretResolver.absolutePath(SecretResolver.resolvePath(host, base: base)))
+        // Resolved as the activities resolve the same host (`ActivityContext`), then standardized;
+        // against an absolute base, `resolvePath` gives an absolute path.
+        root = Self.standardized(SecretResolver.resolvePath(host, base: SecretResolver.absolutePath(baseDirectory)))
         self.observer = observer
     }
 
