@@ -121,7 +121,8 @@ public struct AzureMLBatchClient: Sendable {
 
     /// Strips any query and fragment and makes the path end in `/jobs`.
     public static func normalizedJobsURL(_ endpoint: String) -> String? {
-        var text = endpoint.trimmingCharacters(in: .whitespaces)
+        // Tabs and spaces (Unicode's Zs), as `CharacterSet.whitespaces`, without going through NSString.
+        var text = endpoint.trimming(while: { $0.isWhitespace && !$0.isNewline })
         if let cut = text.firstIndex(where: { $0 == "?" || $0 == "#" }) { text = String(text[..<cut]) }
         while text.hasSuffix("/") { text.removeLast() }
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",

@@ -35,12 +35,14 @@ public struct AzureStorageAccount: Sendable, Hashable, CustomStringConvertible {
     /// Keys are case-insensitive; values may contain `=` (base64 padding).
     public init(connectionString: String) throws(StorageError) {
         var fields: [String: String] = [:]
-        for part in connectionString.split(separator: ";", omittingEmptySubsequences: true) {
-            let trimmed = String(part).trimmingCharacters()
-            guard let eq = trimmed.firstIndex(of: "=") else {
+        // Split on the bytes of ';' and '=' (both ASCII): splitting Characters cost more than the
+        // rest of an activity's set-up, and a connection string is read for every request it signs.
+        for part in connectionString.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: true) {
+            let trimmed = String(decoding: part, as: UTF8.self).trimmingCharacters()
+            guard let eq = trimmed.utf8.firstIndex(of: UInt8(ascii: "=")) else {
                 throw StorageError(.configuration, "The storage connection string has a part without '='.")
             }
-            fields[trimmed[..<eq].lowercased()] = String(trimmed[trimmed.index(after: eq)...])
+            fields[trimmed[..<eq].lowercased()] = String(trimmed[trimmed.utf8.index(after: eq)...])
         }
         guard let name = fields["accountname"], !name.isEmpty else {
             throw StorageError(.configuration, "The storage connection string has no AccountName.")

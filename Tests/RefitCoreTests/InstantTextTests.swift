@@ -64,4 +64,21 @@ struct InstantTextTests {
         #expect("".trimmingCharacters() == "")
         #expect("x".dropFirst(0).trimming(while: \.isWhitespace) == "x")
     }
+
+    @Test("whitespace trimming's shortcut for ASCII ends agrees with trimming Characters")
+    func whitespaceShortcut() {
+        // Prepend scalars (U+0600), combining marks, CR LF and non-ASCII spaces around ASCII ends.
+        let pieces = ["", "a", "Z", "~", " ", "\t", "\r\n", "\n", "\u{0B}", "\u{7F}", "\u{A0}", "\u{2028}", "\u{3000}",
+                      "\u{0600}", "\u{301}", " \u{301}", "é", "日", "1\u{FE0F}\u{20E3}", "👩‍👩‍👧", "\u{0600}1", "\u{1}"]
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    let text = a + b + c
+                    #expect(text.trimmingCharacters() == text.trimming(while: \.isWhitespace), "\(text.debugDescription)")
+                    let sub = ("." + text + ".").dropFirst().dropLast()
+                    #expect(sub.trimmingCharacters() == sub.trimming(while: \.isWhitespace), "\(text.debugDescription)")
+                }
+            }
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 @testable import RefitStore
 import Testing
@@ -13,6 +14,13 @@ struct SQLiteDatabaseTests {
         #expect(try db.query("PRAGMA synchronous").first?[0]?.intValue == 1)  // NORMAL
         // A page cache of 512 KiB (negative: KiB, not pages), not SQLite's 2,000 KiB.
         #expect(try db.query("PRAGMA cache_size").first?[0]?.intValue == -512)
+        // No per-connection mutex (the database's serial queue is the one lock), and no global
+        // count of SQLite's memory (a mutex on every allocation inside SQLite).
+        try db.withConnection { connection in
+            #expect(sqlite3_db_mutex(connection.handle) == nil)
+        }
+        #expect(SQLiteConnection.processConfigured)
+        #expect(sqlite3_memory_used() == 0)
     }
 
     @Test func compiledStatementsAreReusedAndBounded() throws {

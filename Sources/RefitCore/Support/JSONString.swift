@@ -12,26 +12,51 @@ public enum JSONString {
 
     public static func quote(_ text: String, forHTML: Bool = false, into out: inout String) {
         out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "<" where forHTML: out += "\\u003c"
-            case ">" where forHTML: out += "\\u003e"
-            case "&" where forHTML: out += "\\u0026"
-            case "\u{2028}" where forHTML: out += "\\u2028"
-            case "\u{2029}" where forHTML: out += "\\u2029"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+        var text = text
+        text.makeContiguousUTF8()
+        let utf8 = text.utf8
+        // Runs of bytes that need no escape are appended whole: a scalar at a time was a visible
+        // share of a worker's CPU (audit details and journal payloads are quoted several times per
+        // attempt). Every byte that needs an escape is ASCII, or the first of the three bytes of
+        // U+2028 / U+2029, so a run always starts and ends on a scalar boundary.
+        utf8.withContiguousStorageIfAvailable { bytes in
+            var runStart = 0
+            var offset = 0
+            func flush(to end: Int) {
+                guard end > runStart else { return }
+                let from = utf8.index(utf8.startIndex, offsetBy: runStart)
+                out += text[from..<utf8.index(from, offsetBy: end - runStart)]
             }
+            while offset < bytes.count {
+                let byte = bytes[offset]
+                var length = 1
+                let escape: String
+                switch byte {
+                case UInt8(ascii: "\""): escape = "\\\""
+                case UInt8(ascii: "\\"): escape = "\\\\"
+                case UInt8(ascii: "\n"): escape = "\\n"
+                case UInt8(ascii: "\r"): escape = "\\r"
+                case UInt8(ascii: "\t"): escape = "\\t"
+                case UInt8(ascii: "<") where forHTML: escape = "\\u003c"
+                case UInt8(ascii: ">") where forHTML: escape = "\\u003e"
+                case UInt8(ascii: "&") where forHTML: escape = "\\u0026"
+                case 0xE2 where forHTML && offset + 2 < bytes.count && bytes[offset + 1] == 0x80
+                    && (bytes[offset + 2] == 0xA8 || bytes[offset + 2] == 0xA9):
+                    escape = bytes[offset + 2] == 0xA8 ? "\\u2028" : "\\u2029"
+                    length = 3
+                case 0..<0x20:
+                    let hex = String(byte, radix: 16)
+                    escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default:
+                    offset += 1
+                    continue
+                }
+                flush(to: offset)
+                out += escape
+                offset += length
+                runStart = offset
+            }
+            flush(to: offset)
         }
         out += "\""
     }

@@ -247,7 +247,19 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
 
 extension StringProtocol {
     /// Without leading and trailing whitespace (Foundation-free, for the core's parsers).
-    package func trimmingCharacters() -> String { trimming(while: \.isWhitespace) }
+    package func trimmingCharacters() -> String {
+        // Most text has nothing to trim, and a scalar is far cheaper to look at than a Character.
+        // A Character is whitespace when its first scalar is, so an ASCII first scalar that is not
+        // whitespace means nothing leads. An ASCII last scalar that is not whitespace ends a
+        // Character that starts with itself or with a "prepend" scalar (never whitespace), so
+        // nothing trails either.
+        func isASCIIPrintable(_ scalar: Unicode.Scalar?) -> Bool {
+            guard let value = scalar?.value else { return false }
+            return value > 0x20 && value < 0x7F
+        }
+        if isASCIIPrintable(unicodeScalars.first), isASCIIPrintable(unicodeScalars.last) { return String(self) }
+        return trimming(while: \.isWhitespace)
+    }
 
     /// Without the leading and trailing characters `isTrimmed` accepts. Foundation's
     /// `trimmingCharacters(in:)` goes through `NSString` and builds a `CharacterSet` per call,

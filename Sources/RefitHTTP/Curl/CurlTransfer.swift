@@ -42,12 +42,20 @@ final class CurlTransfer: @unchecked Sendable {
         guard lowerURL.hasPrefix("http://") || lowerURL.hasPrefix("https://") else {
             throw invalid("only http and https URLs are supported")
         }
-        guard !request.url.contains(where: { $0.isNewline || $0 == " " }) else {
+        // Scalars, not Characters: the checks run for every request. A line break scalar is a
+        // Character of its own (a Character is a line break when it starts with one).
+        func isLineBreak(_ scalar: Unicode.Scalar) -> Bool {
+            switch scalar.value {
+            case 0x0A...0x0D, 0x85, 0x2028, 0x2029: true
+            default: false
+            }
+        }
+        guard !request.url.unicodeScalars.contains(where: { isLineBreak($0) || $0 == " " }) else {
             throw invalid("the URL contains spaces or line breaks")
         }
         for field in request.headers {
-            guard !field.name.isEmpty, !field.name.contains(where: { $0.isNewline || $0 == ":" || $0 == " " }),
-                  !field.value.contains(where: \.isNewline) else {
+            guard !field.name.isEmpty, !field.name.unicodeScalars.contains(where: { isLineBreak($0) || $0 == ":" || $0 == " " }),
+                  !field.value.unicodeScalars.contains(where: isLineBreak) else {
                 throw invalid("header \(field.name.isEmpty ? "with an empty name" : "'\(field.name)'") is malformed")
             }
         }
@@ -211,20 +219,22 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     fileprivate func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        var line = String(decoding: bytes, as: UTF8.self)
-        while line.last?.isNewline == true { line.removeLast() }
-        if line.hasPrefix("HTTP/") {
+        // Read as bytes: every byte this looks for is ASCII, and a few lines arrive per request.
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        let line = UnsafeRawBufferPointer(rebasing: bytes[..<end])
+        if line.starts(with: "HTTP/".utf8) {
             // A new response (after a redirect or 100 Continue): keep only the final block.
             responseHeaders = HTTPHeaders()
             body.removeAll(keepingCapacity: true)
-        } else if line.first == " " || line.first == "\t" {
+        } else if let first = line.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
             // Obsolete line folding continues the previous value.
             if let last = responseHeaders.fields.last {
-                responseHeaders.set(last.name, last.value + " " + line.trimmingCharacters())
+                responseHeaders.set(last.name, last.value + " " + String(decoding: line, as: UTF8.self).trimmingCharacters())
             }
-        } else if let colon = line.firstIndex(of: ":") {
-            let name = String(line[..<colon])
-            let value = String(line[line.index(after: colon)...]).trimmingCharacters()
+        } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+            let name = String(decoding: line[..<colon], as: UTF8.self)
+            let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters()
             responseHeaders.add(name, value)
         }
     }

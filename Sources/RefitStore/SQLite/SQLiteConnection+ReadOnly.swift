@@ -18,7 +18,7 @@ extension SQLiteConnection {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError(.cannotOpen, "Cannot open the database '\(path)': it does not exist.")
         }
-        let flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX
+        let flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
         let direct = try open(path, flags: flags, displayName: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         let result = probe(direct)
         if result == SQLITE_OK { return direct }

@@ -1,8 +1,10 @@
 import CSQLite
 import Foundation
 
-/// One open SQLite connection. Not `Sendable`: reach it through `SQLiteDatabase`, whose lock
-/// makes sure only one thread uses it at a time, and do not keep it beyond that closure.
+/// One open SQLite connection. Not `Sendable`: reach it through `SQLiteDatabase`, whose serial
+/// queue makes sure only one thread uses it at a time, and do not keep it beyond that closure.
+/// Connections open with `SQLITE_OPEN_NOMUTEX` for that reason: SQLite's own per-connection mutex,
+/// taken on every call into the library, would only guard what the queue already does.
 public final class SQLiteConnection {
     let handle: OpaquePointer
     /// The path given when opening (":memory:" for an in-memory database).
@@ -29,12 +31,13 @@ public final class SQLiteConnection {
         if !isMemory {
             try Self.checkLocation(path)
         }
+        _ = Self.processConfigured
         if readOnly {
             handle = try Self.openReadOnly(path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
             return
         }
         var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let result = sqlite3_open_v2(path, &db, flags, nil)
         guard result == SQLITE_OK, let db else {
             let reason = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(result))
@@ -75,6 +78,10 @@ public final class SQLiteConnection {
             throw StoreError(error.code == .other ? .cannotOpen : error.code, reason, sqliteCode: error.sqliteCode)
         }
     }
+
+    /// SQLite's process-wide settings (`refit_sqlite3_configure_process`), once, before the first open.
+    /// Whether they took (false when SQLite was initialized before).
+    static let processConfigured: Bool = refit_sqlite3_configure_process() == SQLITE_OK
 
     private var closed = false
 
