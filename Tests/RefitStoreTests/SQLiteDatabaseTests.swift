@@ -23,6 +23,29 @@ struct SQLiteDatabaseTests {
         #expect(sqlite3_memory_used() == 0)
     }
 
+    @Test func statementKeysAreTheirText() {
+        let base = "SELECT id, pipeline, activity, window_start FROM windows WHERE id = ? AND state = 'Waiting'"
+        // Equal texts give equal keys, however the String holds them (native, bridged, built).
+        let bridged = NSString(string: base) as String
+        let built = "SELECT id, pipeline, activity, window_start FROM windows WHERE id = ? AND " + "state = 'Waiting'"
+        for other in [bridged, built] {
+            #expect(StatementKey(base) == StatementKey(other))
+            #expect(StatementKey(base).hashValue == StatementKey(other).hashValue)
+        }
+        // A text that differs in any one byte, or only in length, is another key.
+        var seen: Set<StatementKey> = [StatementKey(base)]
+        for offset in 0..<base.utf8.count {
+            var bytes = Array(base.utf8)
+            bytes[offset] = bytes[offset] == UInt8(ascii: "x") ? UInt8(ascii: "y") : UInt8(ascii: "x")
+            let changed = StatementKey(String(decoding: bytes, as: UTF8.self))
+            #expect(changed != StatementKey(base))
+            seen.insert(changed)
+        }
+        #expect(seen.count == base.utf8.count + 1)
+        #expect(StatementKey(base + " ") != StatementKey(base))
+        #expect(StatementKey("") == StatementKey(""))
+    }
+
     @Test func compiledStatementsAreReusedAndBounded() throws {
         let folder = try TemporaryDirectory()
         let store = try Store.open(path: folder.path("refit.sqlite"))

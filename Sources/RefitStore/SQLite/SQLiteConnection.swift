@@ -14,7 +14,7 @@ public final class SQLiteConnection {
     /// the same few dozen statements for every window, and compiling them was a fifth of its CPU.
     /// Several handles per text, because a statement may run while another with the same text is
     /// still being read. Bounded: when full, the statements of one text are finalized to make room.
-    private var statementCache: [String: [OpaquePointer]] = [:]
+    private var statementCache: [StatementKey: [OpaquePointer]] = [:]
     private(set) var cachedStatements = 0
     static let statementCacheLimit = 256
     /// The page cache of a connection that writes, in KiB (SQLite's default is 2,000). The worker's
@@ -145,16 +145,17 @@ public final class SQLiteConnection {
         guard !closed else { throw StoreError(.other, "The database '\(path)' was already closed.") }
         // One lookup, in place: an emptied entry stays (its text is likely to come back), rather
         // than hashing the text again to remove it and once more to add it back.
-        if let handle = statementCache[sql]?.popLast() {
+        let key = StatementKey(sql)
+        if let handle = statementCache[key]?.popLast() {
             cachedStatements -= 1
-            return Statement(connection: self, handle: handle, cacheKey: sql)
+            return Statement(connection: self, handle: handle, cacheKey: key)
         }
-        return try Statement(connection: self, sql: sql, cacheKey: sql)
+        return try Statement(connection: self, sql: sql, cacheKey: key)
     }
 
     /// Takes a released statement back into the cache; `false` when it should be finalized
     /// instead (the connection is closed).
-    func recycle(_ statement: OpaquePointer, sql: String) -> Bool {
+    func recycle(_ statement: OpaquePointer, key: StatementKey) -> Bool {
         guard !closed else { return false }
         while cachedStatements >= Self.statementCacheLimit, let victim = statementCache.first {
             // Full (statements whose text varies, such as IN lists): make room by dropping one text
@@ -165,7 +166,7 @@ public final class SQLiteConnection {
         }
         sqlite3_reset(statement)
         sqlite3_clear_bindings(statement)
-        statementCache[sql, default: []].append(statement)
+        statementCache[key, default: []].append(statement)
         cachedStatements += 1
         return true
     }
