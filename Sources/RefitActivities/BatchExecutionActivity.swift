@@ -37,10 +37,12 @@ public struct BatchExecutionActivity: Sendable {
         guard case .azureMLBatchExecution(let spec) = context.activity.kind else {
             throw ActivityError(.configuration, "Activity '\(context.activity.name)' is not an AzureMLBatchExecution activity.")
         }
-        // The results of stage-inputs, submit, start and poll are written with the next step's
-        // intent, and collect's intent with its result (one transaction instead of two each);
-        // whatever is still held when the activity ends, by success or by an error, is written here.
-        defer { try? context.journal.flush() }
+        // The results of stage-inputs and submit are written with the next step's intent; start's
+        // result, the poll's and collect's intents and results are held (they only read, or are
+        // safe to do again) and handed over when the activity ends, by success or by an error, to
+        // the transaction that records the attempt's outcome. A job still running when the first
+        // status call answers has them written before the wait.
+        defer { try? context.journal.handOver() }
         let (ml, apiKey, serviceName) = try context.azureML()
         let client = try AzureMLBatchClient(mlEndpoint: context.secrets.value(of: ml.mlEndpoint, what: "mlEndpoint of '\(serviceName)'"), apiKey: apiKey, http: context.http)
         let request = try await buildRequest(spec, context)
@@ -259,10 +261,10 @@ public struct BatchExecutionActivity: Sendable {
         -> BatchJobStatus
     {
         let journal = context.journal
-        // Written now (carrying start's result), not held: the commit comes before the first
-        // status call either way, and a job still running keeps the poll's intent on disk while
-        // it runs.
-        try context.journalCall { try journal.record(intent: ["jobId": jobID], step: "poll") }
+        // A status call only reads: the intent is held with start's result. Before any wait they
+        // are written (below), so a job still running has them on disk while it runs; a job that
+        // finished at once has them written with the attempt's outcome.
+        try context.journalCall { try journal.record(laterIntent: ["jobId": jobID], step: "poll") }
         var delay = initialPoll
         var transientFailures = 0
         while true {
@@ -311,6 +313,7 @@ public struct BatchExecutionActivity: Sendable {
             }
             var wait = delay
             if let remaining = context.remaining { wait = min(wait, remaining) }
+            try context.journalCall { try journal.flush() }
             do {
                 try await context.clock.sleep(for: wait)
             } catch {
@@ -371,7 +374,7 @@ public struct BatchExecutionActivity: Sendable {
         }
         var result = outputs.mapValues { $0 }
         for (name, value) in metrics { result["metric:" + name] = String(value) }
-        try context.journalCall { try journal.record(result: result, step: "collect") }
+        try context.journalCall { try journal.record(laterResult: result, step: "collect") }
         return BatchExecutionOutcome(jobID: jobID, outputs: outputs, metrics: metrics, notes: notes)
     }
 

@@ -59,7 +59,10 @@ public struct CommandActivity: Sendable {
             // window's retry policy (`retry`, `longRetry`); a program that cannot be started is not.
             throw ActivityError(.commandFailed, "Command '\(program)' exited with status \(run.status).", isRetryable: true)
         }
-        try context.journalCall { try journal.record(result: result, step: "command") }
+        // Written with the attempt's outcome: a crash in between runs the command again, as a
+        // crash just before this record would.
+        try context.journalCall { try journal.record(laterResult: result, step: "command") }
+        try context.journalCall { try journal.handOver() }
         return CommandOutcome(exitStatus: run.status, outputTail: run.tail)
     }
 

@@ -51,7 +51,10 @@ public struct UpdateResourceActivity: Sendable {
             try? journal.record(failure: ["message": error.message], step: "patch")
             throw error
         }
-        try context.journalCall { try journal.record(result: intent, step: "patch") }
+        // Written with the attempt's outcome (the deployment it records), not in a commit of its
+        // own: a crash in between leaves the PATCH in doubt either way, and it is done again.
+        try context.journalCall { try journal.record(laterResult: intent, step: "patch") }
+        try context.journalCall { try journal.handOver() }
         return UpdateResourceOutcome(endpoint: endpoint, modelLocation: path, patched: true)
     }
 

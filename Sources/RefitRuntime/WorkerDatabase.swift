@@ -34,10 +34,12 @@ public enum WorkerDatabase: Sendable {
         }
     }
 
-    /// The journal of one attempt.
-    public func journal(runID: String) -> any StepJournal {
+    /// The journal of one attempt. `endsWithFinish`: the attempt's outcome is recorded by the
+    /// scheduling store's `finish` or `release` of `runID` (the worker's attempts), so the last
+    /// steps an activity hands over are written in that transaction (on SQLite).
+    public func journal(runID: String, endsWithFinish: Bool = true) -> any StepJournal {
         switch self {
-        case .sqlite(let store): SQLiteStepJournal(store: store, runID: runID)
+        case .sqlite(let store): SQLiteStepJournal(store: store, runID: runID, handsOverToFinish: endsWithFinish)
         case .postgres(let store): PostgresStepJournal(database: store.database, runID: runID)
         }
     }

@@ -8,6 +8,8 @@ public final class Store: Sendable {
     /// RefitStore: other modules use the store's types (`SQLiteSchedulingStore`, the read
     /// repositories).
     let database: SQLiteDatabase
+    /// Journal writes of ending attempts, for the transactions that record their outcomes.
+    let handedOverSteps = HandedOverSteps()
 
     private init(database: SQLiteDatabase) {
         self.database = database

@@ -71,7 +71,7 @@ struct Rollback: AsyncParsableCommand {
             }
             let context = ActivityContext(
                 factory: factory, pipelineName: key.pipeline, activity: activityDef, window: window,
-                journal: store.journal(runID: runID), http: WorkerSetup.http,
+                journal: store.journal(runID: runID, endsWithFinish: false), http: WorkerSetup.http,
                 secrets: SecretResolver(environment: environment, baseDirectory: schedulesDirectory))
             do {
                 let endpoint = try Self.endpoint(of: activityDef, factory: factory, environment: environment)

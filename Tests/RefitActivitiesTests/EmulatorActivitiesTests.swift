@@ -339,6 +339,42 @@ private struct Lab {
         #expect(try journal.lookup(step: "poll")?.result?["state"] == "TimedOut")
     }
 
+    /// The journal calls an activity makes, in order, over an in-memory journal.
+    final class CallLog: StepJournal, @unchecked Sendable {
+        let inner = InMemoryStepJournal()
+        private let lock = NSLock()
+        private var entries: [String] = []
+        var calls: [String] { lock.withLock { entries } }
+        private func note(_ entry: String) { lock.withLock { entries.append(entry) } }
+        var runID: String { inner.runID }
+        func record(intent: [String: String], step: String) throws { note("intent \(step)"); try inner.record(intent: intent, step: step) }
+        func record(result: [String: String], step: String) throws { note("result \(step)"); try inner.record(result: result, step: step) }
+        func record(failure: [String: String], step: String) throws { note("failure \(step)"); try inner.record(failure: failure, step: step) }
+        func record(laterResult: [String: String], step: String) throws {
+            note("laterResult \(step)"); try inner.record(laterResult: laterResult, step: step)
+        }
+        func record(laterIntent: [String: String], step: String) throws {
+            note("laterIntent \(step)"); try inner.record(laterIntent: laterIntent, step: step)
+        }
+        func lookup(step: String) throws -> StepRecord? { try inner.lookup(step: step) }
+        func flush() throws { note("flush") }
+        func handOver() throws { note("handOver") }
+    }
+
+    /// What the activity did after start is held: handed over with the attempt's outcome when the
+    /// job finished by the first status call, flushed before the first wait when it had not.
+    @Test func heldStepsAreFlushedBeforeAWaitAndHandedOverAtTheEnd() async throws {
+        let slow = try await Lab(["--job-duration", "1"])
+        let log = CallLog()
+        _ = try await BatchExecutionActivity.fastPolling.execute(slow.context(try slow.factory(), "retrain", journal: log))
+        let calls = log.calls
+        #expect(calls.prefix(5) == ["intent submit", "laterResult submit", "intent start", "laterResult start", "laterIntent poll"])
+        // The job ran for a second: start's result and the poll's intent are written before the wait.
+        #expect(calls.dropFirst(5).first == "flush")
+        #expect(calls.suffix(4) == ["laterResult poll", "laterIntent collect", "laterResult collect", "handOver"])
+        #expect(try log.lookup(step: "collect")?.state == .done)
+    }
+
     /// A shutdown past its grace period, or a lease another worker took over, cancels the attempt
     /// before its timeout: the job keeps running and the next execution resumes it.
     @Test func interruptedBeforeTheTimeoutKeepsTheJobForTheNextAttempt() async throws {

@@ -165,6 +165,78 @@ private func makeStore(runs: [String]) throws -> (Store, URL) {
         #expect(try memory.lookup(step: "poll")?.state == .intent)
     }
 
+    @Test("a worker's journal hands what it holds over to the transaction that records the attempt's outcome")
+    func handOverRidesWithTheOutcome() async throws {
+        let (store, dir) = try makeStore(runs: ["r1", "r2", "r3"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Window 1 runs r1 under worker w's lease (r2 and r3 are its earlier runs, for the other paths).
+        _ = try store.database.execute("""
+            UPDATE windows SET state = 'InProgress', attempts = 1, lease_owner = 'w', lease_expires_at = '2030-01-01T00:00:00Z'
+            WHERE id = 1
+            """)
+        let scheduling = SQLiteSchedulingStore(store)
+        let budget = RetryBudget(attemptsPerRound: 3, rounds: 1, roundInterval: TimeSpan(seconds: 0))
+        let now = Instant(year: 2024, month: 1, day: 2, hour: 1)
+
+        let journal = SQLiteStepJournal(store: store, runID: "r1", handsOverToFinish: true)
+        _ = try journal.lookup(step: "start")
+        try journal.record(intent: ["jobId": "j"], step: "start")
+        try journal.record(laterResult: ["jobId": "j"], step: "start")
+        try journal.record(laterIntent: ["jobId": "j"], step: "poll")
+        try journal.record(laterResult: ["state": "Finished"], step: "poll")
+        try journal.handOver()
+        // Handed over: not on disk, not a commit of its own; another journal of the run does not see it.
+        #expect(try stored(store, "r1", "start") == "intent")
+        #expect(try stored(store, "r1", "poll") == nil)
+        // The outcome's transaction writes them first, in order.
+        let finished = try await scheduling.finish(runID: "r1", workerID: "w", outcome: .succeeded(AttemptResult()),
+                                                   budget: budget, now: now)
+        #expect(finished?.applied == true)
+        #expect(try stored(store, "r1", "start") == "done")
+        #expect(try stored(store, "r1", "poll") == "done")
+        let order = try store.database.query("SELECT name FROM steps WHERE run_id = 'r1' ORDER BY seq").compactMap { $0.string("name") }
+        #expect(order == ["start", "poll"])
+
+        // A result that arrives after the lease was lost is only audited, but its steps are facts of
+        // the run and are written all the same.
+        let late = SQLiteStepJournal(store: store, runID: "r2", handsOverToFinish: true)
+        _ = try late.lookup(step: "collect")
+        try late.record(laterIntent: ["jobId": "k"], step: "collect")
+        try late.handOver()
+        #expect(try await scheduling.finish(runID: "r2", workerID: "w", outcome: .succeeded(AttemptResult()),
+                                            budget: budget, now: now)?.applied == false)
+        #expect(try stored(store, "r2", "collect") == "intent")
+
+        // A journal that does not end with a finish (`refit rollback`) flushes on hand-over.
+        let alone = SQLiteStepJournal(store: store, runID: "r3")
+        _ = try alone.lookup(step: "patch")
+        try alone.record(intent: ["model": "m"], step: "patch")
+        try alone.record(laterResult: ["model": "m"], step: "patch")
+        try alone.handOver()
+        #expect(try stored(store, "r3", "patch") == "done")
+    }
+
+    @Test("steps handed over by a worker that stops are written by the release of its lease")
+    func handOverRidesWithTheRelease() async throws {
+        let (store, dir) = try makeStore(runs: ["r1"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try store.database.execute("""
+            UPDATE windows SET state = 'InProgress', attempts = 1, lease_owner = 'w', lease_expires_at = '2030-01-01T00:00:00Z'
+            WHERE id = 1
+            """)
+        let journal = SQLiteStepJournal(store: store, runID: "r1", handsOverToFinish: true)
+        _ = try journal.lookup(step: "start")
+        try journal.record(intent: ["jobId": "j"], step: "start")
+        try journal.record(laterResult: ["jobId": "j"], step: "start")
+        try journal.handOver()
+        #expect(try stored(store, "r1", "start") == "intent")
+        try await SQLiteSchedulingStore(store).release(runID: "r1", workerID: "w",
+                                                       budget: RetryBudget(attemptsPerRound: 3, rounds: 1, roundInterval: TimeSpan(seconds: 0)),
+                                                       now: Instant(year: 2024, month: 1, day: 2, hour: 1))
+        #expect(try stored(store, "r1", "start") == "done")
+        #expect(try store.database.query("SELECT status FROM runs WHERE run_id = 'r1'").first?.string("status") == "Failed")
+    }
+
     @Test("a later result for a step whose intent the journal has not seen is written at once")
     func laterResultWithoutKnownIntent() throws {
         let (store, dir) = try makeStore(runs: ["r1"])

@@ -64,6 +64,13 @@ public protocol StepJournal: Sendable {
     /// has carried yet. An activity that defers a write flushes before it returns, whether it
     /// succeeded or not.
     func flush() throws
+    /// The attempt is ending (by success or by an error): what is still held may be written with
+    /// the attempt's outcome, in the transaction that records it, instead of in one of its own. A
+    /// crash before that transaction loses it, as a crash just before the outcome would lose the
+    /// outcome: the attempt runs again and finds the step's intent without its result. Journals
+    /// that cannot hand over flush (the default). Activities call this where they end, never
+    /// before a wait.
+    func handOver() throws
 }
 
 extension StepJournal {
@@ -76,6 +83,10 @@ extension StepJournal {
     }
 
     public func flush() throws {}
+
+    public func handOver() throws {
+        try flush()
+    }
 }
 
 /// Journal errors: a step recorded out of order or a storage failure, one sentence.

@@ -22,17 +22,20 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
     /// Each step's newest record across the window's runs (this run's first); nil until read.
     private let known = Mutex<[String: StepRecord]?>(nil)
     /// Writes recorded as "later" and not on disk yet, oldest first.
-    private let held = Mutex<[HeldWrite]>([])
+    private let held = Mutex<[HeldStepWrite]>([])
+    /// Where `handOver()` leaves what is held, for the transaction that records the attempt's
+    /// outcome; nil: `handOver()` writes at once.
+    private let handedOver: HandedOverSteps?
 
-    private enum HeldWrite: Sendable {
-        case intent(step: String, payload: [String: String], at: String)
-        case result(step: String, payload: [String: String], at: String)
-    }
-
-    public init(store: Store, runID: String, now: @escaping @Sendable () -> Date = { Date() }) {
+    /// `handsOverToFinish`: the attempt's outcome is recorded by `SQLiteSchedulingStore.finish`
+    /// (or `release`) of this run, which writes what `handOver()` leaves (the worker's attempts).
+    /// Without it (`refit rollback`, tests), `handOver()` is `flush()`.
+    public init(store: Store, runID: String, handsOverToFinish: Bool = false,
+                now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = store.database
         self.runID = runID
         self.now = now
+        self.handedOver = handsOverToFinish ? store.handedOverSteps : nil
     }
 
     public func record(intent: [String: String], step: String) throws {
@@ -94,8 +97,16 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
     }
 
     public func flush() throws {
-        guard held.withLock({ !$0.isEmpty }) else { return }
+        guard held.withLock({ !$0.isEmpty }) || handedOver?.holds(runID: runID) == true else { return }
         try writingHeld { _ in }
+    }
+
+    /// Leaves what is held to the transaction that records this run's outcome, when there is
+    /// one (`handsOverToFinish`): the last steps of an attempt then cost no commit of their own.
+    public func handOver() throws {
+        guard let handedOver else { return try flush() }
+        let carried = held.withLock { h in defer { h = [] }; return h }
+        handedOver.add(carried, runID: runID)
     }
 
     private func finish(step: String, state: String, payload: [String: String]) throws {
@@ -110,23 +121,29 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
     /// One transaction: the held writes first, in order, then `body`. When it fails they are
     /// held again, so the next write or `flush()` tries again.
     private func writingHeld(_ body: (SQLiteConnection) throws -> Void) throws {
-        let carried = held.withLock { h in defer { h = [] }; return h }
+        // Anything handed over and not written yet comes first (a write after `handOver()`).
+        let carried = (handedOver?.take(runID: runID) ?? []) + held.withLock { h in defer { h = [] }; return h }
         let runID = self.runID
         do {
             try database.transaction { db in
-                for write in carried {
-                    switch write {
-                    case .intent(let step, let payload, let at):
-                        try Self.writeIntent(db, runID: runID, step: step, payload: payload, at: at)
-                    case .result(let step, let payload, let at):
-                        try Self.writeEnd(db, runID: runID, step: step, state: "done", payload: payload, at: at)
-                    }
-                }
+                try Self.write(carried, runID: runID, db)
                 try body(db)
             }
         } catch {
             if !carried.isEmpty { held.withLock { $0 = carried + $0 } }
             throw error
+        }
+    }
+
+    /// Writes held steps of `runID`, in order, inside the caller's transaction.
+    static func write(_ writes: [HeldStepWrite], runID: String, _ db: SQLiteConnection) throws {
+        for write in writes {
+            switch write {
+            case .intent(let step, let payload, let at):
+                try writeIntent(db, runID: runID, step: step, payload: payload, at: at)
+            case .result(let step, let payload, let at):
+                try writeEnd(db, runID: runID, step: step, state: "done", payload: payload, at: at)
+            }
         }
     }
 
@@ -184,5 +201,47 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
         } catch {
             throw StepJournalError("A journal payload is not a JSON object of strings.")
         }
+    }
+}
+
+/// A journal write recorded as "later" and not on disk yet.
+enum HeldStepWrite: Sendable {
+    case intent(step: String, payload: [String: String], at: String)
+    case result(step: String, payload: [String: String], at: String)
+}
+
+/// What attempts' journals handed over (`SQLiteStepJournal.handOver()`), by run, until the
+/// transaction that records the run's outcome writes it first (`SQLiteSchedulingStore.finish` and
+/// `release`). One per `Store`: the journals and the scheduling store of a process share it.
+final class HandedOverSteps: Sendable {
+    private let byRun = Mutex<[String: [HeldStepWrite]]>([:])
+    /// Runs whose outcome is never recorded here (a lease lost to another worker, a database that
+    /// stopped answering) leave their steps behind; past this many runs some are dropped, as a
+    /// crash would drop them. A worker has far fewer attempts running at once.
+    static let runLimit = 1_024
+
+    func add(_ writes: [HeldStepWrite], runID: String) {
+        guard !writes.isEmpty else { return }
+        byRun.withLock { runs in
+            runs[runID, default: []].append(contentsOf: writes)
+            while runs.count > Self.runLimit, let victim = runs.keys.first(where: { $0 != runID }) {
+                runs[victim] = nil
+            }
+        }
+    }
+
+    /// Takes (and forgets) what `runID` handed over.
+    func take(runID: String) -> [HeldStepWrite] {
+        byRun.withLock { $0.removeValue(forKey: runID) ?? [] }
+    }
+
+    /// Gives back what a failed transaction took, ahead of anything handed over since.
+    func putBack(_ writes: [HeldStepWrite], runID: String) {
+        guard !writes.isEmpty else { return }
+        byRun.withLock { $0[runID] = writes + ($0[runID] ?? []) }
+    }
+
+    func holds(runID: String) -> Bool {
+        byRun.withLock { $0[runID] != nil }
     }
 }

@@ -72,7 +72,7 @@ extension SQLiteSchedulingStore {
 
     public func finish(runID: String, workerID: String, outcome: AttemptOutcome, budget: RetryBudget,
                        now: Instant) async throws -> FinishedAttempt? {
-        try await database.write { c -> FinishedAttempt? in
+        try await writingHandedOverSteps(of: runID) { c -> FinishedAttempt? in
             guard let run = try c.query("SELECT window_id, status FROM runs WHERE run_id = ?", [.text(runID)]).first,
                   let windowID = run.int64("window_id"), let record = try Self.window(c, id: windowID) else { return nil }
             guard run.string("status") == RunStatus.inProgress.rawValue, record.status == .inProgress, record.leaseOwner == workerID else {
@@ -122,7 +122,7 @@ extension SQLiteSchedulingStore {
     }
 
     public func release(runID: String, workerID: String, budget: RetryBudget, now: Instant) async throws {
-        try await database.write { c in
+        try await writingHandedOverSteps(of: runID) { c in
             guard let run = try c.query("SELECT window_id FROM runs WHERE run_id = ? AND status = 'InProgress'", [.text(runID)]).first,
                   let windowID = run.int64("window_id"), let record = try Self.window(c, id: windowID),
                   record.leaseOwner == workerID else { return }
@@ -137,6 +137,31 @@ extension SQLiteSchedulingStore {
             try c.appendEvent(NewAuditEvent(at: now.date, kind: "leaseReleased", pipeline: record.key.pipeline,
                                             activity: record.key.activity, windowStart: record.window.start.date, runID: runID,
                                             detail: StoreText.json(["worker": workerID])))
+        }
+    }
+
+    /// One write transaction that first writes the journal steps the run's attempt handed over
+    /// (`SQLiteStepJournal.handOver()`), then `body`: the attempt's last steps and its outcome
+    /// commit together. Steps that cannot be written (a result whose intent is missing) are left
+    /// out rather than keeping the outcome from being recorded, as a crash before them would; a
+    /// transaction that fails gives them back for the next try.
+    private func writingHandedOverSteps<T: Sendable>(of runID: String,
+                                                     _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        let steps = handedOverSteps.take(runID: runID)
+        do {
+            return try await database.write { c in
+                if !steps.isEmpty {
+                    do {
+                        try c.transaction { try SQLiteStepJournal.write(steps, runID: runID, $0) }
+                    } catch is StepJournalError {
+                        // Left out (see above); the savepoint undid any part of them.
+                    }
+                }
+                return try body(c)
+            }
+        } catch {
+            handedOverSteps.putBack(steps, runID: runID)
+            throw error
         }
     }
 

@@ -12,8 +12,13 @@ import RefitCore
 /// external slices, operator controls, deployments and endpoint locks.
 public final class SQLiteSchedulingStore: SchedulingStore {
     let database: SQLiteDatabase
+    /// What attempts' journals left for `finish` and `release` to write first.
+    let handedOverSteps: HandedOverSteps
 
-    public init(_ store: Store) { database = store.database }
+    public init(_ store: Store) {
+        database = store.database
+        handedOverSteps = store.handedOverSteps
+    }
 
     // MARK: Materialization
 
