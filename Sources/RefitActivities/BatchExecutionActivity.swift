@@ -37,11 +37,10 @@ public struct BatchExecutionActivity: Sendable {
         guard case .azureMLBatchExecution(let spec) = context.activity.kind else {
             throw ActivityError(.configuration, "Activity '\(context.activity.name)' is not an AzureMLBatchExecution activity.")
         }
-        // The results of stage-inputs and submit are written with the next step's intent; start's
-        // result, the poll's and collect's intents and results are held (they only read, or are
-        // safe to do again) and handed over when the activity ends, by success or by an error, to
-        // the transaction that records the attempt's outcome. A job still running when the first
-        // status call answers has them written before the wait.
+        // The results of stage-inputs, submit, start and poll are written with the next step's
+        // intent, and collect's intent with its result (one transaction instead of two each);
+        // whatever is still held when the activity ends, by success or by an error, is handed over
+        // to the transaction that records the attempt's outcome.
         defer { try? context.journal.handOver() }
         let (ml, apiKey, serviceName) = try context.azureML()
         let client = try AzureMLBatchClient(mlEndpoint: context.secrets.value(of: ml.mlEndpoint, what: "mlEndpoint of '\(serviceName)'"), apiKey: apiKey, http: context.http)
@@ -261,10 +260,10 @@ public struct BatchExecutionActivity: Sendable {
         -> BatchJobStatus
     {
         let journal = context.journal
-        // A status call only reads: the intent is held with start's result. Before any wait they
-        // are written (below), so a job still running has them on disk while it runs; a job that
-        // finished at once has them written with the attempt's outcome.
-        try context.journalCall { try journal.record(laterIntent: ["jobId": jobID], step: "poll") }
+        // Written now (carrying start's result), not held: a job still running keeps the poll's
+        // intent on disk while it runs, and the commit gives a job that takes a few milliseconds
+        // the time to finish before the first status call (decision record 28).
+        try context.journalCall { try journal.record(intent: ["jobId": jobID], step: "poll") }
         var delay = initialPoll
         var transientFailures = 0
         while true {
@@ -313,7 +312,6 @@ public struct BatchExecutionActivity: Sendable {
             }
             var wait = delay
             if let remaining = context.remaining { wait = min(wait, remaining) }
-            try context.journalCall { try journal.flush() }
             do {
                 try await context.clock.sleep(for: wait)
             } catch {
