@@ -61,8 +61,9 @@ public protocol StepJournal: Sendable {
     /// Implementations without a cheaper way write at once (the default).
     func record(laterIntent: [String: String], step: String) throws
     /// Writes what `record(laterResult:step:)` and `record(laterIntent:step:)` held and no write
-    /// has carried yet. An activity that defers a write flushes before it returns, whether it
-    /// succeeded or not.
+    /// has carried yet: before a wait. An activity that defers a write calls `handOver()` (which
+    /// flushes, unless the journal can leave the writes to the attempt's outcome) before it
+    /// returns, whether it succeeded or not.
     func flush() throws
     /// The attempt is ending (by success or by an error): what is still held may be written with
     /// the attempt's outcome, in the transaction that records it, instead of in one of its own. A
