@@ -242,11 +242,18 @@ private func makeStore(runs: [String]) throws -> (Store, URL) {
         let (store, dir) = try makeStore(runs: ["r1"])
         defer { try? FileManager.default.removeItem(at: dir) }
         let writer = SQLiteStepJournal(store: store, runID: "r1")
-        try writer.record(intent: ["a": "1"], step: "stage-inputs")
-        // No lookup yet: the journal has not read the window's steps, so it cannot know the intent.
-        try writer.record(laterResult: ["a": "done"], step: "stage-inputs")
-        #expect(try stored(store, "r1", "stage-inputs") == "done")
+        // No lookup: the journal has not read the window's steps, and an intent it did not write
+        // itself is not known, so the result is written at once (and refused: there is no intent).
         #expect(throws: StepJournalError.self) { try writer.record(laterResult: [:], step: "never-started") }
+        // An intent it wrote itself it knows without a lookup: the result is held.
+        try writer.record(intent: ["a": "1"], step: "stage-inputs")
+        try writer.record(laterResult: ["a": "done"], step: "stage-inputs")
+        #expect(try stored(store, "r1", "stage-inputs") == "intent")
+        #expect(try writer.lookup(step: "stage-inputs")?.state == .done)
+        try writer.flush()
+        #expect(try stored(store, "r1", "stage-inputs") == "done")
+        // Once ended, the step's intent is no longer open: another later result is written at once.
+        #expect(throws: StepJournalError.self) { try SQLiteStepJournal(store: store, runID: "r1").record(laterResult: [:], step: "other") }
         // Journals without a cheaper way write at once (the protocol's default).
         #expect(throws: StepJournalError.self) { try InMemoryStepJournal().record(laterResult: [:], step: "x") }
     }

@@ -23,6 +23,9 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
     private let known = Mutex<[String: StepRecord]?>(nil)
     /// Writes recorded as "later" and not on disk yet, oldest first.
     private let held = Mutex<[HeldStepWrite]>([])
+    /// Steps whose intent this journal wrote (or holds) and whose end it has not recorded: their
+    /// intent is known without reading the window's steps.
+    private let openIntents = Mutex<Set<String>>([])
     /// Where `handOver()` leaves what is held, for the transaction that records the attempt's
     /// outcome; nil: `handOver()` writes at once.
     private let handedOver: HandedOverSteps?
@@ -67,6 +70,7 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
     private func noteIntent(step: String, payload: [String: String]) {
         let record = StepRecord(runID: runID, step: step, state: .intent, intent: payload)
         known.withLock { if $0 != nil { $0?[step] = record } }
+        openIntents.withLock { _ = $0.insert(step) }
     }
 
     /// A step naming an external job (`jobId`) records it on the run at once, so history names
@@ -89,7 +93,8 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
         // Held only when this journal knows the step's intent is on disk or held before it (it
         // read or wrote it): otherwise written at once, so a missing intent is reported here, not
         // by a later write.
-        let intentKnown = known.withLock { $0?[step].map { $0.runID == runID && $0.state == .intent } ?? false }
+        let intentKnown = openIntents.withLock { $0.contains(step) }
+            || known.withLock { $0?[step].map { $0.runID == runID && $0.state == .intent } ?? false }
         guard intentKnown else { return try record(result: laterResult, step: step) }
         let at = StoreTimestamp.string(from: now())
         held.withLock { $0.append(.result(step: step, payload: laterResult, at: at)) }
@@ -161,6 +166,7 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
     }
 
     private func noteEnd(step: String, state: String, payload: [String: String]) {
+        openIntents.withLock { _ = $0.remove(step) }
         known.withLock { steps in
             guard var record = steps?[step], record.runID == runID else { return }
             record.state = state == "done" ? .done : .failed
@@ -185,6 +191,20 @@ public final class SQLiteStepJournal: StepJournal, Sendable {
             else { throw StepJournalError("A journal row of step '\(row.string("name") ?? "?")' is unreadable.") }
             guard steps[name] == nil else { continue }
             steps[name] = StepRecord(runID: run, step: name, state: state, intent: intent, result: try Self.decode(row.string("result")))
+        }
+        // What this journal holds and has not written yet (an intent it wrote itself lets it hold
+        // the result before any lookup) is newer than the disk.
+        let pending = (handedOver?.peek(runID: runID) ?? []) + held.withLock { $0 }
+        for write in pending {
+            switch write {
+            case .intent(let name, let payload, _):
+                steps[name] = StepRecord(runID: runID, step: name, state: .intent, intent: payload)
+            case .result(let name, let payload, _):
+                guard var record = steps[name], record.runID == runID else { continue }
+                record.state = .done
+                record.result = payload
+                steps[name] = record
+            }
         }
         known.withLock { $0 = steps }
         return steps[step]
@@ -239,6 +259,11 @@ final class HandedOverSteps: Sendable {
     func putBack(_ writes: [HeldStepWrite], runID: String) {
         guard !writes.isEmpty else { return }
         byRun.withLock { $0[runID] = writes + ($0[runID] ?? []) }
+    }
+
+    /// What `runID` handed over, left in place.
+    func peek(runID: String) -> [HeldStepWrite] {
+        byRun.withLock { $0[runID] ?? [] }
     }
 
     func holds(runID: String) -> Bool {
