@@ -24,7 +24,9 @@ extension Worker {
                                                                "error": "\(error)"])
             return 0
         }
-        let from = try await store.watermark(key) ?? schedule.activeStart
+        let stored = try await store.watermark(key)
+        if let stored { noteWatermark(stored, of: key) }
+        let from = stored ?? schedule.activeStart
         let due = schedule.windows(from: from, to: schedule.activeEnd ?? .adfNoEnd, dueBy: now)
         guard !due.isEmpty else { return 0 }
         let batch = due.prefix(configuration.materializationBatch)
@@ -37,6 +39,7 @@ extension Worker {
         guard let last = new.last else { return 0 }
         let inserted = try await store.materialize(key, windows: new, until: last.window.end, outputs: activity.outputs,
                                                    definitionSHA256: definitionSHA256(pipeline), budget: budget(for: key), now: now)
+        noteWatermark(last.window.end, of: key)
         if inserted > 0 {
             logger.debug("windows materialized", metadata: ["pipeline": "\(key.pipeline)", "activity": "\(key.activity)",
                                                             "count": "\(inserted)"])

@@ -64,6 +64,12 @@ public actor Worker {
     static let fullPassSpacing = TimeSpan(seconds: 1)
     /// When each capped activity's waiting windows were last labelled ConcurrencyLimit.
     var labelledAt: [ActivityKey: Instant] = [:]
+    /// The highest watermark this worker has read or written per activity. Watermarks only move
+    /// forward, so this is a lower bound of the store's: when it leaves no window due, neither
+    /// does the store's, and working out the next wake-up need not ask (see `nextWakeTime`).
+    var knownWatermarks: [ActivityKey: Instant] = [:]
+    /// The paused pipelines the last pass used, for the wake-up worked out right after it.
+    private var pausedAtLastPass: Set<String>?
     /// Callers of `waitForProgress()`, resumed when an attempt finishes.
     private var progressWaiters: [CheckedContinuation<Void, Never>] = []
     /// Attempts finished so far (so a waiter does not miss one that ended before it waited).
@@ -139,9 +145,12 @@ public actor Worker {
         // retries runnable in the store, so the pass only dispatches (a page of candidates and
         // the claims). Recovery, materialization, input resolution and data checks depend on
         // time or on other processes, and run in a full pass at least every `fullPassSpacing`.
+        pausedAtLastPass = nil
         if !fullPassDue, let last = lastPassAt, now >= last, now < last + Self.fullPassSpacing {
             lastPassWasFull = false
-            let started = try await dispatch(now: now, paused: try await pausedPipelines())
+            let paused = try await pausedPipelines()
+            pausedAtLastPass = paused
+            let started = try await dispatch(now: now, paused: paused)
             return TickReport(started: started, materialized: 0, checks: 0, recovered: 0)
         }
         fullPassDue = false
@@ -149,6 +158,7 @@ public actor Worker {
         lastPassAt = now
         let recovered = try await recoverAbandonedAttempts(now: now)
         let paused = try await applyPauses(now: now)
+        pausedAtLastPass = paused
         let materialized = try await materializeDue(excluding: paused, now: now)
         guard !stopping else { return TickReport(started: [], materialized: materialized, checks: 0, recovered: recovered) }
         try await resolveInputs(now: now)
@@ -290,7 +300,9 @@ public actor Worker {
             }
             if stopping { break }
             // Already woken (an attempt finished meanwhile): no need to work out when to wake.
-            var wakeAt = loopWake.isPending ? clock.now() : await nextWakeTime()
+            // The pass just read which pipelines are paused: a pause committed since only makes
+            // this wake-up early, and the next pass reads them again.
+            var wakeAt = loopWake.isPending ? clock.now() : await nextWakeTime(paused: pausedAtLastPass)
             if failedPasses > 0 { wakeAt = min(wakeAt, clock.now() + retryPause) }
             if running.isEmpty && !loopWake.isPending {
                 logger.info("idle", metadata: ["until": "\(wakeAt.iso8601)"])
@@ -359,19 +371,28 @@ public actor Worker {
     /// When the next pass is needed: the earliest of the next window due time, retry time,
     /// external check, or foreign lease expiry; never earlier than a second from now, never
     /// later than `maximumSleep`.
-    public func nextWakeTime() async -> Instant {
+    /// `paused`: the pipelines paused as the caller last read them (nil: read them now).
+    public func nextWakeTime(paused: Set<String>? = nil) async -> Instant {
         let now = clock.now()
         var times: [Instant] = [now + configuration.maximumSleep]
         // Windows that came due after the last pass looked: wake for them without the one-second floor.
         var unseen: [Instant] = []
-        let paused = (try? await pausedPipelines()) ?? []
+        let paused = if let paused { paused } else { (try? await pausedPipelines()) ?? [] }
         for (pipeline, activity) in activeActivities(excluding: paused) {
             guard let schedule = try? factory.windows(of: activity, in: pipeline) else { continue }
             let key = ActivityKey(pipeline: pipeline.name, activity: activity.name)
+            let end = schedule.activeEnd ?? .adfNoEnd
             // Before the first window the watermark is the active start: a window that came due
-            // between the pass and now must wake the loop at once, not at the next due time.
-            let mark = ((try? await store.watermark(key)) ?? nil) ?? schedule.activeStart
-            if let pending = schedule.windows(from: mark, to: schedule.activeEnd ?? .adfNoEnd, dueBy: now).first {
+            // between the pass and now must wake the loop at once, not at the next due time. The
+            // store is asked only when the watermark this worker knows leaves a window due (the
+            // store's is never lower).
+            var pending = knownWatermarks[key].flatMap { schedule.windows(from: $0, to: end, dueBy: now).first }
+            if knownWatermarks[key] == nil || pending != nil {
+                let stored = (try? await store.watermark(key)) ?? nil
+                if let stored { noteWatermark(stored, of: key) }
+                pending = schedule.windows(from: stored ?? schedule.activeStart, to: end, dueBy: now).first
+            }
+            if let pending {
                 let due = schedule.dueTime(of: pending)
                 times.append(due)
                 if let lastPassAt, due > lastPassAt { unseen.append(due) }
@@ -441,6 +462,12 @@ public actor Worker {
     }
 
     // MARK: Steps of a pass
+
+    /// Raises the known watermark of `key` to `mark` (never lowers it).
+    func noteWatermark(_ mark: Instant, of key: ActivityKey) {
+        if let known = knownWatermarks[key], known >= mark { return }
+        knownWatermarks[key] = mark
+    }
 
     func pausedPipelines() async throws -> Set<String> {
         var paused = try await store.pausedPipelines()

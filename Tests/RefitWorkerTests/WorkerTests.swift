@@ -468,6 +468,29 @@ struct WorkerLoopTests {
         Issue.record("condition not reached")
     }
 
+    @Test("the wake-up asks the store's watermark only when the one the worker knows leaves a window due")
+    func wakeUpWithKnownWatermark() async throws {
+        let db = try TestDatabase()
+        let store = try db.open()
+        let clock = ManualWallClock(t("2026-01-01T01:30:00Z"))
+        let factory = Self.single(end: "2026-01-01T03:00:00Z")
+        let a = makeWorker(factory, store: store, runner: ScriptedRunner(), clock: clock, id: "a")
+        let b = makeWorker(factory, store: store, runner: ScriptedRunner(), clock: clock, id: "b")
+        // A materializes 00:00–01:00; it then knows the watermark 01:00, which leaves nothing due.
+        try await a.tickAndWait()
+        #expect(await a.nextWakeTime() == t("2026-01-01T01:40:00Z"))
+        // 01:00–02:00 falls due, and B materializes it: the store's watermark moves past A's.
+        clock.set(t("2026-01-01T02:10:00Z"))
+        try await b.tickAndWait()
+        // A's own watermark leaves 01:00–02:00 due, so it asks the store, which has it already:
+        // no wake-up at once, but at the next due time capped by maximumSleep, as for B.
+        #expect(await a.nextWakeTime() == t("2026-01-01T02:20:00Z"))
+        #expect(await b.nextWakeTime() == t("2026-01-01T02:20:00Z"))
+        // A window due that nobody materialized wakes at once, whichever watermark is known.
+        clock.set(t("2026-01-01T03:05:00Z"))
+        #expect(await a.nextWakeTime() <= t("2026-01-01T03:05:01Z"))
+    }
+
     @Test("run sleeps until the next window is due and wakes early when signalled")
     func runLoop() async throws {
         let db = try TestDatabase()
