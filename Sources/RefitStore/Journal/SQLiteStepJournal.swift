@@ -7,7 +7,9 @@ import Synchronization
 /// recorded with `record(laterResult:step:)`, and the intent of a read-only step recorded with
 /// `record(laterIntent:step:)`, are held in memory, in order, and written in the transaction of
 /// the next durable write (an intent, a result or a failure) or by `flush()`, so steps that
-/// follow one another at once cost one commit instead of several.
+/// follow one another at once cost one commit instead of several. A worker's journal
+/// (`handsOverToFinish`) leaves what is still held when the activity ends (`handOver()`) to the
+/// transaction of `SQLiteSchedulingStore.finish` or `release` that records the attempt's outcome.
 ///
 /// The run must already exist in `runs` (the worker writes it when it claims the window);
 /// lookups span every run of that run's window, newest attempt first.
