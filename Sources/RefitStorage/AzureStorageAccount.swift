@@ -1,5 +1,6 @@
 import Foundation
 import RefitCore
+import RefitHTTP
 
 /// An Azure Storage account as a connection string describes it: name, key and Blob endpoint.
 ///
@@ -90,34 +91,11 @@ public struct AzureStorageAccount: Sendable, Hashable, CustomStringConvertible {
 /// Percent-encoding of blob paths: RFC 3986 unreserved characters and `/` stay as they are.
 public enum BlobPath {
     public static func encode(_ path: String) -> String {
-        percentEncode(path, keepingSlash: true)
+        PercentEncoding.encode(path, keepingSlash: true)
     }
 
     /// Percent-encodes a query value (everything but unreserved characters).
     public static func encodeQueryValue(_ value: String) -> String {
-        percentEncode(value, keepingSlash: false)
-    }
-
-    /// Written byte by byte into a buffer: `String(format:)` per escaped byte was most of the cost
-    /// of signing a SAS token.
-    private static func percentEncode(_ text: String, keepingSlash: Bool) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
-                 UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.append(byte)
-            case UInt8(ascii: "/") where keepingSlash:
-                out.append(byte)
-            default:
-                out.append(UInt8(ascii: "%"))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0f)])
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        PercentEncoding.encode(value, keepingSlash: false)
     }
 }

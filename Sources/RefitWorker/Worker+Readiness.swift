@@ -24,9 +24,7 @@ extension Worker {
                                                                "error": "\(error)"])
             return 0
         }
-        let stored = try await store.watermark(key)
-        if let stored { noteWatermark(stored, of: key) }
-        let from = stored ?? schedule.activeStart
+        let from = try await watermark(key) ?? schedule.activeStart
         let due = schedule.windows(from: from, to: schedule.activeEnd ?? .adfNoEnd, dueBy: now)
         guard !due.isEmpty else { return 0 }
         let batch = due.prefix(configuration.materializationBatch)

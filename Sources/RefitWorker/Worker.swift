@@ -388,8 +388,7 @@ public actor Worker {
             // store's is never lower).
             var pending = knownWatermarks[key].flatMap { schedule.windows(from: $0, to: end, dueBy: now).first }
             if knownWatermarks[key] == nil || pending != nil {
-                let stored = (try? await store.watermark(key)) ?? nil
-                if let stored { noteWatermark(stored, of: key) }
+                let stored = (try? await watermark(key)) ?? nil
                 pending = schedule.windows(from: stored ?? schedule.activeStart, to: end, dueBy: now).first
             }
             if let pending {
@@ -462,6 +461,13 @@ public actor Worker {
     }
 
     // MARK: Steps of a pass
+
+    /// The store's watermark of `key`, noted in `knownWatermarks`.
+    func watermark(_ key: ActivityKey) async throws -> Instant? {
+        let stored = try await store.watermark(key)
+        if let stored { noteWatermark(stored, of: key) }
+        return stored
+    }
 
     /// Raises the known watermark of `key` to `mark` (never lowers it).
     func noteWatermark(_ mark: Instant, of key: ActivityKey) {

@@ -25,38 +25,17 @@ public enum SigV4 {
     /// RFC 3986 percent-encoding as SigV4 requires: only `A-Z a-z 0-9 - _ . ~` stay literal; everything
     /// else (including `/`, space and `+`) becomes `%XX` with upper-case hex over UTF-8 bytes.
     public static func encode(_ value: String) -> String {
-        encode(value, keepSlash: false)
+        PercentEncoding.encode(value, keepingSlash: false)
     }
 
     /// Encodes an object key or path for the URL: like ``encode(_:)`` but `/` separators stay, which
     /// is the canonical URI form S3 expects.
     public static func encodePath(_ path: String) -> String {
-        encode(path, keepSlash: true)
+        PercentEncoding.encode(path, keepingSlash: true)
     }
 
     /// The lower-case hex SHA-256 of `data`, the value of `x-amz-content-sha256` for a signed payload.
     public static func payloadHash(_ data: Data) -> String {
         SHA256.hexString(SHA256.hash(data))
-    }
-
-    private static func encode(_ value: String, keepSlash: Bool) -> String {
-        let hexDigits = Array("0123456789ABCDEF".utf8)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(value.utf8.count)
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"),
-                 UInt8(ascii: "."), UInt8(ascii: "~"):
-                bytes.append(byte)
-            case UInt8(ascii: "/") where keepSlash:
-                bytes.append(byte)
-            default:
-                bytes.append(UInt8(ascii: "%"))
-                bytes.append(hexDigits[Int(byte >> 4)])
-                bytes.append(hexDigits[Int(byte & 0x0F)])
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -15,8 +15,7 @@ struct StatementKey: Hashable {
     init(_ sql: String) {
         self.sql = sql
         var text = sql
-        text.makeContiguousUTF8()
-        fold = text.utf8.withContiguousStorageIfAvailable { bytes -> Int in
+        fold = text.withUTF8 { bytes -> Int in
             let raw = UnsafeRawBufferPointer(bytes)
             var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(raw.count)
             var offset = 0
@@ -30,7 +29,7 @@ struct StatementKey: Hashable {
                 offset += 1
             }
             return Int(truncatingIfNeeded: h)
-        } ?? sql.hashValue
+        }
     }
 
     static func == (a: StatementKey, b: StatementKey) -> Bool { a.fold == b.fold && a.sql == b.sql }
