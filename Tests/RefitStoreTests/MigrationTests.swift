@@ -144,6 +144,73 @@ struct MigrationTests {
         #expect(try other.query("SELECT name FROM sqlite_schema WHERE name = 'schema_migrations'").isEmpty)
     }
 
+    /// Version 11 rewrote every CHECK of the form `x IN (three or more constants)` as an OR of
+    /// equalities: SQLite builds a temporary table for such a list once per written row. The
+    /// rewrite must keep every constraint's meaning, keep the rows of an upgraded database, and
+    /// leave no write to the scheduling tables that opens a temporary table.
+    @Test func checkConstraintsNeedNoTemporaryTables() throws {
+        let folder = try TemporaryDirectory()
+        let path = folder.path("refit.sqlite")
+        let old = try Store.open(path: path, migrations: Array(Migration.all.prefix(10)))
+        try old.database.execute("""
+            INSERT INTO windows (pipeline, activity, window_start, window_end, updated_at)
+            VALUES ('p', 'a', '2026-01-01T00:00:00Z', '2026-01-01T01:00:00Z', '2026-01-01T00:00:00Z')
+            """)
+        let store = try Store.open(path: path)
+        #expect(try store.currentVersion == Migration.latestVersion)
+        #expect(try store.database.query("PRAGMA integrity_check").first?[0]?.stringValue == "ok")
+
+        // No table keeps a list of three or more constants.
+        let list = try Regex(#"\bIN\s*\(\s*'[^']*'\s*,\s*'[^']*'\s*,"#)
+        for row in try store.database.query("SELECT name, sql FROM sqlite_schema WHERE type = 'table'") {
+            let sql = row.string("sql") ?? ""
+            #expect(sql.firstMatch(of: list) == nil, "\(row.string("name") ?? "?") still checks an IN list")
+        }
+
+        // Each rewritten expression accepts exactly what the old one did: every listed value,
+        // and neither a value outside the list nor a different case; NULL passes both.
+        let migration = try #require(Migration.all.first { $0.version == 11 })
+        let pair = try Regex(#"\n    '((?:[^']|'')*)',\n    '((?:[^']|'')*)'\)"#)
+        let pairs = migration.sql.matches(of: pair).map { match in
+            (String(match.output[1].substring ?? "").replacingOccurrences(of: "''", with: "'"),
+             String(match.output[2].substring ?? "").replacingOccurrences(of: "''", with: "'"))
+        }
+        #expect(pairs.count == 10)
+        let constant = try Regex(#"'([^']*)'"#)
+        for (before, after) in pairs {
+            let column = String(before.prefix { $0 != " " })
+            let listed = before.matches(of: constant).map { String($0.output[1].substring ?? "") }
+            #expect(listed.count >= 3)
+            let probes: [SQLiteValue] = listed.map { .text($0) } + listed.map { .text($0.uppercased()) }
+                + [.text("Bogus"), .text(""), .null]
+            for probe in probes {
+                let row = try #require(try store.database.query(
+                    "SELECT (\(before)) AS before, (\(after)) AS after FROM (SELECT ? AS \(column))", [probe]).first)
+                #expect(row[0] == row[1], "\(column) = \(probe): \(before) gives \(String(describing: row[0])), \(after) gives \(String(describing: row[1]))")
+            }
+            #expect(try !store.database.query("SELECT name FROM sqlite_schema WHERE instr(sql, ?) > 0", [.text(after)]).isEmpty,
+                    "the schema does not hold \(after)")
+        }
+
+        // The constraints still hold, on the row that was there before the upgrade too.
+        let refused = #expect(throws: StoreError.self) { try store.database.execute("UPDATE windows SET state = 'Bogus'") }
+        #expect(refused?.message.contains("CHECK constraint failed") == true)
+        #expect(try store.database.execute("UPDATE windows SET state = 'Ready', next_trigger = 'rerun'") == 1)
+
+        // The writes of a claim, a finish, a journal step and a slice check build no table.
+        for write in [
+            "UPDATE windows SET state = 'x', substate = 'x', next_trigger = 'x' WHERE id = 1",
+            "UPDATE runs SET status = 'x', \"trigger\" = 'x' WHERE run_id = 'x'",
+            "INSERT INTO steps (run_id, seq, name, state, intent, started_at) VALUES ('x', 1, 'x', 'x', '{}', 'x')",
+            "UPDATE steps SET state = 'x' WHERE run_id = 'x' AND name = 'x'",
+            "UPDATE slices SET state = 'x', substate = 'x' WHERE id = 1",
+        ] {
+            let opcodes = try store.database.query("EXPLAIN " + write).compactMap { $0.string("opcode") }
+            #expect(!opcodes.isEmpty)
+            #expect(!opcodes.contains("OpenEphemeral"), "\(write) builds a temporary table")
+        }
+    }
+
     /// The binary's embedded copy must equal `migrations/` byte for byte (run `make migrations`).
     @Test func embeddedMigrationsEqualTheFolder() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
