@@ -40,10 +40,16 @@ public struct StatusRepository: Sendable {
         }
     }
 
+    /// Every state, as the IN list that lets a count by state for one pipeline read only
+    /// windows_by_state (state, pipeline, …), one range per state, without the table.
+    static let everyState = WindowStatus.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+
     /// The pipeline's windows per state.
     public func windowCounts(pipeline: String) throws -> [WindowStatus: Int] {
         var counts: [WindowStatus: Int] = [:]
-        for row in try database.query("SELECT state, count(*) AS n FROM windows WHERE pipeline = ? GROUP BY state", [.text(pipeline)]) {
+        for row in try database.query(
+            "SELECT state, count(*) AS n FROM windows WHERE state IN (\(Self.everyState)) AND pipeline = ? GROUP BY state",
+            [.text(pipeline)]) {
             guard let state = row.string("state").flatMap(WindowStatus.init(rawValue:)) else { continue }
             counts[state] = row.int("n") ?? 0
         }
