@@ -275,19 +275,28 @@ enum Readiness {
     /// count of every window reading it moves by one, and Waiting ones are relabelled.
     static func sliceChanged(_ c: SQLiteConnection, dataset: String, start: Instant, ready: Bool, now: Instant) throws {
         let delta: Int64 = ready ? -1 : 1
-        try c.execute("""
-            UPDATE windows SET missing_inputs = max(missing_inputs + ?1, 0),
-                substate = CASE
-                    WHEN state <> 'Waiting' THEN substate
-                    WHEN max(missing_inputs + ?1, 0) = 0 AND substate = 'DatasetDependencies' THEN NULL
-                    WHEN max(missing_inputs + ?1, 0) > 0 AND (substate IS NULL OR substate = 'ConcurrencyLimit') THEN 'DatasetDependencies'
-                    ELSE substate END,
-                updated_at = ?2
-            WHERE missing_inputs IS NOT NULL
-              AND id IN (SELECT window_id FROM window_inputs WHERE dataset = ?3 AND slice_start = ?4 AND ready = ?5)
-            """, [.integer(delta), StoreText.text(now), .text(dataset), StoreText.text(start), .integer(ready ? 0 : 1)])
-        try c.execute("UPDATE window_inputs SET ready = ? WHERE dataset = ? AND slice_start = ? AND ready = ?",
-                      [.integer(ready ? 1 : 0), .text(dataset), StoreText.text(start), .integer(ready ? 0 : 1)])
+        let was: Int64 = ready ? 0 : 1
+        // The readers first, then keyed updates. One `UPDATE windows … WHERE id IN (SELECT …)`,
+        // and one update of `ready` over the index that the update's own WHERE reads, each made
+        // SQLite collect the rows in a temporary table first: three per call, a few per slice.
+        let readers = try c.query("""
+            SELECT window_id FROM window_inputs INDEXED BY window_inputs_by_slice
+            WHERE dataset = ? AND slice_start = ? AND ready = ?
+            """, [.text(dataset), StoreText.text(start), .integer(was)]) { $0.int64(at: 0) }
+        for window in readers {
+            try c.execute("""
+                UPDATE windows SET missing_inputs = max(missing_inputs + ?1, 0),
+                    substate = CASE
+                        WHEN state <> 'Waiting' THEN substate
+                        WHEN max(missing_inputs + ?1, 0) = 0 AND substate = 'DatasetDependencies' THEN NULL
+                        WHEN max(missing_inputs + ?1, 0) > 0 AND (substate IS NULL OR substate = 'ConcurrencyLimit') THEN 'DatasetDependencies'
+                        ELSE substate END,
+                    updated_at = ?2
+                WHERE id = ?3 AND missing_inputs IS NOT NULL
+                """, [.integer(delta), StoreText.text(now), .integer(window)])
+            try c.execute("UPDATE window_inputs SET ready = ? WHERE window_id = ? AND dataset = ? AND slice_start = ?",
+                          [.integer(ready ? 1 : 0), .integer(window), .text(dataset), StoreText.text(start)])
+        }
     }
 
     /// A window moved from `old` to `new`: if it entered or left Ready, the slices its activity
