@@ -60,7 +60,8 @@ embed() {
       # The newline before the closing delimiter is not part of the literal; this one restores
       # the file's own last line break (or ends a last line that had none).
       printf '\n'
-      echo "\"\"\"$hashes"
+      echo "\"\"\"$hashes,"
+      echo "            sha256: \"$(sha256sum "$file" | cut -d' ' -f1)\""
       echo "        ),"
     } >>"$tmp"
   done

@@ -245,7 +245,8 @@ BEGIN
     SELECT RAISE(ABORT, 'events are append-only');
 END;
 
-"""#
+"""#,
+            sha256: "fd329bbaee825094cfb41d5b1dfc175b4de7b6ba52106647cd8c7dd7689885d8"
         ),
         Migration(
             version: 2,
@@ -262,7 +263,8 @@ CREATE TABLE endpoint_locks (
     acquired_at  TEXT NOT NULL CHECK (acquired_at GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z')
 ) STRICT;
 
-"""#
+"""#,
+            sha256: "f1c0aee09088c693a270bc4a7850f9fd99f552ce884ca7c38634f057fe7419f5"
         ),
         Migration(
             version: 3,
@@ -287,7 +289,8 @@ CREATE INDEX windows_by_next_attempt ON windows (state, next_attempt_at);
 -- min(next_check_at) WHERE state = 'Waiting'; due checks WHERE state = 'Waiting' AND next_check_at <= :now.
 CREATE INDEX slices_waiting_next ON slices (next_check_at) WHERE state = 'Waiting';
 
-"""#
+"""#,
+            sha256: "595e092bdac38b324fcb0f902ca75151049ab163e0742bc2b23e09efb95e9682"
         ),
         Migration(
             version: 4,
@@ -352,7 +355,8 @@ CREATE INDEX windows_unresolved ON windows (id) WHERE state = 'Waiting' AND miss
 -- Pause and resume labels: only the Waiting windows of one pipeline with one label.
 CREATE INDEX windows_waiting_labels ON windows (pipeline, substate) WHERE state = 'Waiting';
 
-"""#
+"""#,
+            sha256: "6fd302e44de0550bb6b3d7dc07421dc37cf3e5246d98ddf99cd544cb5648eed7"
         ),
         Migration(
             version: 5,
@@ -371,7 +375,8 @@ CREATE TABLE cancel_requests (
     reason        TEXT
 ) STRICT, WITHOUT ROWID;
 
-"""#
+"""#,
+            sha256: "c950cfbad0f5f3345e3ed3d275dccea23f58e7befa5a2ca2daf9cdcc921271fc"
         ),
         Migration(
             version: 6,
@@ -400,7 +405,8 @@ CREATE TABLE backfill_windows (
     PRIMARY KEY (backfill_id, window_id)
 ) STRICT, WITHOUT ROWID;
 
-"""#
+"""#,
+            sha256: "923f23f37a80ce987e302f6b7fcded06beea98031f97b9e8e613be63fb775239"
         ),
         Migration(
             version: 7,
@@ -422,7 +428,8 @@ ALTER TABLE slices ADD COLUMN changed_fingerprint TEXT
 -- Ready (updated_at), so only the recent ones are read however long the history.
 CREATE INDEX slices_ready_recent ON slices (dataset, updated_at) WHERE state = 'Ready' AND changed_at IS NULL;
 
-"""#
+"""#,
+            sha256: "87e3ecf860f956362559da76639850335d5d949f309c2f9e98c0b24e9b4d8b94"
         ),
         Migration(
             version: 8,
@@ -437,7 +444,8 @@ CREATE INDEX slices_ready_recent ON slices (dataset, updated_at) WHERE state = '
 -- making a long backfill quadratic).
 CREATE INDEX steps_patch_unsettled ON steps (run_id) WHERE name = 'patch' AND state <> 'done';
 
-"""#
+"""#,
+            sha256: "189481c8f6f7e5ade7c2de3943c9d526a00014304c8b0a8bc15f1868e095fb56"
         ),
         Migration(
             version: 9,
@@ -465,7 +473,8 @@ CREATE TABLE workers (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX workers_last_heartbeat ON workers (last_heartbeat_at);
 
-"""#
+"""#,
+            sha256: "fbf604739a7d9eacb537900a5db012b1879408929ed009512aaf23cea31a718c"
         ),
         Migration(
             version: 10,
@@ -479,7 +488,8 @@ CREATE INDEX workers_last_heartbeat ON workers (last_heartbeat_at);
 -- the row in it: about 5% of the pages a backfill writes to the log.
 DROP INDEX IF EXISTS windows_by_next_attempt;
 
-"""#
+"""#,
+            sha256: "64baab1a6b303c51b187aa0e0cf5a6ec3cdbb9dbed4864056ec6ecaf47497616"
         ),
         Migration(
             version: 11,
@@ -544,7 +554,8 @@ CREATE TABLE refit_schema_bump (x INTEGER) STRICT;
 DROP TABLE refit_schema_bump;
 PRAGMA writable_schema = RESET;
 
-"""#
+"""#,
+            sha256: "52deb73af0f1e769208d51bb7ab75f8c9f8f44f7642996f118966cc1425a88d1"
         ),
         Migration(
             version: 12,
@@ -560,7 +571,8 @@ PRAGMA writable_schema = RESET;
 -- in it, one more page written to the log each time.
 DROP INDEX IF EXISTS windows_claimable;
 
-"""#
+"""#,
+            sha256: "57f20f13419f5df755d4c61b10d62e775ef2f6efafa3ab71bf430ca320e7eb05"
         ),
     ]
 }

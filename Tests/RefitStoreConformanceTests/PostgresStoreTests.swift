@@ -129,6 +129,7 @@ struct PostgresStoreTests {
         #expect(files == PostgresMigrator.all.map(\.fileName), "run `make migrations` and commit the result")
         for (file, migration) in zip(files, PostgresMigrator.all) {
             #expect(try Data(contentsOf: folder.appendingPathComponent(file)) == Data(migration.sql.utf8))
+            #expect(migration.sha256 == SHA256.hex(migration.sql), "\(file)'s embedded hash is not its text's; run `make migrations`")
         }
         // The same versions and names as the SQLite migrations.
         let sqlite = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("migrations").path)

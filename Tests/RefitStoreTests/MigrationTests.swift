@@ -1,4 +1,5 @@
 import Foundation
+import RefitCore
 @testable import RefitStore
 import Testing
 
@@ -223,6 +224,7 @@ struct MigrationTests {
         for (file, migration) in zip(files, Migration.all) {
             let onDisk = try Data(contentsOf: folder.appendingPathComponent(file))
             #expect(onDisk == Data(migration.sql.utf8), "\(file) differs from its embedded copy; run `make migrations`")
+            #expect(migration.sha256 == SHA256.hex(migration.sql), "\(file)'s embedded hash is not its text's; run `make migrations`")
             #expect(Int(file.prefix(4)) == migration.version)
         }
     }

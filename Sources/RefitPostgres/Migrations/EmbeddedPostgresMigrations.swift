@@ -205,7 +205,8 @@ CREATE INDEX events_by_window ON events (pipeline, activity, window_start);
 CREATE TRIGGER events_no_update BEFORE UPDATE OR DELETE ON events
     FOR EACH ROW EXECUTE FUNCTION refuse_change();
 
-"""#
+"""#,
+            sha256: "90d586ab3425442bbce0854d0695abf5d40247945fb0cb9482dd730509d03f6b"
         ),
         Migration(
             version: 2,
@@ -220,7 +221,8 @@ CREATE TABLE endpoint_locks (
     acquired_at  timestamptz NOT NULL
 );
 
-"""#
+"""#,
+            sha256: "322e9ee41512cf539f98b265c235206a1b24e8ea8f59c2c91ed79c943884be0b"
         ),
         Migration(
             version: 3,
@@ -232,7 +234,8 @@ CREATE INDEX windows_by_state ON windows (state, pipeline, activity);
 CREATE INDEX windows_by_next_attempt ON windows (state, next_attempt_at);
 CREATE INDEX slices_waiting_next ON slices (next_check_at) WHERE state = 'Waiting';
 
-"""#
+"""#,
+            sha256: "a42741fbbb0fb2411fe2f60d283ab435f74eb397d18474215af2de869cce7a8e"
         ),
         Migration(
             version: 4,
@@ -279,7 +282,8 @@ CREATE INDEX windows_runnable_next ON windows (next_attempt_at) WHERE state = 'W
 CREATE INDEX windows_unresolved ON windows (id) WHERE state = 'Waiting' AND missing_inputs IS NULL;
 CREATE INDEX windows_waiting_labels ON windows (pipeline, substate) WHERE state = 'Waiting';
 
-"""#
+"""#,
+            sha256: "05ad486f5b940bc5421b1836d9f90dc9289a3939dc1c55fadcdd9ba5a8fe3465"
         ),
         Migration(
             version: 5,
@@ -294,7 +298,8 @@ CREATE TABLE cancel_requests (
     reason        text
 );
 
-"""#
+"""#,
+            sha256: "a883886e8ab313c326e633e5b8bd79f6fc557876819a8797f5e19885fe8796cb"
         ),
         Migration(
             version: 6,
@@ -322,7 +327,8 @@ CREATE TABLE backfill_windows (
     PRIMARY KEY (backfill_id, window_id)
 );
 
-"""#
+"""#,
+            sha256: "30585823a8e9666f9ce8dcafdfefda298a46259888a0f448d1b20f2af89d2a46"
         ),
         Migration(
             version: 7,
@@ -337,7 +343,8 @@ ALTER TABLE slices ADD COLUMN changed_fingerprint text
 -- The changed-data sweep: per dataset, the unchanged Ready slices in the order they became Ready.
 CREATE INDEX slices_ready_recent ON slices (dataset, updated_at) WHERE state = 'Ready' AND changed_at IS NULL;
 
-"""#
+"""#,
+            sha256: "7729a93d7b37655f58bbc462afba96f8dea4fbe03f400d8888b53d3663ddef3b"
         ),
         Migration(
             version: 8,
@@ -351,7 +358,8 @@ CREATE INDEX slices_ready_recent ON slices (dataset, updated_at) WHERE state = '
 -- of just them keeps that check constant-time however long the history.
 CREATE INDEX steps_patch_unsettled ON steps (run_id) WHERE name = 'patch' AND state <> 'done';
 
-"""#
+"""#,
+            sha256: "5f2a4ae93638d67cfc03a95f0040f3b43c70ce602baae9d7e27987a48dd8e953"
         ),
         Migration(
             version: 9,
@@ -380,7 +388,8 @@ CREATE TABLE workers (
 );
 CREATE INDEX workers_last_heartbeat ON workers (last_heartbeat_at);
 
-"""#
+"""#,
+            sha256: "c2230ada31852de2e42352f34848f63f698e1a37e2b72ea6c26516485b8a831d"
         ),
         Migration(
             version: 10,
@@ -393,7 +402,8 @@ CREATE INDEX workers_last_heartbeat ON workers (last_heartbeat_at);
 -- windows_by_state. Every claim and finish moved the row in it.
 DROP INDEX IF EXISTS windows_by_next_attempt;
 
-"""#
+"""#,
+            sha256: "515a8767129b9496e00f6c818dc0870be199e30800ad10a876a9e0faf2d3435e"
         ),
         Migration(
             version: 11,
@@ -408,7 +418,8 @@ DROP INDEX IF EXISTS windows_by_next_attempt;
 -- schema versions.
 SELECT 1;
 
-"""#
+"""#,
+            sha256: "6b3edcc83694a3eda91f7ffd3802510cc680694ebdc93a15397324fa59bcb2e8"
         ),
         Migration(
             version: 12,
@@ -422,7 +433,8 @@ SELECT 1;
 -- finish updated it.
 DROP INDEX IF EXISTS windows_claimable;
 
-"""#
+"""#,
+            sha256: "1aeba92ce6e5d262f4617d799006c7c755ea6bf2575a200204b1d376c036552b"
         ),
     ]
 }

@@ -9,14 +9,22 @@ public struct Migration: Sendable, Hashable {
     /// The file's exact text.
     public let sql: String
 
+    /// Lowercase hex SHA-256 of the SQL's UTF-8 bytes.
+    public let sha256: String
+
     public init(version: Int, name: String, sql: String) {
+        self.init(version: version, name: name, sql: sql, sha256: SHA256.hex(sql))
+    }
+
+    /// A migration whose hash is already known: the embedded ones, hashed by
+    /// scripts/embed-migrations.sh (a test recomputes them), so that opening a database, which
+    /// compares every applied migration's hash with ours, hashes nothing.
+    package init(version: Int, name: String, sql: String, sha256: String) {
         self.version = version
         self.name = name
         self.sql = sql
+        self.sha256 = sha256
     }
-
-    /// Lowercase hex SHA-256 of the SQL's UTF-8 bytes.
-    public var sha256: String { SHA256.hex(sql) }
 
     /// The file name the migration came from, e.g. `0001_initial.sql`.
     public var fileName: String {
