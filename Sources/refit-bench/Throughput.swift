@@ -372,7 +372,7 @@ enum ThroughputBench {
             tally.candidatesSeconds += pageTime
             if page.isEmpty { break }
             for candidate in page {
-                let request = ClaimRequest(windowID: candidate.id, workerID: workerID, runID: UUID().uuidString.lowercased(),
+                let request = ClaimRequest(windowID: candidate.id, workerID: workerID, runID: RunID.make(),
                                            leaseDuration: .minutes(10), concurrency: concurrency, budget: budget,
                                            definitionSHA256: definitionSHA256)
                 let (claim, claimTime) = try await measureAsync { try await store.claim(request, now: clock.now()) }

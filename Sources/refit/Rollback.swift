@@ -51,7 +51,7 @@ struct Rollback: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let scheduling = store.rollbacks
         let key = ActivityKey(pipeline: pipeline, activity: activity)
-        let runID = UUID().uuidString.lowercased()
+        let runID = RunID.make()
         let sha = (try? WorkerSetup.recordDefinitions(factory, database: store))?[pipeline] ?? String(repeating: "0", count: 64)
         let workerID = WorkerIdentity.current().description
         let reason = self.reason, schedulesDirectory = definitions.schedules, start = to
