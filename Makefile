@@ -112,6 +112,8 @@ order-file: setup release-flags
 	$(SWIFT) build $(RELEASE) --product refit
 	$(SWIFT) build $(RELEASE) --product refit-mlsim
 	python3 scripts/order_file.py --bin "$(RELEASE_BIN)"
+	@# SwiftPM does not link again when only the order file changed: the next build must.
+	rm -f "$(RELEASE_BIN)/refit"
 
 clean:
 	rm -rf .build
