@@ -12,6 +12,12 @@ struct QueryPlanTests {
         }
     }
 
+    func windowIndexes(_ store: Store) throws -> [String] {
+        try store.database.withConnection { c in
+            try c.query("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'windows'").compactMap { $0.string("name") }
+        }
+    }
+
     @Test("a produced input's readiness is looked up by (pipeline, activity, window_start), not by scanning Ready windows")
     func producedReadyIsALookup() throws {
         let folder = try TemporaryDirectory()
@@ -26,9 +32,7 @@ struct QueryPlanTests {
     func stateIndexes() throws {
         let folder = try TemporaryDirectory()
         let store = try Store.open(path: folder.path("refit.sqlite"))
-        let indexes = try store.database.withConnection { c in
-            try c.query("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'windows'").compactMap { $0.string("name") }
-        }
+        let indexes = try windowIndexes(store)
         #expect(!indexes.contains("windows_by_next_attempt") && indexes.contains("windows_by_state"), "\(indexes)")
         let steps = try plan(store, "SELECT count(*) AS n FROM windows WHERE state IN ('Waiting', 'InProgress')", [])
         #expect(steps.contains { $0.contains("windows_by_state (state=?)") }, "\(steps)")
@@ -38,9 +42,7 @@ struct QueryPlanTests {
     func countsByStateOfOnePipeline() throws {
         let folder = try TemporaryDirectory()
         let store = try Store.open(path: folder.path("refit.sqlite"))
-        let indexes = try store.database.withConnection { c in
-            try c.query("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'windows'").compactMap { $0.string("name") }
-        }
+        let indexes = try windowIndexes(store)
         #expect(!indexes.contains("windows_claimable"), "\(indexes)")
         let steps = try plan(store, "SELECT state, count(*) AS n FROM windows WHERE state IN (\(StatusRepository.everyState)) AND pipeline = ? GROUP BY state",
                              [.text("p")])
