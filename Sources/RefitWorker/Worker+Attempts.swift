@@ -7,7 +7,7 @@ import RefitCore
 extension Worker {
     func start(_ candidate: DispatchPlanner.Candidate, pipeline: Pipeline, activity: Activity,
                now: Instant) async throws -> StartedAttempt? {
-        let runID = RunID.make()
+        let runID = RunID.make(now: clock.now.date)
         let sha = definitionSHA256(pipeline)
         // An update's endpoint lock is taken in the claim's transaction, not in one of its own.
         let request = ClaimRequest(windowID: candidate.id, workerID: configuration.workerID, runID: runID,

@@ -226,6 +226,11 @@ struct WorkerTests {
         #expect(report.started.count == 1)
         let run = try RunRepository(store).history().first
         #expect(run?.status == "TimedOut")
+        // The run id's first three hex digits follow the worker's clock: sixteenths of a second
+        // modulo 4,096, here 14 sixteenths into the claim's second (decision record 37).
+        let sixteenths = UInt64(t("2026-01-01T01:00:00Z").secondsSinceEpoch) * 16 + 14
+        let digits = String(sixteenths % 4_096, radix: 16)
+        #expect(run?.runID.hasPrefix(String(repeating: "0", count: 3 - digits.count) + digits) == true, "\(run?.runID ?? "")")
     }
 
     @Test("external data: checks every retryInterval, TimedOut after maximumRetry; data arriving between checks is found")
