@@ -76,6 +76,15 @@ struct Lineage: ParsableCommand {
         let elements = entries.map { Self.json($0, factory: factory) }
         switch format {
         case .json: print(JSONOutput.array(elements).render())
+        case .table where elements.isEmpty:
+            // A header over no rows reads like a failure to list; say what was looked for.
+            if let pipeline, let activity {
+                print("No deployments by \(activity) of \(pipeline) yet.")
+            } else if let runID {
+                print("Run \(runID) led to no deployment.")
+            } else if let dataset, let sliceStart {
+                print("No deployed model was trained on \(dataset)'s slice starting \(sliceStart.iso8601).")
+            }
         case .table:
             print(TableOutput.render(
                 header: ["WINDOW START", "DEPLOYED AT", "KIND", "SERVING", "DEPLOY RUN", "TRAINED BY", "MODEL"],

@@ -49,6 +49,21 @@ struct StatusLineageTests {
         var definitionSha256: String
     }
 
+    @Test("lineage of an activity that deployed nothing yet: one sentence in the table, an empty list in JSON")
+    func lineageWithoutDeployments() async throws {
+        // A period in the future: the tick makes the database and runs nothing.
+        let fixture = try await OperatorFixture.start(hours: 1, start: "2099-01-01T00:00:00Z", end: "2099-01-02T00:00:00Z")
+        defer { fixture.stop() }
+        let tick = try await fixture.tick()
+        #expect(tick.exitCode == 0, "stderr: \(tick.stderr)")
+        let none = try await fixture.refitWithDefinitions("lineage", "--pipeline", "RetrainPipeline", "--activity", "UpdateScoringEndpoint")
+        #expect(none.exitCode == 0 && none.stdout == "No deployments by UpdateScoringEndpoint of RetrainPipeline yet.\n",
+                "stdout: \(none.stdout), stderr: \(none.stderr)")
+        let json = try await fixture.refitWithDefinitions("lineage", "--pipeline", "RetrainPipeline", "--activity",
+                                                          "UpdateScoringEndpoint", "--format", "json")
+        #expect(json.exitCode == 0 && json.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "stdout: \(json.stdout)")
+    }
+
     @Test("status shows windows, serving model and next due; lineage links deployments to training runs and data fingerprints")
     func statusAndLineage() async throws {
         let fixture = try await OperatorFixture.start(hours: 3, start: "2026-01-01T00:00:00Z", end: "2026-01-01T05:00:00Z")
