@@ -63,14 +63,20 @@ def hour_floor(t):
     return t.replace(minute=0, second=0, microsecond=0)
 
 
-def proc_cpu_seconds(pid):
-    """user + system CPU of a live process, from /proc/PID/stat (clock ticks)."""
+def proc_cpu_split(pid):
+    """(user, system) CPU seconds of a live process, from /proc/PID/stat (clock ticks)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+        return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
     except (OSError, IndexError, ValueError):
         return None
+
+
+def proc_cpu_seconds(pid):
+    """user + system CPU of a live process, from /proc/PID/stat (clock ticks)."""
+    split = proc_cpu_split(pid)
+    return sum(split) if split else None
 
 
 def proc_rss_mib(pid):
@@ -296,7 +302,7 @@ def run_chain(bin_dir, n, timeout, poll=0.1, keep=False, emulator_args=("0",), a
 
         t0 = time.monotonic()
         refit, stderr = start_refit(bin_dir, schedules, db, env, os.path.join(scratch, "refit-run.log"))
-        states, done, cpu, rss_live = {}, False, None, None
+        states, done, cpu, rss_live, split = {}, False, None, None, None
         while time.monotonic() - t0 < timeout:
             if refit.poll() is not None:
                 break
@@ -305,7 +311,8 @@ def run_chain(bin_dir, n, timeout, poll=0.1, keep=False, emulator_args=("0",), a
             total = sum(states.values())
             if total == 2 * n and terminal == 2 * n:
                 done = True
-                cpu = proc_cpu_seconds(refit.pid)
+                split = proc_cpu_split(refit.pid)
+                cpu = sum(split) if split else None
                 rss_live = proc_rss_mib(refit.pid)
                 break
             time.sleep(poll)
@@ -331,6 +338,8 @@ def run_chain(bin_dir, n, timeout, poll=0.1, keep=False, emulator_args=("0",), a
             keep = True
         if done:
             result["cpu_s"] = cpu
+            if split:
+                result["cpu_user_s"], result["cpu_system_s"] = split
             result["cpu_ms_per_slice"] = cpu * 1000 / n
             result["wall_ms_per_slice"] = wall * 1000 / n
             result["slices_per_s"] = n / wall
