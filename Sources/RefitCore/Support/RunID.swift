@@ -25,24 +25,16 @@ public enum RunID {
 
     /// The id for a time given in sixteenths of a second since the Unix epoch.
     public static func make<G: RandomNumberGenerator>(sixteenths: UInt64, using generator: inout G) -> String {
-        let random = (generator.next() as UInt64, generator.next() as UInt64)
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for i in 0..<16 {
-            bytes[i] = UInt8(truncatingIfNeeded: (i < 8 ? random.0 : random.1) >> (8 * UInt64(i % 8)))
-        }
+        var bytes = withUnsafeBytes(of: (generator.next() as UInt64, generator.next() as UInt64)) { Array($0) }
         let bucket = sixteenths % 4_096
         bytes[0] = UInt8(truncatingIfNeeded: bucket >> 4)
         bytes[1] = UInt8(truncatingIfNeeded: bucket << 4) | (bytes[1] & 0x0f)
         bytes[6] = 0x80 | (bytes[6] & 0x0f)   // version 8
         bytes[8] = 0x80 | (bytes[8] & 0x3f)   // RFC 9562 variant
-        let hex = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(36)
-        for (i, byte) in bytes.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { text.append(UInt8(ascii: "-")) }
-            text.append(hex[Int(byte >> 4)])
-            text.append(hex[Int(byte & 0x0f)])
+        let hex = SHA256.hexString(bytes)
+        func digits(_ from: Int, _ to: Int) -> Substring {
+            hex[hex.index(hex.startIndex, offsetBy: from)..<hex.index(hex.startIndex, offsetBy: to)]
         }
-        return String(decoding: text, as: UTF8.self)
+        return "\(digits(0, 8))-\(digits(8, 12))-\(digits(12, 16))-\(digits(16, 20))-\(digits(20, 32))"
     }
 }
