@@ -15,11 +15,14 @@ build: setup
 # about 7 MiB less again for a worker, as the loader reads and writes far fewer pages at start.
 # Every function gets a section of its own, and scripts/refit.order (made by scripts/order_file.py)
 # puts the ones the worker runs side by side at the front of the code (decision record 32): about
-# 6 MiB less resident code per worker. A stale list costs memory, never correctness.
+# 6 MiB less resident code per worker. scripts/refit-hot.ld (made by the same script) puts in front
+# of them the functions the list cannot name: those without a symbol, and names defined in several
+# objects (decision record 38). A stale list costs memory, never correctness.
 RELEASE = -c release --static-swift-stdlib -Xswiftc -use-ld=lld \
 	-Xlinker --no-export-dynamic -Xlinker -z -Xlinker pack-relative-relocs \
 	-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
-	-Xlinker --symbol-ordering-file=$(CURDIR)/scripts/refit.order -Xlinker --no-warn-symbol-ordering
+	-Xlinker --symbol-ordering-file=$(CURDIR)/scripts/refit.order -Xlinker --no-warn-symbol-ordering \
+	-Xlinker --script=$(CURDIR)/scripts/refit-hot.ld
 
 # SwiftPM does not compile objects again when only compiler flags change; a release build made with
 # other RELEASE flags is removed first (scripts/release-flags.sh).
@@ -106,13 +109,14 @@ fuzz: setup
 migrations:
 	bash scripts/embed-migrations.sh
 
-# Regenerates scripts/refit.order (release builds' function order, decision record 32) by running
-# the worker, `refit tick` and the read commands under valgrind's callgrind; needs valgrind.
+# Regenerates scripts/refit.order and scripts/refit-hot.ld (release builds' function order, decision
+# records 32 and 38) by running the worker, `refit tick` and the read commands under valgrind's
+# callgrind; needs valgrind.
 order-file: setup release-flags
 	$(SWIFT) build $(RELEASE) --product refit
 	$(SWIFT) build $(RELEASE) --product refit-mlsim
 	python3 scripts/order_file.py --bin "$(RELEASE_BIN)"
-	@# SwiftPM does not link again when only the order file changed: the next build must.
+	@# SwiftPM does not link again when only the order file or the script changed: the next build must.
 	rm -f "$(RELEASE_BIN)/refit"
 
 clean:

@@ -594,6 +594,7 @@ def sizes_from(text):
 
 
 ORDER_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "refit.order")
+HOT_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "refit-hot.ld")
 
 
 def function_symbols(binary):
