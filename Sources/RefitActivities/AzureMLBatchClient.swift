@@ -34,10 +34,21 @@ public struct BatchExecutionRequest: Encodable, Hashable, Sendable {
         self.Inputs = inputs; self.Outputs = outputs; self.GlobalParameters = globalParameters
     }
 
+    /// The JSON body, keys sorted, a reference's absent fields left out (as `Encodable` would).
+    /// Written with `JSONString` from typed values: `JSONEncoder` (and `JSONString`'s writer of
+    /// `Any` values, whose dynamic casts cost as much) took about 130,000 instructions per submit.
     public func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? encoder.encode(self)) ?? Data("{}".utf8)
+        func references(_ references: [String: BlobReference]) -> String {
+            JSONString.object(rawValues: references.mapValues { reference in
+                var fields = ["RelativeLocation": reference.RelativeLocation]
+                if let value = reference.ConnectionString { fields["ConnectionString"] = value }
+                if let value = reference.BaseLocation { fields["BaseLocation"] = value }
+                if let value = reference.SasBlobToken { fields["SasBlobToken"] = value }
+                return JSONString.object(fields)
+            })
+        }
+        return Data(JSONString.object(rawValues: ["Inputs": references(Inputs), "Outputs": references(Outputs),
+                                                  "GlobalParameters": JSONString.object(GlobalParameters)]).utf8)
     }
 }
 
@@ -49,11 +60,14 @@ public enum BatchJobState: String, Sendable, CaseIterable {
 
     /// Accepts the name (any case) or the integer code as text.
     public init?(name text: String) {
-        if let state = Self.allCases.first(where: { $0.rawValue.caseInsensitiveCompare(text) == .orderedSame }) {
+        // Compared lowercased: the names are ASCII, and Foundation's `caseInsensitiveCompare` goes
+        // through `NSString` on every status poll.
+        let lowered = text.lowercased()
+        if let state = Self.allCases.first(where: { $0.rawValue.lowercased() == lowered }) {
             self = state
         } else if let number = Int(text), Self.allCases.indices.contains(number) {
             self = Self.allCases[number]
-        } else if text.caseInsensitiveCompare("Canceled") == .orderedSame {
+        } else if lowered == "canceled" {
             self = .cancelled
         } else {
             return nil

@@ -115,9 +115,13 @@ struct ActivitiesRunner: ActivityRunner {
         return .failed(error.isRetryable ? .retryable : .terminal, message: error.message)
     }
 
-    static func json(_ value: some Encodable) -> String? {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) }
+    /// A result's JSON (keys sorted): `JSONString` from typed values rather than `JSONEncoder`,
+    /// which cost tens of thousands of instructions per attempt. Nil when a metric is not a number
+    /// JSON can hold.
+    static func json(_ metrics: [String: Double]) -> String? {
+        guard metrics.values.allSatisfy(\.isFinite) else { return nil }
+        return JSONString.object(rawValues: metrics.mapValues { "\($0)" })
     }
+    static func json(_ fields: [String: String]) -> String { JSONString.object(fields) }
+    static func json(_ notes: [String]) -> String { JSONString.array(notes) }
 }

@@ -39,11 +39,21 @@ import Testing
         let failed = try AzureMLBatchClient.parseStatus(Data("{\"StatusCode\":\"Failed\",\"Details\":\"Module: Reader; boom\"}".utf8))
         #expect(failed.state == .failed && failed.details == "Module: Reader; boom")
         #expect(try AzureMLBatchClient.parseStatus(Data("{\"Status Code\":\"running\"}".utf8)).state == .running)
+        #expect(try AzureMLBatchClient.parseStatus(Data("{\"StatusCode\":\"CANCELED\"}".utf8)).state == .cancelled)
+        #expect(try AzureMLBatchClient.parseStatus(Data("{\"StatusCode\":\"3\"}".utf8)).state == .cancelled)
+        // Unknown fields are ignored; a non-text Details is dropped, not an error.
+        let lenient = try AzureMLBatchClient.parseStatus(Data("""
+            {"StatusCode":4,"Extra":[1,{"a":null}],"Details":{"x":1},"Results":{"o":{"RelativeLocation":"c/o.csv","Other":1,"BaseLocation":null}}}
+            """.utf8))
+        #expect(lenient.state == .finished && lenient.details == nil)
+        #expect(lenient.results["o"] == BlobReference(relativeLocation: "c/o.csv"))
     }
 
     @Test func malformedStatusIsClassified() {
         for bad in ["", "not json", "[]", "{\"StatusCode\":7}", "{\"StatusCode\":\"Exploded\"}", "{\"StatusCode\":true}",
-                    "{\"StatusCode\":\"Finished\",\"Results\":{\"o\":{\"BaseLocation\":\"x\"}}}", "{\"Results\":null}"] {
+                    "{\"StatusCode\":\"Finished\",\"Results\":{\"o\":{\"BaseLocation\":\"x\"}}}", "{\"Results\":null}",
+                    "{\"StatusCode\":\"Finished\",\"Results\":[]}", "{\"StatusCode\":\"Finished\",\"Results\":{\"o\":\"x\"}}",
+                    "{\"StatusCode\":\"Finished\",\"Results\":{\"o\":{\"RelativeLocation\":5}}}", "{\"StatusCode\":4"] {
             do {
                 _ = try AzureMLBatchClient.parseStatus(Data(bad.utf8))
                 Issue.record("accepted \(bad)")
@@ -75,6 +85,11 @@ import Testing
         #expect(Set(object.keys) == ["Inputs", "Outputs", "GlobalParameters"])
         let input = try #require((object["Inputs"] as? [String: Any])?["input1"] as? [String: Any])
         #expect(input["ConnectionString"] as? String == "cs" && input["RelativeLocation"] as? String == "c/in.csv")
+        // Keys sorted, absent reference fields left out.
+        #expect(String(decoding: request.encoded(), as: UTF8.self) == """
+            {"GlobalParameters":{"p":"v"},"Inputs":{"input1":{"ConnectionString":"cs","RelativeLocation":"c/in.csv"}},\
+            "Outputs":{"output1":{"ConnectionString":"cs","RelativeLocation":"c/m.ilearner"}}}
+            """)
         let patch = try #require(try JSONSerialization.jsonObject(with: AzureMLManagementClient.patchBody(
             resourceName: "M [trained model]",
             location: BlobReference(relativeLocation: "c/m.ilearner", baseLocation: "http://b/", sasBlobToken: "?s")))

@@ -75,4 +75,16 @@ struct JSONStringQuoteTests {
         let bridged = NSString(string: "a\"b\u{2028}c") as String
         #expect(JSONString.quote(bridged, forHTML: true) == "\"a\\\"b\\u2028c\"")
     }
+
+    @Test("typed objects and arrays: keys sorted, raw members written as they are, nesting reads back")
+    func typedObjectsAndArrays() throws {
+        #expect(JSONString.object(["b": "2", "a": "x\"y"]) == "{\"a\":\"x\\\"y\",\"b\":\"2\"}")
+        #expect(JSONString.object([String: String]()) == "{}")
+        #expect(JSONString.array([]) == "[]")
+        #expect(JSONString.array(["a", "\n"]) == "[\"a\",\"\\n\"]")
+        let nested = JSONString.object(rawValues: ["z": JSONString.array(["q"]), "m": JSONString.object(["k": "v"]), "n": "1.5"])
+        #expect(nested == "{\"m\":{\"k\":\"v\"},\"n\":1.5,\"z\":[\"q\"]}")
+        let decoded = try #require(try JSONSerialization.jsonObject(with: Data(nested.utf8)) as? [String: Any])
+        #expect(decoded["m"] as? [String: String] == ["k": "v"] && decoded["z"] as? [String] == ["q"])
+    }
 }

@@ -59,6 +59,8 @@ struct HTTPClientTests {
         #expect(response.headers.values(for: "x-multi") == ["a", "b"])
         #expect(response.headers["X-MULTI"] == "a")
         #expect(response.headers["Content-Length"] == "5")
+        // Optional whitespace (spaces and tabs) around a value is not part of it; inside, it is.
+        #expect(response.headers["X-Padded"] == "inner  space")
         #expect(response.text == "multi")
     }
 

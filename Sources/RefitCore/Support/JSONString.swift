@@ -87,12 +87,32 @@ extension JSONString {
 
     /// A JSON object of strings with its keys sorted (a journal payload).
     public static func object(_ fields: [String: String]) -> String {
+        object(fields, writeValue: { quote($0, into: &$1) })
+    }
+
+    /// A JSON object with its keys sorted, from members whose values are already JSON text (each
+    /// written by one of these functions): typed nesting without `Any` and its dynamic casts.
+    public static func object(rawValues fields: [String: String]) -> String {
+        object(fields, writeValue: { $1 += $0 })
+    }
+
+    /// A JSON array of strings.
+    public static func array(_ items: [String]) -> String {
+        var out = "["
+        for (index, item) in items.enumerated() {
+            if index > 0 { out += "," }
+            quote(item, into: &out)
+        }
+        return out + "]"
+    }
+
+    private static func object(_ fields: [String: String], writeValue: (String, inout String) -> Void) -> String {
         var out = "{"
         for (index, key) in fields.keys.sorted().enumerated() {
             if index > 0 { out += "," }
             quote(key, into: &out)
             out += ":"
-            quote(fields[key]!, into: &out)
+            writeValue(fields[key]!, &out)
         }
         return out + "}"
     }

@@ -16,7 +16,7 @@ Routes:
   /large?bytes=N[&chunked=1] N bytes of 'x' (with Content-Length, or chunked without it)
   /truncated                 declares Content-Length 1000, sends 10 bytes, closes
   /garbage                   sends a line that is not HTTP, closes
-  /multi                     two `X-Multi` headers
+  /multi                     two `X-Multi` headers, and `X-Padded` with tabs and spaces around its value
   /conn?tag=T                how many distinct connections served requests tagged T (this one included)
   /sigv4/...                 200 when the SigV4 signature is valid for SIGV4_SECRET (recomputed the
                              way AWS canonicalizes: sorted, RFC 3986 encoded query), 403 otherwise
@@ -191,7 +191,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
         elif path == "/multi":
-            self._send(200, b"multi", [("X-Multi", "a"), ("X-Multi", "b")])
+            self._send(200, b"multi", [("X-Multi", "a"), ("X-Multi", "b"), ("X-Padded", "\t inner  space \t")])
         elif path == "/conn":
             with _lock:
                 count = len(_connections_by_tag.get(tag, set()))
