@@ -8,8 +8,10 @@ so a worker whose hot functions lie spread over the 27 MB of code keeps most of 
 
 How: `refit` from a release build (`make release`) runs three workloads under valgrind's callgrind,
 which records every function that executes:
-  1. the retrain -> update chain of 48 hourly slices through refit-mlsim (`refit run`, as
+  1. the retrain -> update chain of 480 hourly slices (long enough for the WAL checkpoints,
+     lease renewals and worker heartbeats a long backlog runs into) through refit-mlsim (`refit run`, as
      scripts/bench_chain.py runs it), then a no-op `refit tick` and the read commands over its database;
+     and 12 slices whose jobs run for 2 s each (status polls, back-off sleeps, idle waits);
   2. data landing in a watched FileShare folder (`refit run` waiting on an empty folder);
   3. `refit --help` and `refit tick --help`.
 The functions are written command by command (`refit tick`, then `refit run`, then the others),
@@ -140,7 +142,7 @@ def wrapper_bin(scratch, real_bin, refit_copy, profiles):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bin", help="folder of the release binaries (default: swift build -c release --show-bin-path)")
-    parser.add_argument("--slices", type=int, default=48)
+    parser.add_argument("--slices", type=int, default=480)
     parser.add_argument("--output", default=bench_chain.ORDER_FILE)
     parser.add_argument("--script", default=bench_chain.HOT_SCRIPT)
     args = parser.parse_args()
@@ -167,6 +169,11 @@ def main():
         chain = bench_chain.run_chain(folder, args.slices, timeout=900, after=reads)
         if chain.get("error"):
             sys.exit(f"order_file: the chain failed: {chain['error']}")
+        # Jobs that take time, as real ones do: the status polls, their back-off sleeps and the
+        # worker's idle waits between them.
+        chain = bench_chain.run_chain(folder, 12, timeout=900, emulator_args=("2",))
+        if chain.get("error"):
+            sys.exit(f"order_file: the chain with running jobs failed: {chain['error']}")
         bench_chain.run_latency(folder, drops=5, spacing_ms=200, timeout=300)
         for command in (["--help"], ["tick", "--help"]):
             subprocess.run([os.path.join(folder, "refit"), *command], stdout=subprocess.DEVNULL,
