@@ -263,6 +263,25 @@ def window_states(db_path):
     return {(a, s): n for a, s, n in rows}
 
 
+def evict_from_page_cache(path):
+    """Drops a binary's pages from the page cache (posix_fadvise DONTNEED; a no-op where that is
+    unsupported), so that the next process reads it in as after a reboot or an install. How a
+    file's cached pages were made changes how many of them the kernel maps around each page fault:
+    a binary just written by the linker or `cp` ran with up to 2 MiB more resident code than the
+    same file read in by the loader, which made one binary look larger than another depending on
+    which was built last."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    except (OSError, AttributeError):
+        pass
+    finally:
+        os.close(fd)
+
+
 def start_refit(bin_dir, schedules, db, env, stderr_path, extra=()):
     stderr = open(stderr_path, "w")
     proc = subprocess.Popen([os.path.join(bin_dir, "refit"), "run", "--db", db, "--schedules", schedules, *extra],
@@ -300,6 +319,7 @@ def run_chain(bin_dir, n, timeout, poll=0.1, keep=False, emulator_args=("0",), a
         env = emulator.env(db)
         mlsim_cpu0 = emulator.cpu_seconds()
 
+        evict_from_page_cache(os.path.join(bin_dir, "refit"))
         t0 = time.monotonic()
         refit, stderr = start_refit(bin_dir, schedules, db, env, os.path.join(scratch, "refit-run.log"))
         states, done, cpu, rss_live, split = {}, False, None, None, None
