@@ -27,8 +27,7 @@ def build_base(commit, folder):
     with open(log, "w") as out:
         if subprocess.run(["make", "release"], cwd=folder, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
             sys.exit(f"bench_ab: make release failed for {commit}; see {log}")
-    found = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=folder, capture_output=True, text=True)
-    return found.stdout.strip()
+    return bench_chain.release_bin(folder)
 
 
 def one(label, bin_dir, n, timeout):

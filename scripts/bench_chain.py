@@ -48,8 +48,8 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def release_bin():
-    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, capture_output=True, text=True)
+def release_bin(root=ROOT):
+    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root, capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit("bench_chain: cannot find the release build folder (swift build -c release --show-bin-path failed)")
     return out.stdout.strip()

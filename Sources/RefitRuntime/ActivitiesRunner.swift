@@ -119,8 +119,12 @@ struct ActivitiesRunner: ActivityRunner {
     /// which cost tens of thousands of instructions per attempt. Nil when a metric is not a number
     /// JSON can hold.
     static func json(_ metrics: [String: Double]) -> String? {
-        guard metrics.values.allSatisfy(\.isFinite) else { return nil }
-        return JSONString.object(rawValues: metrics.mapValues { "\($0)" })
+        var numbers: [String: String] = [:]
+        for (name, value) in metrics {
+            guard let number = JSONString.number(value) else { return nil }
+            numbers[name] = number
+        }
+        return JSONString.object(rawValues: numbers)
     }
     static func json(_ fields: [String: String]) -> String { JSONString.object(fields) }
     static func json(_ notes: [String]) -> String { JSONString.array(notes) }

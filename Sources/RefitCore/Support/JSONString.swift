@@ -96,6 +96,13 @@ extension JSONString {
         object(fields, writeValue: { $1 += $0 })
     }
 
+    /// A double as a JSON number: whole values below 10^15 without a fraction; nil when it is
+    /// not finite (JSON has no NaN or infinity).
+    public static func number(_ value: Double) -> String? {
+        guard value.isFinite else { return nil }
+        return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
+    }
+
     /// A JSON array of strings.
     public static func array(_ items: [String]) -> String {
         var out = "["
@@ -139,8 +146,8 @@ extension JSONString {
         case let number as Int32: out += String(number)
         case let number as UInt: out += String(number)
         case let number as Double:
-            guard number.isFinite else { return false }
-            if number == number.rounded(), abs(number) < 1e15 { out += String(Int64(number)) } else { out += "\(number)" }
+            guard let text = Self.number(number) else { return false }
+            out += text
         case let items as [Any?]:
             out += "["
             for (index, item) in items.enumerated() {

@@ -227,7 +227,7 @@ final class CurlTransfer: @unchecked Sendable {
             // A new response (after a redirect or 100 Continue): keep only the final block.
             responseHeaders = HTTPHeaders()
             body.removeAll(keepingCapacity: true)
-        } else if let first = line.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
+        } else if let first = line.first, Self.isOptionalWhitespace(first) {
             // Obsolete line folding continues the previous value.
             if let last = responseHeaders.fields.last {
                 responseHeaders.set(last.name, last.value + " " + Self.withoutWhitespace(line[...]))
@@ -242,12 +242,14 @@ final class CurlTransfer: @unchecked Sendable {
     /// section 5.6.3), trimmed as bytes: trimming the decoded text Character by Character was a
     /// visible share of a worker's CPU, as every response has several header lines.
     static func withoutWhitespace(_ bytes: Swift.Slice<UnsafeRawBufferPointer>) -> String {
-        func isWhitespace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
         var start = bytes.startIndex, end = bytes.endIndex
-        while start < end, isWhitespace(bytes[start]) { start += 1 }
-        while end > start, isWhitespace(bytes[end - 1]) { end -= 1 }
+        while start < end, isOptionalWhitespace(bytes[start]) { start += 1 }
+        while end > start, isOptionalWhitespace(bytes[end - 1]) { end -= 1 }
         return String(decoding: bytes[start..<end], as: UTF8.self)
     }
+
+    /// A space or a tab: HTTP's optional whitespace, and what starts a folded line.
+    static func isOptionalWhitespace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
 
     // MARK: - Completion (loop thread)
 
