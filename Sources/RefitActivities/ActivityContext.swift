@@ -125,7 +125,7 @@ public struct ActivityContext: Sendable {
         }
         let text = try secrets.value(of: secret, what: "connection string of '\(name)'")
         do {
-            return try AzureStorageAccount(connectionString: text)
+            return try AzureStorageAccount.parsed(connectionString: text)
         } catch {
             throw ActivityError(.configuration, "Linked service '\(name)': \(error.message)")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import RefitCore
 import RefitHTTP
+import Synchronization
 
 /// An Azure Storage account as a connection string describes it: name, key and Blob endpoint.
 ///
@@ -61,6 +62,23 @@ public struct AzureStorageAccount: Sendable, Hashable, CustomStringConvertible {
         }
         try self.init(name: name, key: key, blobEndpoint: endpoint)
     }
+
+    /// The account of a connection string, parsed once per process: activities name their
+    /// storage by linked service for every request they sign, and parsing (base64 key, endpoint
+    /// URL) cost more than the rest of an activity's set-up. Keyed by the whole text, so a secret
+    /// that changes (a rotated key file) is parsed again; errors are not kept.
+    public static func parsed(connectionString: String) throws(StorageError) -> AzureStorageAccount {
+        if let known = parsedAccounts.withLock({ $0[connectionString] }) { return known }
+        let account = try AzureStorageAccount(connectionString: connectionString)
+        parsedAccounts.withLock { known in
+            // A handful of linked services in practice; rotations add entries, so keep it bounded.
+            if known.count >= 32 { known.removeAll() }
+            known[connectionString] = account
+        }
+        return account
+    }
+
+    private static let parsedAccounts = Mutex<[String: AzureStorageAccount]>([:])
 
     /// A connection string for this account (holds the key: for BES request bodies only).
     public var connectionString: String {

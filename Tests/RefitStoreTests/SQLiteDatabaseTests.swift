@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 @testable import RefitStore
+import Synchronization
 import Testing
 
 struct SQLiteDatabaseTests {
@@ -249,4 +250,88 @@ struct SQLiteDatabaseTests {
         try waiter.execute("INSERT INTO t VALUES (2)")
         #expect(try waiter.query("SELECT x FROM t ORDER BY x").map { $0[0]?.intValue } == [1, 2])
     }
+
+    @Test func readsRefuseWritesAndTransactions() async throws {
+        let folder = try TemporaryDirectory()
+        let db = try SQLiteDatabase(path: folder.path("refit.sqlite"))
+        try db.execute("CREATE TABLE t (x INTEGER)")
+        try db.execute("INSERT INTO t VALUES (1)")
+        let write = await #expect(throws: StoreError.self) {
+            try await db.read { c in try c.execute("UPDATE t SET x = 2") }
+        }
+        #expect(write?.message.contains("inside a read") == true)
+        await #expect(throws: StoreError.self) {
+            try await db.read { c in try c.transaction { _ in 1 } }
+        }
+        // Nothing was written, and the connection reads and writes as before.
+        #expect(try await db.read { c in try c.query("SELECT x FROM t").map { $0[0]?.intValue } } == [1])
+        _ = try await db.write { c in try c.execute("UPDATE t SET x = 3") }
+        #expect(try await db.read { c in try c.query("SELECT x FROM t").first?[0]?.intValue } == 3)
+    }
+
+    @Test func callsFromInsideACallAreRefused() async throws {
+        let folder = try TemporaryDirectory()
+        let db = try SQLiteDatabase(path: folder.path("refit.sqlite"))
+        try db.execute("CREATE TABLE t (x INTEGER)")
+        for body in [{ @Sendable (c: SQLiteConnection) throws -> Void in _ = try db.query("SELECT 1") },
+                     { @Sendable (c: SQLiteConnection) throws -> Void in try db.execute("INSERT INTO t VALUES (1)") }] {
+            let inWrite = await #expect(throws: StoreError.self) { try await db.write(body) }
+            #expect(inWrite?.code == .reentrant)
+            let inRead = await #expect(throws: StoreError.self) { try await db.read(body) }
+            #expect(inRead?.code == .reentrant)
+            let inRun = await #expect(throws: StoreError.self) { try await db.run(body) }
+            #expect(inRun?.code == .reentrant)
+        }
+        #expect(try db.query("SELECT count(*) FROM t").first?[0]?.intValue == 0)
+    }
+
+    /// A write that finds another connection holding the write lock waits on the database's own
+    /// executor, not on a thread of the cooperative pool: with more writers waiting than the pool
+    /// has threads, other async work still runs while the lock is held.
+    @Test func waitingWritesLeaveTheCooperativePoolFree() async throws {
+        let folder = try TemporaryDirectory()
+        let path = folder.path("refit.sqlite")
+        let holder = try SQLiteDatabase(path: path)
+        try holder.execute("CREATE TABLE t (x INTEGER)")
+        let waiter = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: 30_000)
+        let locked = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let releasedOnItsOwn = LockedFlag()
+        let thread = Thread {
+            try? holder.transaction { connection in
+                try connection.execute("INSERT INTO t VALUES (0)")
+                locked.signal()
+                // Released by the test once other work ran; by itself after 20 s, so that a
+                // blocked pool fails the test instead of hanging it.
+                if release.wait(timeout: .now() + 20) == .timedOut { releasedOnItsOwn.set() }
+            }
+        }
+        thread.start()
+        locked.wait()
+        let writers = 2 * max(2, ProcessInfo.processInfo.activeProcessorCount)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 1...writers {
+                group.addTask { () async throws -> Void in
+                    _ = try await waiter.write { c in try c.execute("INSERT INTO t VALUES (?)", [.integer(Int64(n))]) }
+                }
+            }
+            // Other async work on the pool, while every writer waits for the lock.
+            let sum = try await withThrowingTaskGroup(of: Int.self) { inner in
+                for n in 1...writers { inner.addTask { await Task.yield(); return n } }
+                return try await inner.reduce(0, +)
+            }
+            #expect(sum == writers * (writers + 1) / 2)
+            #expect(try SQLiteDatabase(path: path).query("SELECT count(*) FROM t").first?[0]?.intValue == 0)  // nothing committed yet
+            release.signal()
+            try await group.waitForAll()
+        }
+        #expect(!releasedOnItsOwn.isSet)
+        #expect(try waiter.query("SELECT count(*) FROM t").first?[0]?.intValue == writers + 1)
+    }
+}
+
+private final class LockedFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }

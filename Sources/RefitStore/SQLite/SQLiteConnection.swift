@@ -9,6 +9,8 @@ public final class SQLiteConnection {
     let handle: OpaquePointer
     /// The path given when opening (":memory:" for an in-memory database).
     public let path: String
+    /// How long a statement waits for another connection's lock (SQLite's busy timeout).
+    let busyTimeoutMilliseconds: Int
     private var savepointDepth = 0
     /// Compiled statements of `execute`/`query`, by SQL text, ready to run again: the worker runs
     /// the same few dozen statements for every window, and compiling them was a fifth of its CPU.
@@ -27,6 +29,7 @@ public final class SQLiteConnection {
     /// journal mode (see `openReadOnly`).
     init(path: String, busyTimeoutMilliseconds: Int, readOnly: Bool = false) throws {
         self.path = path
+        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         let isMemory = path == ":memory:" || path.isEmpty
         if !isMemory {
             try Self.checkLocation(path)
@@ -136,7 +139,19 @@ public final class SQLiteConnection {
     /// Compiles one SQL statement.
     public func prepare(_ sql: String) throws -> Statement {
         guard !closed else { throw StoreError(.other, "The database '\(path)' was already closed.") }
-        return try Statement(connection: self, sql: sql)
+        return try checkedForReading(Statement(connection: self, sql: sql))
+    }
+
+    /// Set while a read (`SQLiteDatabase.read`) has the connection: statements that would write
+    /// are refused, and so is a transaction, because a read may run on a thread of the
+    /// cooperative pool, where waiting for another process's write lock must not happen.
+    var readsOnly = false
+
+    private func checkedForReading(_ statement: Statement) throws -> Statement {
+        if readsOnly, sqlite3_stmt_readonly(statement.handle) == 0 {
+            throw StoreError(.other, "A statement that writes ran inside a read of the database '\(path)'; use write or run.")
+        }
+        return statement
     }
 
     /// A compiled statement for `sql` from the cache (compiled on a miss). Released, it is reset,
@@ -148,9 +163,9 @@ public final class SQLiteConnection {
         let key = StatementKey(sql)
         if let handle = statementCache[key]?.popLast() {
             cachedStatements -= 1
-            return Statement(connection: self, handle: handle, cacheKey: key)
+            return try checkedForReading(Statement(connection: self, handle: handle, cacheKey: key))
         }
-        return try Statement(connection: self, sql: sql, cacheKey: key)
+        return try checkedForReading(Statement(connection: self, sql: sql, cacheKey: key))
     }
 
     /// Takes a released statement back into the cache; `false` when it should be finalized
@@ -248,6 +263,9 @@ public final class SQLiteConnection {
     /// ROLLBACK when `body` throws. Nested calls become savepoints.
     @discardableResult
     public func transaction<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        if readsOnly {
+            throw StoreError(.other, "A transaction was begun inside a read of the database '\(path)'; use write or run.")
+        }
         if isInTransaction {
             savepointDepth += 1
             defer { savepointDepth -= 1 }
@@ -266,6 +284,31 @@ public final class SQLiteConnection {
             }
         }
         try execute("BEGIN IMMEDIATE")
+        return try committing(body)
+    }
+
+    /// `transaction` when the write lock is free now: `BEGIN IMMEDIATE` without waiting for
+    /// another connection (busy timeout 0 for that statement only). Returns nil, having run
+    /// nothing, when another connection holds the lock; the caller then waits its turn the usual
+    /// way. Once begun, a transaction in WAL mode waits for no other lock until it commits.
+    func transactionIfUnlocked<T>(_ body: (SQLiteConnection) throws -> T) throws -> T? {
+        precondition(!isInTransaction && !readsOnly, "transactionIfUnlocked is for the top level of a write")
+        sqlite3_busy_timeout(handle, 0)
+        do {
+            try execute("BEGIN IMMEDIATE")
+        } catch let error as StoreError where error.code == .busy {
+            sqlite3_busy_timeout(handle, Int32(clamping: busyTimeoutMilliseconds))
+            return nil
+        } catch {
+            sqlite3_busy_timeout(handle, Int32(clamping: busyTimeoutMilliseconds))
+            throw error
+        }
+        sqlite3_busy_timeout(handle, Int32(clamping: busyTimeoutMilliseconds))
+        return try committing(body)
+    }
+
+    /// Runs `body` in the transaction just begun: COMMIT when it returns, ROLLBACK when it throws.
+    private func committing<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         do {
             let value = try body(self)
             try execute("COMMIT")

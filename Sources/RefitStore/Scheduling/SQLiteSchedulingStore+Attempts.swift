@@ -166,7 +166,7 @@ extension SQLiteSchedulingStore {
     }
 
     public func leaseOwners() async throws -> Set<String> {
-        try await database.run { c in
+        try await database.read { c in
             Set(try c.query("SELECT DISTINCT lease_owner FROM windows WHERE lease_owner IS NOT NULL").compactMap { $0.string("lease_owner") })
         }
     }

@@ -4,7 +4,7 @@ import RefitCore
 /// Operator controls: pause and resume labels, reruns.
 extension SQLiteSchedulingStore {
     public func pausedPipelines() async throws -> Set<String> {
-        try await database.run { c in
+        try await database.read { c in
             Set(try c.query("SELECT pipeline FROM pipeline_controls WHERE paused = 1").compactMap { $0.string("pipeline") })
         }
     }
@@ -62,7 +62,7 @@ extension SQLiteSchedulingStore {
 /// Operator cancellation of running attempts.
 extension SQLiteSchedulingStore {
     public func cancelRequest(runID: String) async throws -> CancelRequest? {
-        try await database.run { c in
+        try await database.read { c in
             try c.query("SELECT run_id, actor, reason, requested_at FROM cancel_requests WHERE run_id = ?", [.text(runID)]).first
                 .flatMap { row in
                     guard let at = StoreText.instant(row, "requested_at") else { return nil }

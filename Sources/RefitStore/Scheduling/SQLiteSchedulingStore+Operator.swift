@@ -123,11 +123,11 @@ extension SQLiteSchedulingStore: OperatorStore {
     }
 
     public func backfill(id: Int64) async throws -> BackfillRecord? {
-        try await database.run { c in try Self.backfills(c, id: id).first }
+        try await database.read { c in try Self.backfills(c, id: id).first }
     }
 
     public func backfills() async throws -> [BackfillRecord] {
-        try await database.run { c in try Self.backfills(c, id: nil) }
+        try await database.read { c in try Self.backfills(c, id: nil) }
     }
 
     // MARK: Helpers

@@ -7,7 +7,7 @@ extension SQLiteSchedulingStore {
 
     public func dueChecks(now: Instant, datasets: [String], limit: Int) async throws -> [SliceRecord] {
         guard !datasets.isEmpty else { return [] }
-        return try await database.run { c in
+        return try await database.read { c in
             try c.query("""
                 SELECT \(SliceRecord.columns) FROM slices INDEXED BY slices_waiting_next
                 WHERE state = 'Waiting' AND next_check_at <= ? AND dataset IN (\(Self.marks(datasets.count)))
@@ -19,7 +19,7 @@ extension SQLiteSchedulingStore {
 
     public func waitingBetweenChecks(datasets: [String], now: Instant, limit: Int) async throws -> [SliceRecord] {
         guard !datasets.isEmpty else { return [] }
-        return try await database.run { c in
+        return try await database.read { c in
             try c.query("""
                 SELECT \(SliceRecord.columns) FROM slices
                 WHERE state = 'Waiting' AND check_count > 0 AND next_check_at > ? AND dataset IN (\(Self.marks(datasets.count)))
@@ -57,7 +57,7 @@ extension SQLiteSchedulingStore {
 
     public func nextCheckTime(datasets: [String]) async throws -> Instant? {
         guard !datasets.isEmpty else { return nil }
-        return try await database.run { c in
+        return try await database.read { c in
             // Walks the waiting-checks index in time order and stops at the first slice of these
             // datasets (a min() over the datasets' rows would read every waiting slice).
             try c.query("""
@@ -70,7 +70,7 @@ extension SQLiteSchedulingStore {
 
     public func readySlices(datasets: [String], since: Instant, after cursor: SliceCursor?, limit: Int) async throws -> [SliceRecord] {
         guard !datasets.isEmpty, limit > 0 else { return [] }
-        return try await database.run { c in
+        return try await database.read { c in
             // Per dataset along slices_ready_recent (dataset, updated_at): the recently Ready
             // slices only, however long the history.
             var page: [SliceRecord] = []

@@ -25,7 +25,7 @@ extension SQLiteSchedulingStore {
     }
 
     public func registeredWorkers() async throws -> [WorkerRecord] {
-        try await database.run { c in try Self.workers(c) }
+        try await database.read { c in try Self.workers(c) }
     }
 
     /// Inserts the worker's row, or stamps its heartbeat (never backwards) and clears a stop.

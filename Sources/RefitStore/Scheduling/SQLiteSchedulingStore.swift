@@ -23,7 +23,7 @@ public final class SQLiteSchedulingStore: SchedulingStore {
     // MARK: Materialization
 
     public func watermark(_ key: ActivityKey) async throws -> Instant? {
-        try await database.run { c in
+        try await database.read { c in
             try c.query("SELECT materialized_until FROM watermarks WHERE pipeline = ? AND activity = ?",
                         [.text(key.pipeline), .text(key.activity)]).first.flatMap { StoreText.instant($0, "materialized_until") }
         }
@@ -83,7 +83,7 @@ public final class SQLiteSchedulingStore: SchedulingStore {
     // MARK: Readiness
 
     public func unresolvedWindows(limit: Int) async throws -> [WindowRecord] {
-        try await database.run { c in
+        try await database.read { c in
             try c.query("""
                 SELECT \(WindowRecord.columns) FROM windows INDEXED BY windows_unresolved
                 WHERE state = 'Waiting' AND missing_inputs IS NULL ORDER BY id LIMIT ?
@@ -189,7 +189,7 @@ public final class SQLiteSchedulingStore: SchedulingStore {
 
     public func candidates(_ query: CandidateQuery, now: Instant) async throws -> [WindowRecord] {
         guard query.limit > 0 else { return [] }
-        return try await database.run { c in
+        return try await database.read { c in
             let bindings = Self.runnableBindings(query, now: now)
             let direction = query.order == .newestFirst ? "DESC" : "ASC"
             // Operator reruns (priority > 0) first; they are few, so sorting them is cheap. The
@@ -219,7 +219,7 @@ public final class SQLiteSchedulingStore: SchedulingStore {
     }
 
     public func runningCounts() async throws -> [ActivityKey: Int] {
-        try await database.run { c in
+        try await database.read { c in
             var counts: [ActivityKey: Int] = [:]
             for row in try c.query(
                 "SELECT pipeline, activity, count(*) AS n FROM windows WHERE state = 'InProgress' GROUP BY pipeline, activity") {
@@ -231,13 +231,13 @@ public final class SQLiteSchedulingStore: SchedulingStore {
     }
 
     public func window(id: Int64) async throws -> WindowRecord? {
-        try await database.run { c in
+        try await database.read { c in
             try c.query("SELECT \(WindowRecord.columns) FROM windows WHERE id = ?", [.integer(id)]).first.flatMap(WindowRecord.init(row:))
         }
     }
 
     public func window(_ key: ActivityKey, start: Instant) async throws -> WindowRecord? {
-        try await database.run { c in try Self.window(c, key, start: start) }
+        try await database.read { c in try Self.window(c, key, start: start) }
     }
 
     static func window(_ c: SQLiteConnection, _ key: ActivityKey, start: Instant) throws -> WindowRecord? {
@@ -251,11 +251,11 @@ public final class SQLiteSchedulingStore: SchedulingStore {
 
     /// SQLite's `data_version`: it moves when another connection commits.
     public func changeToken() async throws -> Int64 {
-        try await database.run { c in Int64(try c.query("PRAGMA data_version").first?[0]?.intValue ?? 0) }
+        try await database.read { c in Int64(try c.query("PRAGMA data_version").first?[0]?.intValue ?? 0) }
     }
 
     public func nextWakeTime(after now: Instant, workerID: String) async throws -> Instant? {
-        try await database.run { c in
+        try await database.read { c in
             let attempt = try c.query("""
                 SELECT min(next_attempt_at) AS t FROM windows INDEXED BY windows_runnable_next
                 WHERE state = 'Waiting' AND missing_inputs = 0 AND next_attempt_at > ?
