@@ -29,8 +29,10 @@ public final class SQLiteDatabase: @unchecked Sendable {
     private let connection: SQLiteConnection
     private let queue: DispatchQueue
     /// Held by whoever uses `connection`: a job on `queue`, a synchronous caller, or an async
-    /// caller running inline.
-    private let exclusive = Mutex<Void>(())
+    /// caller running inline. A plain (sleeping) mutex, not `Synchronization.Mutex`: that one is
+    /// a priority-inheritance futex on Linux, whose waiters spin in the kernel while the holder
+    /// runs, and the holder runs a whole transaction (decision record 39).
+    private let exclusive = NSLock()
     /// The thread holding `exclusive` (0: none), to refuse a call from inside a call.
     private let holder = Atomic<UInt>(0)
     /// Checkpoints the write-ahead log off the executor (nil for read-only and in-memory databases).
@@ -76,7 +78,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
     /// Runs `body` holding the connection, waiting for it if need be.
     private func holding<T>(_ body: () throws -> T) throws -> T {
         var result: Result<T, any Error>?
-        exclusive.withLock { _ in
+        exclusive.withLock {
             holder.store(Self.currentThread, ordering: .relaxed)
             result = Result { try body() }
             holder.store(0, ordering: .relaxed)
@@ -87,10 +89,11 @@ public final class SQLiteDatabase: @unchecked Sendable {
     /// Runs `body` holding the connection if nobody else has it now; `.notNow` otherwise.
     private func holdingIfFree<T>(_ body: () throws -> Attempt<T>) throws -> Attempt<T> {
         var result: Result<Attempt<T>, any Error> = .success(.notNow)
-        exclusive.withLockIfAvailable { _ in
+        if exclusive.try() {
             holder.store(Self.currentThread, ordering: .relaxed)
             result = Result { try body() }
             holder.store(0, ordering: .relaxed)
+            exclusive.unlock()
         }
         return try result.get()
     }
