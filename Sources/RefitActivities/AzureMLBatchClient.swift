@@ -180,8 +180,9 @@ public struct AzureMLBatchClient: Sendable {
             let text = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             id = text.isEmpty || text.contains(where: { "{}[]\" ".contains($0) }) ? nil : text
         }
+        let alphanumerics = CharacterSet.alphanumerics  // read once: each read of the static costs a lookup
         guard let id, !id.isEmpty, id.count <= 200,
-              id.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" }) else {
+              id.unicodeScalars.allSatisfy({ isASCIIAlphanumeric($0) || $0 == "-" || $0 == "_" || alphanumerics.contains($0) }) else {
             throw ActivityError(.malformedResponse, "The batch service's submit response is not a job id.", isRetryable: true)
         }
         return id
@@ -209,8 +210,11 @@ public struct AzureMLBatchClient: Sendable {
         return BatchJobStatus(state: state, results: results, details: parsed.details)
     }
 
+    /// `id` with everything but ASCII letters and digits percent-encoded. A job id of ASCII
+    /// letters and digits only (the usual case) comes back as it is, without Foundation's encoder.
     static func escape(_ id: String) -> String {
-        id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
+        if id.unicodeScalars.allSatisfy(isASCIIAlphanumeric) { return id }
+        return id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
     }
 
     func send(_ method: HTTPMethod, _ url: String, body: Data? = nil, operation: String, timeout: Duration? = nil)
@@ -268,5 +272,13 @@ public struct AzureMLManagementClient: Sendable {
                                             "Accept": "application/json"],
                                   body: Self.patchBody(resourceName: resourceName, location: location), target: "aml")
         _ = try await AzureMLHTTP.send(http, request, operation: "Updating the endpoint's trained model")
+    }
+}
+
+/// An ASCII letter or digit: the ASCII part of `CharacterSet.alphanumerics`, without its lookup.
+private func isASCIIAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
+    default: false
     }
 }

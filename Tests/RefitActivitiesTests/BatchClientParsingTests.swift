@@ -1,5 +1,5 @@
 import Foundation
-import RefitActivities
+@testable import RefitActivities
 import Testing
 
 @Suite struct BatchClientParsingTests {
@@ -21,9 +21,27 @@ import Testing
     @Test func parsesJobIDs() throws {
         #expect(try AzureMLBatchClient.parseJobID(Data("\"539d0bc2fde945b6ac986b851d0000f0\"".utf8)) == "539d0bc2fde945b6ac986b851d0000f0")
         #expect(try AzureMLBatchClient.parseJobID(Data("abc-1\n".utf8)) == "abc-1")
-        for bad in ["", "{}", "\"\"", "[1]", "\"a/b\"", "{\"id\":1}"] {
+        // Letters and digits of any script, '-' and '_'; nothing else.
+        #expect(try AzureMLBatchClient.parseJobID(Data("\"jöb_7-ΩΩ\"".utf8)) == "jöb_7-ΩΩ")
+        for bad in ["", "{}", "\"\"", "[1]", "\"a/b\"", "{\"id\":1}", "\"a.b\"", "\"a b\"", "\"a~b\"", "\"a%b\""] {
             #expect(throws: ActivityError.self) { try AzureMLBatchClient.parseJobID(Data(bad.utf8)) }
         }
+    }
+
+    @Test func datasetPathPartsLoseOnlyTheirOuterSlashes() {
+        #expect(ActivityContext.trimmingSlashes("//models/2026/") == "models/2026")
+        #expect(ActivityContext.trimmingSlashes("modèles/été") == "modèles/été")
+        #expect(ActivityContext.trimmingSlashes("/é/") == "é")
+        #expect(ActivityContext.trimmingSlashes("///") == "")
+        #expect(ActivityContext.trimmingSlashes("") == "")
+        #expect(ActivityContext.trimmingSlashes("a//b") == "a//b")
+    }
+
+    @Test func jobIDsInURLsKeepOnlyLettersAndDigitsUnencoded() {
+        #expect(AzureMLBatchClient.escape("539d0bc2fde945b6ac986b851d0000f0") == "539d0bc2fde945b6ac986b851d0000f0")
+        #expect(AzureMLBatchClient.escape("a-b_c") == "a%2Db%5Fc")
+        #expect(AzureMLBatchClient.escape("jöb") == "j%C3%B6b")
+        #expect(AzureMLBatchClient.escape("a/b?c") == "a%2Fb%3Fc")
     }
 
     @Test func statusCodeByNameOrInteger() throws {

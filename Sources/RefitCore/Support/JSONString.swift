@@ -138,6 +138,14 @@ extension JSONString {
 
     private static func append(value: Any?, into out: inout String) -> Bool {
         guard let value else { out += "null"; return true }
+        // The common exact types first, by their metadata: a cast that fails (`as? String` of an
+        // Int) costs the runtime a search, and each case below it tried one.
+        switch ObjectIdentifier(type(of: value)) {
+        case ObjectIdentifier(String.self): quote(value as! String, into: &out); return true
+        case ObjectIdentifier(Int.self): out += String(value as! Int); return true
+        case ObjectIdentifier(Bool.self): out += (value as! Bool) ? "true" : "false"; return true
+        default: break
+        }
         switch value {
         case let text as String: quote(text, into: &out)
         case let flag as Bool: out += flag ? "true" : "false"

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// `{token}` substitution in a dataset's `folderPath` / `fileName` (docs/SEMANTICS.md §2.4).
 ///
 /// ADF has no escape for a literal `{` in these paths, so Refit treats every `{` as the start
@@ -50,8 +52,29 @@ public enum PartitionedPath {
     /// Reports the first problem `issues(in:tokens:)` would: an unknown token or an invalid
     /// format, in the order of the references, then an unclosed `{`.
     public static func expand(_ template: String, tokens: [PartitionToken], slice: Slice) throws(PartitionedPathError) -> String {
-        try Template(template, tokens: tokens).expand(slice)
+        try compiled(template, tokens: tokens).expand(slice)
     }
+
+    /// The `Template` of `template` with `tokens`, scanned once per process: an activity expands
+    /// the same few dataset paths for every window it runs. Bounded: a process expanding more
+    /// distinct templates than this (definitions reloaded many times) starts over.
+    static func compiled(_ template: String, tokens: [PartitionToken]) -> Template {
+        let key = TemplateKey(template: template, tokens: tokens)
+        if let known = templates.withLock({ $0[key] }) { return known }
+        let compiled = Template(template, tokens: tokens)
+        templates.withLock { known in
+            if known.count >= 256 { known.removeAll() }
+            known[key] = compiled
+        }
+        return compiled
+    }
+
+    private struct TemplateKey: Hashable {
+        var template: String
+        var tokens: [PartitionToken]
+    }
+
+    private static let templates = Mutex<[TemplateKey: Template]>([:])
 
     /// A template scanned, and its tokens and formats checked, once: what expands a dataset's
     /// path for each of many slices (a probe of a whole backlog) without reading it again.
