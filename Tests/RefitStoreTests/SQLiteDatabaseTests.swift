@@ -230,12 +230,20 @@ struct SQLiteDatabaseTests {
         #expect(distinct == 2 * perWriter)
     }
 
-    @Test func waitingWriterProceedsWhenTheLockIsReleased() throws {
-        let folder = try TemporaryDirectory()
+    /// A database file with table `t`, a connection that will hold its write lock, and one that
+    /// waits for it up to `waiterTimeout` milliseconds.
+    private func holderAndWaiter(in folder: TemporaryDirectory, waiterTimeout: Int)
+        throws -> (path: String, holder: SQLiteDatabase, waiter: SQLiteDatabase)
+    {
         let path = folder.path("refit.sqlite")
         let holder = try SQLiteDatabase(path: path)
         try holder.execute("CREATE TABLE t (x INTEGER)")
-        let waiter = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: 10_000)
+        return (path, holder, try SQLiteDatabase(path: path, busyTimeoutMilliseconds: waiterTimeout))
+    }
+
+    @Test func waitingWriterProceedsWhenTheLockIsReleased() throws {
+        let folder = try TemporaryDirectory()
+        let (_, holder, waiter) = try holderAndWaiter(in: folder, waiterTimeout: 10_000)
         let locked = DispatchSemaphore(value: 0)
         let thread = Thread {
             try? holder.transaction { connection in
@@ -290,10 +298,7 @@ struct SQLiteDatabaseTests {
     /// has threads, other async work still runs while the lock is held.
     @Test func waitingWritesLeaveTheCooperativePoolFree() async throws {
         let folder = try TemporaryDirectory()
-        let path = folder.path("refit.sqlite")
-        let holder = try SQLiteDatabase(path: path)
-        try holder.execute("CREATE TABLE t (x INTEGER)")
-        let waiter = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: 30_000)
+        let (path, holder, waiter) = try holderAndWaiter(in: folder, waiterTimeout: 30_000)
         let locked = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
         let releasedOnItsOwn = LockedFlag()
