@@ -1,7 +1,6 @@
 import Foundation
 import RefitCore
 import RefitHTTP
-import Synchronization
 
 /// An Azure Storage account as a connection string describes it: name, key and Blob endpoint.
 ///
@@ -66,19 +65,14 @@ public struct AzureStorageAccount: Sendable, Hashable, CustomStringConvertible {
     /// The account of a connection string, parsed once per process: activities name their
     /// storage by linked service for every request they sign, and parsing (base64 key, endpoint
     /// URL) cost more than the rest of an activity's set-up. Keyed by the whole text, so a secret
-    /// that changes (a rotated key file) is parsed again; errors are not kept.
+    /// that changes (a rotated key file) is parsed again.
     public static func parsed(connectionString: String) throws(StorageError) -> AzureStorageAccount {
-        if let known = parsedAccounts.withLock({ $0[connectionString] }) { return known }
-        let account = try AzureStorageAccount(connectionString: connectionString)
-        parsedAccounts.withLock { known in
-            // A handful of linked services in practice; rotations add entries, so keep it bounded.
-            if known.count >= 32 { known.removeAll() }
-            known[connectionString] = account
+        try parsedAccounts.value(for: connectionString) { () throws(StorageError) in
+            try AzureStorageAccount(connectionString: connectionString)
         }
-        return account
     }
 
-    private static let parsedAccounts = Mutex<[String: AzureStorageAccount]>([:])
+    private static let parsedAccounts = ProcessMemo<String, AzureStorageAccount>(limit: 32)
 
     /// A connection string for this account (holds the key: for BES request bodies only).
     public var connectionString: String {

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// `{token}` substitution in a dataset's `folderPath` / `fileName` (docs/SEMANTICS.md §2.4).
 ///
 /// ADF has no escape for a literal `{` in these paths, so Refit treats every `{` as the start
@@ -56,25 +54,17 @@ public enum PartitionedPath {
     }
 
     /// The `Template` of `template` with `tokens`, scanned once per process: an activity expands
-    /// the same few dataset paths for every window it runs. Bounded: a process expanding more
-    /// distinct templates than this (definitions reloaded many times) starts over.
+    /// the same few dataset paths for every window it runs.
     static func compiled(_ template: String, tokens: [PartitionToken]) -> Template {
-        let key = TemplateKey(template: template, tokens: tokens)
-        if let known = templates.withLock({ $0[key] }) { return known }
-        let compiled = Template(template, tokens: tokens)
-        templates.withLock { known in
-            if known.count >= 256 { known.removeAll() }
-            known[key] = compiled
-        }
-        return compiled
+        templates.value(for: TemplateKey(template: template, tokens: tokens)) { Template(template, tokens: tokens) }
     }
 
-    private struct TemplateKey: Hashable {
+    private struct TemplateKey: Hashable, Sendable {
         var template: String
         var tokens: [PartitionToken]
     }
 
-    private static let templates = Mutex<[TemplateKey: Template]>([:])
+    private static let templates = ProcessMemo<TemplateKey, Template>(limit: 256)
 
     /// A template scanned, and its tokens and formats checked, once: what expands a dataset's
     /// path for each of many slices (a probe of a whole backlog) without reading it again.

@@ -289,21 +289,18 @@ public final class SQLiteConnection {
 
     /// `transaction` when the write lock is free now: `BEGIN IMMEDIATE` without waiting for
     /// another connection (busy timeout 0 for that statement only). Returns nil, having run
-    /// nothing, when another connection holds the lock; the caller then waits its turn the usual
-    /// way. Once begun, a transaction in WAL mode waits for no other lock until it commits.
+    /// nothing, when another connection holds the lock (or a transaction is already open); the
+    /// caller then waits its turn the usual way. Once begun, a transaction in WAL mode waits for
+    /// no other lock until it commits.
     func transactionIfUnlocked<T>(_ body: (SQLiteConnection) throws -> T) throws -> T? {
-        precondition(!isInTransaction && !readsOnly, "transactionIfUnlocked is for the top level of a write")
-        sqlite3_busy_timeout(handle, 0)
+        guard !isInTransaction, !readsOnly else { return nil }
         do {
+            sqlite3_busy_timeout(handle, 0)
+            defer { sqlite3_busy_timeout(handle, Int32(clamping: busyTimeoutMilliseconds)) }
             try execute("BEGIN IMMEDIATE")
         } catch let error as StoreError where error.code == .busy {
-            sqlite3_busy_timeout(handle, Int32(clamping: busyTimeoutMilliseconds))
             return nil
-        } catch {
-            sqlite3_busy_timeout(handle, Int32(clamping: busyTimeoutMilliseconds))
-            throw error
         }
-        sqlite3_busy_timeout(handle, Int32(clamping: busyTimeoutMilliseconds))
         return try committing(body)
     }
 

@@ -98,6 +98,15 @@ public final class SQLiteDatabase: @unchecked Sendable {
         return try result.get()
     }
 
+    /// `attempt` on the caller's thread if the connection is free and it can run without
+    /// waiting; `body` on the queue otherwise.
+    private func nowOrQueued<T: Sendable>(_ attempt: (SQLiteConnection) throws -> Attempt<T>,
+                                          else body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try refuseReentrancy()
+        if case .done(let value) = try holdingIfFree({ try attempt(connection) }) { return value }
+        return try await queued(body)
+    }
+
     /// Runs `body` on the queue, suspending the caller until it is done.
     private func queued<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
@@ -118,28 +127,22 @@ public final class SQLiteDatabase: @unchecked Sendable {
     /// and no other connection holds the write lock, it runs at once on the caller's thread;
     /// otherwise it waits on the executor.
     public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try refuseReentrancy()
-        let now = try holdingIfFree { () throws -> Attempt<T> in
-            guard !connection.isInTransaction, let value = try connection.transactionIfUnlocked(body) else { return .notNow }
+        try await nowOrQueued({ c in
+            guard let value = try c.transactionIfUnlocked(body) else { return .notNow }
             return .done(value)
-        }
-        if case .done(let value) = now { return value }
-        return try await queued { try $0.transaction(body) }
+        }, else: { try $0.transaction(body) })
     }
 
     /// Runs `body`, which only reads: a statement that writes, or a transaction, fails with a
     /// `StoreError` instead. In WAL mode a read does not wait for writers, so when the
     /// connection is free it runs at once on the caller's thread; otherwise on the executor.
     public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try refuseReentrancy()
         let reading: @Sendable (SQLiteConnection) throws -> T = { c in
             c.readsOnly = true
             defer { c.readsOnly = false }
             return try body(c)
         }
-        let now = try holdingIfFree { () throws -> Attempt<T> in .done(try reading(connection)) }
-        if case .done(let value) = now { return value }
-        return try await queued(reading)
+        return try await nowOrQueued({ .done(try reading($0)) }, else: reading)
     }
 
     /// Runs `body` with exclusive use of the connection, blocking the calling thread until the
