@@ -1,7 +1,7 @@
 # Refit — the two commands a newcomer needs are `make test` and (with the worker) `make demo`.
 SWIFT ?= swift
 
-.PHONY: setup build test soak bench bench-chain bench-peers bench-throughput demo release migrations clean fuzz order-file release-flags
+.PHONY: setup build test soak bench bench-chain bench-floor bench-peers bench-throughput demo release migrations clean fuzz order-file release-flags
 
 setup:
 	@bash scripts/setup.sh
@@ -62,7 +62,7 @@ soak: setup
 # stopped by the script; skipped without the server binaries); BENCH_THROUGHPUT_WINDOWS=3000 per run,
 # BENCH_THROUGHPUT_STORES=none skips it; about a minute. `make bench-throughput` runs only it.
 BENCH_ARGS ?=
-export BENCH_CHAIN_SIZES BENCH_CHAIN_TIMEOUT BENCH_LATENCY_DROPS BENCH_LATENCY_SPACING_MS BENCH_KEEP PEER_SIZES BENCH_VENV
+export BENCH_FLOOR_SLICES BENCH_FLOOR_REPEAT BENCH_CHAIN_SIZES BENCH_CHAIN_TIMEOUT BENCH_LATENCY_DROPS BENCH_LATENCY_SPACING_MS BENCH_KEEP PEER_SIZES BENCH_VENV
 export BENCH_THROUGHPUT_WINDOWS BENCH_THROUGHPUT_WORKERS BENCH_THROUGHPUT_REPEAT BENCH_THROUGHPUT_STORES
 RELEASE_BIN = $$($(SWIFT) build $(RELEASE) --show-bin-path)
 
@@ -73,6 +73,7 @@ bench: setup release-flags
 	"$(RELEASE_BIN)/refit-bench" $(BENCH_ARGS)
 	bash scripts/bench_throughput.sh "$(RELEASE_BIN)/refit-bench"
 	python3 scripts/bench_chain.py --bin "$(RELEASE_BIN)"
+	python3 scripts/bench_floor.py --bin "$(RELEASE_BIN)"
 
 bench-throughput: setup release-flags
 	$(SWIFT) build $(RELEASE) --product refit-bench
@@ -86,6 +87,14 @@ bench-chain: setup release-flags
 # The same chain in Luigi 3.8 (zero-work tasks, local scheduler, 4 workers; installed from PyPI into
 # .venv-bench when missing) and in Refit, for PEER_SIZES=720 (comma-separated), in one run: both walls,
 # refit/luigi, and the no-op re-run of each over the finished work.
+# What the chain's SQL and HTTP cost in libsqlite3 and libcurl alone, called from C with nothing of
+# refit around them (scripts/floor/, compiled here with cc): the floor under refit's CPU per slice.
+# BENCH_FLOOR_SLICES=720, BENCH_FLOOR_REPEAT=3; about half a minute. Also the last part of `make bench`.
+bench-floor: setup release-flags
+	$(SWIFT) build $(RELEASE) --product refit
+	$(SWIFT) build $(RELEASE) --product refit-mlsim
+	python3 scripts/bench_floor.py --bin "$(RELEASE_BIN)"
+
 bench-peers: setup release-flags
 	$(SWIFT) build $(RELEASE) --product refit
 	$(SWIFT) build $(RELEASE) --product refit-mlsim
