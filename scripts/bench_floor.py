@@ -96,6 +96,8 @@ def main():
         if not captured.get("finished"):
             sys.exit(f"bench_floor: the recorded chain-{n} run did not finish: {captured.get('error') or captured}")
         captures = [os.path.join(scratch, f) for f in os.listdir(scratch) if f.startswith("capture.")]
+        if not captures:
+            sys.exit("bench_floor: sqlcapture.so recorded nothing: is libsqlite3 linked dynamically into refit?")
         # One file per process that opened the database with the shim loaded: only `refit run` did.
         capture = max(captures, key=os.path.getsize)
 
