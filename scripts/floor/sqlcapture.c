@@ -178,19 +178,19 @@ int sqlite3_bind_blob64(sqlite3_stmt *s, int i, const void *v, sqlite3_uint64 n,
     remember(s, i, copyBytes('b', v, (sqlite3_int64)n));
     return real_sqlite3_bind_blob64(s, i, v, n, d);
 }
-int sqlite3_clear_bindings(sqlite3_stmt *s) {
-    REAL(sqlite3_clear_bindings);
+static void forget(sqlite3_stmt *stmt) {
     pthread_mutex_lock(&lock);
-    Bound *b = entry(s, 0);
+    Bound *b = entry(stmt, 0);
     if (b) clearValues(b);
     pthread_mutex_unlock(&lock);
+}
+int sqlite3_clear_bindings(sqlite3_stmt *s) {
+    REAL(sqlite3_clear_bindings);
+    forget(s);
     return real_sqlite3_clear_bindings(s);
 }
 int sqlite3_finalize(sqlite3_stmt *s) {
     REAL(sqlite3_finalize);
-    pthread_mutex_lock(&lock);
-    Bound *b = entry(s, 0);
-    if (b) clearValues(b);
-    pthread_mutex_unlock(&lock);
+    forget(s);
     return real_sqlite3_finalize(s);
 }
