@@ -57,11 +57,11 @@ soak: setup
 # (real HTTP, `refit run`; BENCH_CHAIN_SIZES=720,2880,8760 by default, "none" skips it; each capped at
 # BENCH_CHAIN_TIMEOUT=900 s) and data landing -> BES submit latency (BENCH_LATENCY_DROPS=50 drops,
 # BENCH_LATENCY_SPACING_MS=200 apart; 0 drops skips it). `make bench-chain` runs only these.
-# Last, scripts/bench_floor.py (`make bench-floor`, below): the floor under the chain's CPU per slice.
 # Between the two, scripts/bench_throughput.sh: claims and finishes per second with 1, 2 and 4
 # worker processes on SQLite, then on PostgreSQL ($BENCH_POSTGRES, else a private server started and
 # stopped by the script; skipped without the server binaries); BENCH_THROUGHPUT_WINDOWS=3000 per run,
 # BENCH_THROUGHPUT_STORES=none skips it; about a minute. `make bench-throughput` runs only it.
+# Last, scripts/bench_floor.py (`make bench-floor`, below): the floor under the chain's CPU per slice.
 BENCH_ARGS ?=
 export BENCH_FLOOR_SLICES BENCH_FLOOR_REPEAT BENCH_CHAIN_SIZES BENCH_CHAIN_TIMEOUT BENCH_LATENCY_DROPS BENCH_LATENCY_SPACING_MS BENCH_KEEP PEER_SIZES BENCH_VENV
 export BENCH_THROUGHPUT_WINDOWS BENCH_THROUGHPUT_WORKERS BENCH_THROUGHPUT_REPEAT BENCH_THROUGHPUT_STORES
