@@ -16,9 +16,11 @@ scripts/floor/, compiled here with the system's C compiler against the same libr
   with plain libcurl over one kept-alive connection to refit-mlsim, and reports the client's CPU.
 
 A plain chain-N run in the same invocation gives refit's own figure to compare with. Each
-measurement is repeated (--repeat, median). Figures, never a pass/fail.
+measurement is repeated (--repeat, median). Figures, never a pass/fail; but the replay must have
+done the same work as refit, so the database it writes is compared with the one refit wrote (the
+rows of every table, the windows' states and the audit chain's last hash) and the result printed.
 """
-import argparse, json, os, shutil, statistics, subprocess, sys, tempfile
+import argparse, json, os, shutil, sqlite3, statistics, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_chain  # noqa: E402
@@ -66,6 +68,17 @@ def run_json(args):
     return json.loads(result.stdout)
 
 
+def database_digest(path):
+    """What the replay must reproduce: each table's row count, the windows by state, the audit chain's head."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        digest = {"rows": {t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}}
+        digest["windows"] = sorted(db.execute("SELECT activity, state, count(*) FROM windows GROUP BY 1, 2").fetchall())
+        head = db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        digest["audit_head"] = list(head) if head else None
+    return digest
+
+
 def median_of(runs, key):
     return statistics.median(r[key] for r in runs)
 
@@ -92,9 +105,14 @@ def main():
 
         bench_chain.log(f"bench_floor: chain-{n} again, its statements recorded")
         folder, prefix = capture_folder(real_bin, tools, scratch)
-        captured = bench_chain.run_chain(folder, n, timeout=900)
+        kept = {}
+        captured = bench_chain.run_chain(folder, n, timeout=900, keep=True,
+                                         after=lambda bin_dir, schedules, db, env: kept.setdefault("db", db))
         if not captured.get("finished"):
             sys.exit(f"bench_floor: the recorded chain-{n} run did not finish: {captured.get('error') or captured}")
+        # refit has stopped (run_chain stops it): its database is final, shutdown writes included.
+        original = database_digest(kept["db"])
+        shutil.rmtree(os.path.dirname(kept["db"]), ignore_errors=True)
         captures = [os.path.join(scratch, f) for f in os.listdir(scratch) if f.startswith("capture.")]
         if not captures:
             sys.exit("bench_floor: sqlcapture.so recorded nothing: is libsqlite3 linked dynamically into refit?")
@@ -108,6 +126,18 @@ def main():
             db = os.path.join(scratch, f"replay-{i}.sqlite")
             replays.append(run_json([os.path.join(tools, "sqlreplay"), capture, db, str(n)]))
         ranked = run_json([os.path.join(tools, "sqlreplay"), capture, os.path.join(scratch, "replay-ranked.sqlite"), str(n), "8"])
+        replayed = database_digest(os.path.join(scratch, "replay-0.sqlite"))
+        same = replayed == original
+        if same:
+            fidelity = (f"the replay wrote what refit wrote: {len(original['rows'])} tables, "
+                        f"{sum(original['rows'].values())} rows, the same window states and audit chain head")
+        else:
+            differing = sorted(t for t in set(original["rows"]) | set(replayed["rows"])
+                               if original["rows"].get(t) != replayed["rows"].get(t))
+            fidelity = ("THE REPLAY DIFFERS from refit's database: " + (", ".join(
+                f"{t} {original['rows'].get(t)} vs {replayed['rows'].get(t)}" for t in differing) or
+                "window states or audit chain head"))
+        failed = replays[0].get("failed", 0)
         commits = {}
         for pages in (1, 4, 13):
             runs = []
@@ -142,6 +172,9 @@ def main():
             "libraries_ms_per_slice": sql_ms + http_ms,
             "left_for_refit_under_goal_ms": bench_chain.GOAL_CPU_MS_PER_SLICE - sql_ms - http_ms,
             "top_statements": ranked["top"],
+            "replay_matches_refit": same,
+            "replay_failed_statements": failed,
+            "fidelity": fidelity,
         }
         if args.format == "json":
             print(json.dumps(result, indent=2))
@@ -157,6 +190,7 @@ def main():
         print(f"  its six requests in plain libcurl, per slice   {http_ms:7.2f} ms   ({result['http_floor_us_per_request']:.1f} us a request)")
         print(f"  the two libraries alone                        {result['libraries_ms_per_slice']:7.2f} ms   "
               f"leaves {result['left_for_refit_under_goal_ms']:.2f} ms under the goal for all of refit's own code")
+        print(f"  check: {fidelity}" + (f"; {failed} statements failed in the replay as in refit" if failed else ""))
         print("  costliest statements in a replay timing each (us per slice, runs, us each):")
         for t in result["top_statements"]:
             print(f"    {t['us_per_slice']:7.1f} {t['runs']:7d} {t['us_each']:7.2f}  {t['sql'][:80]}")
