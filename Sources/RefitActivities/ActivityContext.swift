@@ -109,20 +109,11 @@ public struct ActivityContext: Sendable {
         }
         let folder = try expand(dataset.location.folderPath ?? dataset.location.key)
         let file = try expand(dataset.location.fileName)
-        let joined = [folder, file].filter { !$0.isEmpty }.map(Self.trimmingSlashes).joined(separator: "/")
+        let joined = [folder, file].filter { !$0.isEmpty }.map { $0.trimming(byte: UInt8(ascii: "/")) }.joined(separator: "/")
         guard !joined.isEmpty else {
             throw ActivityError(.configuration, "Dataset '\(dataset.name)' has no folderPath or fileName.")
         }
         return joined
-    }
-
-    /// `path` without its leading and trailing slashes, cut as bytes ('/' is ASCII, so the cuts
-    /// fall between scalars).
-    static func trimmingSlashes(_ path: String) -> String {
-        let bytes = path.utf8
-        guard let first = bytes.firstIndex(where: { $0 != UInt8(ascii: "/") }),
-              let last = bytes.lastIndex(where: { $0 != UInt8(ascii: "/") }) else { return "" }
-        return String(decoding: bytes[first...last], as: UTF8.self)
     }
 
     /// The storage account of an AzureStorage linked service.

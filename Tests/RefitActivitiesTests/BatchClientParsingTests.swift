@@ -1,5 +1,6 @@
 import Foundation
 @testable import RefitActivities
+import RefitCore
 import Testing
 
 @Suite struct BatchClientParsingTests {
@@ -29,12 +30,12 @@ import Testing
     }
 
     @Test func datasetPathPartsLoseOnlyTheirOuterSlashes() {
-        #expect(ActivityContext.trimmingSlashes("//models/2026/") == "models/2026")
-        #expect(ActivityContext.trimmingSlashes("modèles/été") == "modèles/été")
-        #expect(ActivityContext.trimmingSlashes("/é/") == "é")
-        #expect(ActivityContext.trimmingSlashes("///") == "")
-        #expect(ActivityContext.trimmingSlashes("") == "")
-        #expect(ActivityContext.trimmingSlashes("a//b") == "a//b")
+        #expect("//models/2026/".trimming(byte: UInt8(ascii: "/")) == "models/2026")
+        #expect("modèles/été".trimming(byte: UInt8(ascii: "/")) == "modèles/été")
+        #expect("/é/".trimming(byte: UInt8(ascii: "/")) == "é")
+        #expect("///".trimming(byte: UInt8(ascii: "/")) == "")
+        #expect("".trimming(byte: UInt8(ascii: "/")) == "")
+        #expect("a//b".trimming(byte: UInt8(ascii: "/")) == "a//b")
     }
 
     @Test func jobIDsInURLsKeepOnlyLettersAndDigitsUnencoded() {

@@ -269,3 +269,14 @@ extension StringProtocol {
         return String(self[first...last])
     }
 }
+
+extension String {
+    /// Without the leading and trailing copies of `byte`, an ASCII character: `trimming(while:)`
+    /// for one ASCII character, cut as UTF-8 bytes (an ASCII byte never occurs inside a
+    /// multi-byte character), without reading `Character`s. A dataset path per window uses it.
+    package func trimming(byte: UInt8) -> String {
+        let bytes = utf8
+        guard let first = bytes.firstIndex(where: { $0 != byte }), let last = bytes.lastIndex(where: { $0 != byte }) else { return "" }
+        return String(decoding: bytes[first...last], as: UTF8.self)
+    }
+}

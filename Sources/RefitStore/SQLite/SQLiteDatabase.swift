@@ -77,25 +77,24 @@ public final class SQLiteDatabase: @unchecked Sendable {
 
     /// Runs `body` holding the connection, waiting for it if need be.
     private func holding<T>(_ body: () throws -> T) throws -> T {
-        var result: Result<T, any Error>?
-        exclusive.withLock {
-            holder.store(Self.currentThread, ordering: .relaxed)
-            result = Result { try body() }
-            holder.store(0, ordering: .relaxed)
-        }
-        return try result!.get()
+        exclusive.lock()
+        defer { exclusive.unlock() }
+        return try asHolder(body)
     }
 
     /// Runs `body` holding the connection if nobody else has it now; `.notNow` otherwise.
     private func holdingIfFree<T>(_ body: () throws -> Attempt<T>) throws -> Attempt<T> {
-        var result: Result<Attempt<T>, any Error> = .success(.notNow)
-        if exclusive.try() {
-            holder.store(Self.currentThread, ordering: .relaxed)
-            result = Result { try body() }
-            holder.store(0, ordering: .relaxed)
-            exclusive.unlock()
-        }
-        return try result.get()
+        guard exclusive.try() else { return .notNow }
+        defer { exclusive.unlock() }
+        return try asHolder(body)
+    }
+
+    /// Runs `body` marked as the holder of `exclusive` (which the caller has locked), so that a
+    /// call from inside it is refused.
+    private func asHolder<T>(_ body: () throws -> T) rethrows -> T {
+        holder.store(Self.currentThread, ordering: .relaxed)
+        defer { holder.store(0, ordering: .relaxed) }
+        return try body()
     }
 
     /// `attempt` on the caller's thread if the connection is free and it can run without
