@@ -263,6 +263,19 @@ def window_states(db_path):
     return {(a, s): n for a, s, n in rows}
 
 
+def wrapper_bin(scratch, real_bin, script):
+    """A bin folder for run_chain whose `refit` is the shell `script` (after its #! line) and
+    whose `refit-mlsim` is the real one: how a profiler or a recorder is put under the chain."""
+    folder = os.path.join(scratch, "bin")
+    os.makedirs(folder)
+    path = os.path.join(folder, "refit")
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + script)
+    os.chmod(path, 0o755)
+    os.symlink(os.path.join(real_bin, "refit-mlsim"), os.path.join(folder, "refit-mlsim"))
+    return folder
+
+
 def evict_from_page_cache(path):
     """Drops a binary's pages from the page cache (posix_fadvise DONTNEED; a no-op where that is
     unsupported), so that the next process reads it in as after a reboot or an install. How a

@@ -43,21 +43,17 @@ def compile_tools(out):
     for args in builds:
         result = subprocess.run([cc, *args], capture_output=True, text=True)
         if result.returncode != 0:
-            sys.exit(f"bench_floor: compiling {args[-2] if args[-1].startswith('-l') else args[-1]} failed:\n{result.stderr}")
+            source = next(a for a in args if a.endswith(".c"))
+            sys.exit(f"bench_floor: compiling {os.path.basename(source)} failed:\n{result.stderr}")
 
 
 def capture_folder(real_bin, tools, scratch):
     """A bin folder whose `refit run` loads sqlcapture.so; every other command and refit-mlsim are the real ones."""
-    folder = os.path.join(scratch, "bin")
-    os.makedirs(folder)
     prefix = os.path.join(scratch, "capture")
-    with open(os.path.join(folder, "refit"), "w") as f:
-        f.write("#!/bin/sh\n"
-                f"case \"$1\" in run) REFIT_FLOOR_CAPTURE='{prefix}' LD_PRELOAD='{tools}/sqlcapture.so' "
-                f"exec '{real_bin}/refit' \"$@\";; esac\n"
-                f"exec '{real_bin}/refit' \"$@\"\n")
-    os.chmod(os.path.join(folder, "refit"), 0o755)
-    os.symlink(os.path.join(real_bin, "refit-mlsim"), os.path.join(folder, "refit-mlsim"))
+    folder = bench_chain.wrapper_bin(scratch, real_bin,
+                                     f"case \"$1\" in run) REFIT_FLOOR_CAPTURE='{prefix}' LD_PRELOAD='{tools}/sqlcapture.so' "
+                                     f"exec '{real_bin}/refit' \"$@\";; esac\n"
+                                     f"exec '{real_bin}/refit' \"$@\"\n")
     return folder, prefix
 
 

@@ -128,15 +128,9 @@ def profile_rank(path):
 
 def wrapper_bin(scratch, real_bin, refit_copy, profiles):
     """A folder whose `refit` runs the real one under callgrind (one profile per process)."""
-    folder = os.path.join(scratch, "bin")
-    os.makedirs(folder)
-    script = os.path.join(folder, "refit")
-    with open(script, "w") as f:
-        f.write("#!/bin/sh\nexec valgrind -q --tool=callgrind --demangle=no --callgrind-out-file=%s/cg.%%p.out %s \"$@\"\n"
-                % (profiles, refit_copy))
-    os.chmod(script, 0o755)
-    os.symlink(os.path.join(real_bin, "refit-mlsim"), os.path.join(folder, "refit-mlsim"))
-    return folder
+    return bench_chain.wrapper_bin(scratch, real_bin,
+                                   "exec valgrind -q --tool=callgrind --demangle=no --callgrind-out-file=%s/cg.%%p.out %s \"$@\"\n"
+                                   % (profiles, refit_copy))
 
 
 def main():
